@@ -1,0 +1,121 @@
+/**
+ * The contract of the decision engine: what a store is asked and what it answers.
+ * Money is integer micro-dollars; prices are integer pico-dollars per token
+ * (USD per million tokens × 1e6), so cost_micros = ceil((p·in + c·out) / 1e6) stays exact.
+ */
+
+/** A token bucket: capacity (burst) and refill per minute. */
+export interface BucketLimit {
+  capacity: number;
+  perMinute: number;
+}
+
+/** Every dimension of SPEC §3; null means unlimited. */
+export interface Limits {
+  requests: BucketLimit | null;
+  tokens: BucketLimit | null;
+  concurrent: number | null;
+  dailyCostMicros: number | null;
+  modelRequests: BucketLimit | null;
+  modelTokens: BucketLimit | null;
+}
+
+export interface Pricing {
+  inputPicosPerToken: number;
+  outputPicosPerToken: number;
+}
+
+export type Dimension =
+  | 'requests'
+  | 'tokens'
+  | 'concurrent'
+  | 'daily_cost'
+  | 'model_requests'
+  | 'model_tokens';
+
+export interface ReserveRequest {
+  subject: string;
+  tier: string;
+  model: string;
+  limits: Limits;
+  pricing: Pricing;
+  promptTokens: number;
+  /** The completion estimate asked for (max_tokens). */
+  completionTokens: number;
+  /** Graceful degradation floor (min_max_tokens); absent means all or nothing. */
+  minCompletionTokens?: number;
+  ttlSeconds: number;
+  idempotencyKey?: string;
+}
+
+/** The state of one bucket or limit after a decision, as shown to callers. */
+export interface BucketState {
+  limit: number;
+  remaining: number;
+  resetMs: number;
+}
+
+export interface LimitsState {
+  requests?: BucketState;
+  tokens?: BucketState;
+  concurrent?: { limit: number; remaining: number };
+  dailyCost?: { limitMicros: number; remainingMicros: number; resetAtMs: number };
+  modelRequests?: BucketState;
+  modelTokens?: BucketState;
+}
+
+export interface Reservation {
+  reservationId: string;
+  subject: string;
+  tier: string;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  costMicros: number;
+  pricing: Pricing;
+  reservedAtMs: number;
+  expiresAtMs: number;
+}
+
+export type ReserveResult =
+  | { allowed: true; reservation: Reservation; state: LimitsState; replayed: boolean }
+  | {
+      allowed: false;
+      /** exceeds_capacity when waiting can never help. */
+      reason: 'limited' | 'exceeds_capacity';
+      dimension: Dimension;
+      /** Milliseconds until this request would fit (absent for exceeds_capacity). */
+      retryAfterMs?: number;
+      state: LimitsState;
+    };
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export type SettlementStatus = 'committed' | 'refunded' | 'expired';
+
+/** One settled reservation: exactly what becomes one usage_ledger row. */
+export interface Settlement {
+  reservationId: string;
+  subject: string;
+  tier: string;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  costMicros: number;
+  status: SettlementStatus;
+  reservedAtMs: number;
+  settledAtMs: number;
+}
+
+export type SettleResult =
+  | { ok: true; settlement: Settlement; state: LimitsState; replayed: boolean }
+  | { ok: false; error: 'not_found' }
+  | { ok: false; error: 'conflict'; status: SettlementStatus };
+
+/** Receives every settlement; resolves only once it is durable (the ledger). */
+export abstract class SettlementSink {
+  abstract append(settlement: Settlement): Promise<void>;
+}
