@@ -1,0 +1,36 @@
+import { join, resolve } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import { PGliteDriver } from 'typeorm-pglite';
+import { MIGRATIONS } from '../../../migrations/index.js';
+import { ENTITIES } from './entities/index.js';
+
+export interface DatabaseSettings {
+  DATABASE_URL?: string;
+  DATA_DIR: string;
+}
+
+/**
+ * The one TypeORM options object, used by the service, the admin CLI, the tests and the
+ * migrations CLI alike. No DATABASE_URL means the embedded PGlite database under DATA_DIR.
+ * The schema is never synchronized: migrations/ is its only author.
+ */
+export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
+  const common = {
+    type: 'postgres' as const,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'token_budget_migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error' as const],
+  };
+  if (settings.DATABASE_URL === undefined) {
+    const dataDir = join(resolve(settings.DATA_DIR), 'pglite');
+    return { ...common, driver: new PGliteDriver({ dataDir }).driver };
+  }
+  return {
+    ...common,
+    url: settings.DATABASE_URL,
+    extra: { max: 10, connectionTimeoutMillis: 3000 },
+  };
+}
