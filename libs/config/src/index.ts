@@ -1,3 +1,4 @@
 export { AppConfig } from './app.config.js';
 export { AppConfigModule } from './config.module.js';
+export { DomainError } from './domain.error.js';
 export { EnvironmentVariables, validateEnvironment } from './env.schema.js';
