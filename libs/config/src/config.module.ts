@@ -1,14 +1,21 @@
-import { Global, Module } from '@nestjs/common';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AppConfig } from './app.config.js';
-import { validateEnvironment } from './env.schema.js';
+import { type EnvironmentVariables, validateEnvironment } from './env.schema.js';
 
+/**
+ * The validated environment as a global module. The variables are validated once, by the caller
+ * of `forRoot` (the process environment by default), so a bad value stops the start.
+ */
 @Global()
-@Module({
-  imports: [
-    ConfigModule.forRoot({ ignoreEnvFile: true, cache: true, validate: validateEnvironment }),
-  ],
-  providers: [AppConfig],
-  exports: [AppConfig],
-})
-export class AppConfigModule {}
+@Module({})
+export class AppConfigModule {
+  static forRoot(env: EnvironmentVariables = validateEnvironment(process.env)): DynamicModule {
+    return {
+      module: AppConfigModule,
+      imports: [ConfigModule.forRoot({ ignoreEnvFile: true, cache: true, load: [() => ({ ...env })] })],
+      providers: [AppConfig],
+      exports: [AppConfig],
+    };
+  }
+}

@@ -1,0 +1,36 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { AppConfig } from '../../../../libs/config/src/index.js';
+import { ApiClientRepository } from '../../../../libs/ledger/src/index.js';
+import { generateApiKey, hashApiKey } from './api-key.hash.js';
+
+const BOOTSTRAP_CLIENT = 'bootstrap';
+const EMBEDDED_CLIENT = 'embedded-default';
+
+/**
+ * BOOTSTRAP_API_KEY ensures that caller exists. On embedded defaults without it, a fresh key is
+ * made at every start (only its hash is stored) so a first-time user has one to try.
+ */
+@Injectable()
+export class BootstrapKeyService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(BootstrapKeyService.name);
+  /** The key to print at start, when this process knows one. */
+  announcedKey: string | null = null;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly clients: ApiClientRepository,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const configured = this.config.get('BOOTSTRAP_API_KEY');
+    if (configured !== undefined) {
+      await this.clients.upsertKey(BOOTSTRAP_CLIENT, hashApiKey(configured));
+      this.announcedKey = configured;
+      this.logger.log(`API client "${BOOTSTRAP_CLIENT}" ensured from BOOTSTRAP_API_KEY`);
+    } else if (this.config.embeddedDatabase) {
+      const key = generateApiKey();
+      await this.clients.upsertKey(EMBEDDED_CLIENT, hashApiKey(key));
+      this.announcedKey = key;
+    }
+  }
+}

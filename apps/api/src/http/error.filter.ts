@@ -1,0 +1,111 @@
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { DomainError } from '../../../../libs/config/src/index.js';
+
+export interface ErrorBody {
+  error: string;
+  message: string;
+  [detail: string]: unknown;
+}
+
+/** Fastify's own request faults, answered with our body instead of Fastify's. */
+const FASTIFY_CODES: Record<string, { status: number; error: string; message: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    status: 413,
+    error: 'payload_too_large',
+    message: 'The request body is larger than this service accepts.',
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    error: 'unsupported_media_type',
+    message: 'Send the body as application/json.',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    status: 400,
+    error: 'invalid_json',
+    message: 'The body is empty but the content type says JSON.',
+  },
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    status: 400,
+    error: 'invalid_json',
+    message: 'The body is not valid JSON.',
+  },
+};
+
+const HTTP_CODES: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limit_exceeded',
+  503: 'service_unavailable',
+};
+
+/** Turns anything thrown into the SPEC error body `{ error, message, ...details }`. */
+export function toErrorBody(exception: unknown): { status: number; body: ErrorBody } {
+  if (exception instanceof DomainError) {
+    return {
+      status: exception.status,
+      body: { error: exception.code, message: exception.message, ...exception.details },
+    };
+  }
+  const fastifyCode = (exception as { code?: unknown } | null)?.code;
+  if (typeof fastifyCode === 'string' && fastifyCode in FASTIFY_CODES) {
+    const known = FASTIFY_CODES[fastifyCode]!;
+    return { status: known.status, body: { error: known.error, message: known.message } };
+  }
+  if (exception instanceof SyntaxError) {
+    return { status: 400, body: { error: 'invalid_json', message: 'The body is not valid JSON.' } };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    const message =
+      typeof response === 'string'
+        ? response
+        : String((response as { message?: unknown }).message ?? exception.message);
+    return {
+      status,
+      body: { error: HTTP_CODES[status] ?? (status >= 500 ? 'internal_error' : 'bad_request'), message },
+    };
+  }
+  const status = (exception as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return {
+      status,
+      body: {
+        error: HTTP_CODES[status] ?? 'bad_request',
+        message: String((exception as Error).message),
+      },
+    };
+  }
+  return {
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    body: { error: 'internal_error', message: 'An unexpected error occurred; it has been logged.' },
+  };
+}
+
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger(ErrorFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const { status, body } = toErrorBody(exception);
+    if (status >= 500) {
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    }
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    void reply.status(status).send(body);
+  }
+}
