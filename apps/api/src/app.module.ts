@@ -1,0 +1,28 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { AppConfigModule, type EnvironmentVariables } from '../../../libs/config/src/index.js';
+import { LedgerModule } from '../../../libs/ledger/src/index.js';
+import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { BootstrapKeyService } from './auth/bootstrap-key.service.js';
+import { DecisionModule } from './decision/decision.module.js';
+import { HealthController } from './health/health.controller.js';
+import { ErrorFilter } from './http/error.filter.js';
+import { createValidationPipe } from './http/validation.pipe.js';
+
+@Module({})
+export class AppModule {
+  /** The whole service for one validated environment (main.ts and the end-to-end tests). */
+  static forRoot(env: EnvironmentVariables): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [AppConfigModule.forRoot(env), LedgerModule, DecisionModule],
+      controllers: [HealthController],
+      providers: [
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useClass: ErrorFilter },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        BootstrapKeyService,
+      ],
+    };
+  }
+}

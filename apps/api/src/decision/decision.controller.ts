@@ -1,0 +1,102 @@
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { AppConfig } from '../../../../libs/config/src/index.js';
+import type { LimitsState, Settlement } from '../../../../libs/budget/src/index.js';
+import { microsToUsd } from '../../../../libs/ledger/src/index.js';
+import { CheckRequestDto, EstimateRequestDto } from './check.dto.js';
+import { DecisionService } from './decision.service.js';
+import { EstimateService } from './estimate.service.js';
+import { isoSeconds, limitsView, rateLimitHeaders } from './limits.presenter.js';
+import { refusalBody } from './refusal.presenter.js';
+import { CommitRequestDto, RefundRequestDto } from './settle.dto.js';
+
+@Controller('v1')
+export class DecisionController {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly decisions: DecisionService,
+    private readonly estimates: EstimateService,
+  ) {}
+
+  @Post('check')
+  @HttpCode(200)
+  async check(
+    @Body() dto: CheckRequestDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Record<string, unknown>> {
+    const decision = await this.decisions.check(dto, this.config.get('RESERVATION_TTL_MAX_SECONDS'));
+    const now = Date.now();
+    void reply.headers(rateLimitHeaders(decision.state, now));
+    if (!decision.allowed) {
+      const { body, retryAfterSeconds } = refusalBody(decision, now);
+      if (retryAfterSeconds !== undefined) {
+        void reply.header('retry-after', String(retryAfterSeconds));
+      }
+      void reply.status(429);
+      return body;
+    }
+    const { reservation } = decision;
+    return {
+      allowed: true,
+      reservation_id: reservation.reservationId,
+      subject: reservation.subject,
+      tier: reservation.tier,
+      model: reservation.model,
+      estimate: {
+        prompt_tokens: reservation.promptTokens,
+        completion_tokens: reservation.completionTokens,
+        cost_usd: microsToUsd(reservation.costMicros),
+      },
+      granted_max_tokens: reservation.completionTokens,
+      expires_at: isoSeconds(reservation.expiresAtMs),
+      limits: limitsView(decision.state),
+    };
+  }
+
+  @Post('estimate')
+  @HttpCode(200)
+  async estimate(@Body() dto: EstimateRequestDto): Promise<Record<string, unknown>> {
+    const estimate = await this.estimates.estimate(dto);
+    return {
+      subject: estimate.subject,
+      tier: estimate.tier,
+      model: estimate.model.name,
+      estimate: {
+        prompt_tokens: estimate.promptTokens,
+        completion_tokens: estimate.completionTokens,
+        cost_usd: microsToUsd(estimate.costMicros),
+      },
+    };
+  }
+
+  @Post('commit')
+  @HttpCode(200)
+  async commit(
+    @Body() dto: CommitRequestDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Record<string, unknown>> {
+    const { settlement, state } = await this.decisions.commit(dto);
+    void reply.headers(rateLimitHeaders(state, Date.now()));
+    return settledBody(settlement, state);
+  }
+
+  @Post('refund')
+  @HttpCode(200)
+  async refund(@Body() dto: RefundRequestDto): Promise<Record<string, unknown>> {
+    const { settlement, state } = await this.decisions.refund(dto);
+    return settledBody(settlement, state);
+  }
+}
+
+function settledBody(settlement: Settlement, state: LimitsState): Record<string, unknown> {
+  return {
+    reservation_id: settlement.reservationId,
+    status: settlement.status,
+    usage: {
+      prompt_tokens: settlement.promptTokens,
+      completion_tokens: settlement.completionTokens,
+    },
+    cost_usd: microsToUsd(settlement.costMicros),
+    limits: limitsView(state),
+  };
+}

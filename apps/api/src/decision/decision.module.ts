@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { TokenizerModule } from '../../../../libs/tokenizer/src/index.js';
+import { DecisionController } from './decision.controller.js';
+import { DecisionService } from './decision.service.js';
+import { EstimateService } from './estimate.service.js';
+import { SettlementSweeper } from './settlement.sweeper.js';
+import { budgetStoreProvider } from './store.provider.js';
+import { UsageController } from './usage.controller.js';
+
+@Module({
+  imports: [TokenizerModule],
+  controllers: [DecisionController, UsageController],
+  providers: [budgetStoreProvider, EstimateService, DecisionService, SettlementSweeper],
+  exports: [budgetStoreProvider],
+})
+export class DecisionModule {}

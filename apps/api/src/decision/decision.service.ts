@@ -1,0 +1,128 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../../../../libs/config/src/index.js';
+import {
+  BudgetStore,
+  type LimitsState,
+  type ReserveResult,
+  type SettleResult,
+  type Settlement,
+  type Usage,
+} from '../../../../libs/budget/src/index.js';
+import { CatalogueService, LedgerWriter } from '../../../../libs/ledger/src/index.js';
+import type { CheckRequestDto } from './check.dto.js';
+import { type Estimate, EstimateService } from './estimate.service.js';
+import type { CommitRequestDto, RefundRequestDto } from './settle.dto.js';
+
+export interface SettleOutcome {
+  settlement: Settlement;
+  state: LimitsState;
+}
+
+/**
+ * The decision path: count and price (EstimateService), reserve atomically (BudgetStore, one
+ * Redis round trip), and on settlement make the ledger row durable before answering.
+ */
+@Injectable()
+export class DecisionService {
+  constructor(
+    private readonly estimates: EstimateService,
+    private readonly catalogue: CatalogueService,
+    private readonly store: BudgetStore,
+    private readonly ledger: LedgerWriter,
+  ) {}
+
+  async check(dto: CheckRequestDto, ttlMaxSeconds: number): Promise<ReserveResult & { estimate: Estimate }> {
+    const ttlSeconds = dto.ttl_seconds ?? this.estimates.defaultTtlSeconds;
+    if (ttlSeconds > ttlMaxSeconds) {
+      throw new DomainError(
+        'invalid_request',
+        `ttl_seconds must be a whole number from 1 to ${ttlMaxSeconds}; got ${ttlSeconds}.`,
+        400,
+      );
+    }
+    const estimate = await this.estimates.estimate(dto);
+    if (dto.min_max_tokens !== undefined && dto.min_max_tokens > estimate.completionTokens) {
+      throw new DomainError(
+        'invalid_request',
+        `min_max_tokens (${dto.min_max_tokens}) must not exceed max_tokens (${estimate.completionTokens}).`,
+        400,
+      );
+    }
+    const result = await this.store.reserve({
+      subject: estimate.subject,
+      tier: estimate.tier,
+      model: estimate.model.name,
+      limits: this.catalogue.limitsFor(estimate.tier, estimate.model.name),
+      pricing: estimate.model.pricing,
+      promptTokens: estimate.promptTokens,
+      completionTokens: estimate.completionTokens,
+      minCompletionTokens: dto.min_max_tokens,
+      ttlSeconds,
+      idempotencyKey: dto.idempotency_key,
+    });
+    return { ...result, estimate };
+  }
+
+  async commit(dto: CommitRequestDto): Promise<SettleOutcome> {
+    const usage = await this.commitUsage(dto);
+    return this.settle(dto.reservation_id, await this.store.commit(dto.reservation_id, usage));
+  }
+
+  async refund(dto: RefundRequestDto): Promise<SettleOutcome> {
+    const usage = dto.usage
+      ? { promptTokens: dto.usage.prompt_tokens, completionTokens: dto.usage.completion_tokens }
+      : null;
+    return this.settle(dto.reservation_id, await this.store.refund(dto.reservation_id, usage));
+  }
+
+  /** Usage as given, with the gaps (prompt tokens, completion as text) filled from the reservation. */
+  private async commitUsage(dto: CommitRequestDto): Promise<Usage> {
+    const given = dto.usage?.completion_tokens;
+    if ((given === undefined) === (dto.completion === undefined)) {
+      throw new DomainError(
+        'invalid_request',
+        'Give exactly one of "usage.completion_tokens" or "completion" (the generated text).',
+        400,
+      );
+    }
+    const prompt = dto.usage?.prompt_tokens;
+    if (given !== undefined && prompt !== undefined) {
+      return { promptTokens: prompt, completionTokens: given };
+    }
+    const reservation = await this.store.find(dto.reservation_id);
+    if (!reservation) {
+      throw notFound(dto.reservation_id);
+    }
+    return {
+      promptTokens: prompt ?? reservation.promptTokens,
+      completionTokens:
+        given ?? (await this.estimates.countCompletion(dto.completion!, reservation.model)),
+    };
+  }
+
+  private async settle(reservationId: string, result: SettleResult): Promise<SettleOutcome> {
+    if (!result.ok) {
+      if (result.error === 'not_found') {
+        throw notFound(reservationId);
+      }
+      throw new DomainError(
+        'reservation_conflict',
+        `Reservation ${reservationId} is already ${result.status}; it cannot be settled another way.`,
+        409,
+        { status: result.status },
+      );
+    }
+    // Durable before 200: a retry of this call is safe, the ledger row is unique per reservation.
+    await this.ledger.append(result.settlement);
+    void this.store.confirmLedgered([result.settlement]).catch(() => undefined);
+    return { settlement: result.settlement, state: result.state };
+  }
+}
+
+function notFound(reservationId: string): DomainError {
+  return new DomainError(
+    'reservation_not_found',
+    `No reservation ${reservationId}: it was never issued, or it was settled more than a day ago.`,
+    404,
+  );
+}

@@ -1,0 +1,92 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig, DomainError } from '../../../../libs/config/src/index.js';
+import { costMicros, type Pricing } from '../../../../libs/budget/src/index.js';
+import { CatalogueService, type ModelEntry } from '../../../../libs/ledger/src/index.js';
+import { TokenCounter } from '../../../../libs/tokenizer/src/index.js';
+import type { EstimateRequestDto } from './check.dto.js';
+
+export interface Estimate {
+  subject: string;
+  tier: string;
+  model: ModelEntry;
+  promptTokens: number;
+  completionTokens: number;
+  costMicros: number;
+}
+
+/** Counting and pricing a request before it runs: shared by /v1/estimate and /v1/check. */
+@Injectable()
+export class EstimateService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly catalogue: CatalogueService,
+    private readonly counter: TokenCounter,
+  ) {}
+
+  async estimate(dto: EstimateRequestDto): Promise<Estimate> {
+    assertOneInputForm(dto);
+    const model = this.catalogue.requireModel(dto.model);
+    const completionTokens = completionEstimate(dto, model.defaultMaxTokens);
+    const promptTokens = await this.countPrompt(dto, model);
+    return {
+      subject: dto.subject,
+      tier: this.catalogue.tierOf(dto.subject),
+      model,
+      promptTokens,
+      completionTokens,
+      costMicros: costMicros(promptTokens, completionTokens, model.pricing),
+    };
+  }
+
+  /** Counts a completion text with the model's encoding (commit without usage numbers). */
+  countCompletion(text: string, modelName: string): Promise<number> {
+    return this.counter.countText(text, this.catalogue.requireModel(modelName));
+  }
+
+  pricingOf(modelName: string): Pricing {
+    return this.catalogue.requireModel(modelName).pricing;
+  }
+
+  get defaultTtlSeconds(): number {
+    return this.config.get('RESERVATION_TTL_SECONDS');
+  }
+
+  private async countPrompt(dto: EstimateRequestDto, model: ModelEntry): Promise<number> {
+    if (dto.prompt_tokens !== undefined) {
+      return dto.prompt_tokens;
+    }
+    if (dto.prompt !== undefined) {
+      return this.counter.countText(dto.prompt, model);
+    }
+    return this.counter.countChat(dto.messages!, model, dto.tools);
+  }
+}
+
+function assertOneInputForm(dto: EstimateRequestDto): void {
+  const given = [dto.messages, dto.prompt, dto.prompt_tokens].filter((form) => form !== undefined);
+  if (given.length !== 1) {
+    throw new DomainError(
+      'invalid_request',
+      `Give exactly one of "messages", "prompt" or "prompt_tokens" (got ${given.length}).`,
+      400,
+    );
+  }
+  if (dto.tools !== undefined && dto.messages === undefined) {
+    throw new DomainError('invalid_request', '"tools" may only be given beside "messages".', 400);
+  }
+}
+
+function completionEstimate(dto: EstimateRequestDto, modelDefault: number): number {
+  if (
+    dto.max_tokens !== undefined &&
+    dto.max_completion_tokens !== undefined &&
+    dto.max_tokens !== dto.max_completion_tokens
+  ) {
+    throw new DomainError(
+      'invalid_request',
+      '"max_tokens" and its alias "max_completion_tokens" disagree; give one of them.',
+      400,
+    );
+  }
+  return dto.max_tokens ?? dto.max_completion_tokens ?? modelDefault;
+}

@@ -1,0 +1,106 @@
+import type { Dimension, LimitsState } from '../../../../libs/budget/src/index.js';
+import { microsToUsd } from '../../../../libs/ledger/src/index.js';
+import { isoSeconds, limitsView } from './limits.presenter.js';
+
+export interface Refusal {
+  reason: 'limited' | 'exceeds_capacity';
+  dimension: Dimension;
+  retryAfterMs?: number;
+  state: LimitsState;
+}
+
+const ERROR_OF: Record<Dimension, string> = {
+  requests: 'rate_limit_exceeded',
+  tokens: 'rate_limit_exceeded',
+  model_requests: 'rate_limit_exceeded',
+  model_tokens: 'rate_limit_exceeded',
+  concurrent: 'concurrency_limit_exceeded',
+  daily_cost: 'daily_budget_exceeded',
+};
+
+const number = (n: number): string => Math.floor(n).toLocaleString('en-US');
+
+/** The limit and remaining of the refusing dimension, and a sentence about it. */
+function describe(dimension: Dimension, state: LimitsState): {
+  limit: number | string;
+  remaining: number | string;
+  sentence: string;
+} {
+  switch (dimension) {
+    case 'requests':
+    case 'tokens':
+    case 'model_requests':
+    case 'model_tokens': {
+      const bucket =
+        dimension === 'requests'
+          ? state.requests
+          : dimension === 'tokens'
+            ? state.tokens
+            : dimension === 'model_requests'
+              ? state.modelRequests
+              : state.modelTokens;
+      const unit = dimension.endsWith('tokens') ? 'tokens' : 'requests';
+      const label = `${dimension.startsWith('model') ? 'Model ' : ''}${unit === 'tokens' ? 'Token' : 'Request'} limit`;
+      const limit = bucket?.limit ?? 0;
+      const remaining = Math.max(0, Math.floor(bucket?.remaining ?? 0));
+      return {
+        limit,
+        remaining,
+        sentence: `${label.charAt(0).toUpperCase()}${label.slice(1)} exceeded: ${number(limit - remaining)} of ${number(limit)} ${unit} used this minute`,
+      };
+    }
+    case 'concurrent': {
+      const limit = state.concurrent?.limit ?? 0;
+      const remaining = Math.max(0, state.concurrent?.remaining ?? 0);
+      return {
+        limit,
+        remaining,
+        sentence: `Concurrency limit exceeded: ${number(limit - remaining)} of ${number(limit)} requests in flight`,
+      };
+    }
+    case 'daily_cost': {
+      const limit = state.dailyCost?.limitMicros ?? 0;
+      const remaining = Math.max(0, state.dailyCost?.remainingMicros ?? 0);
+      return {
+        limit: microsToUsd(limit),
+        remaining: microsToUsd(remaining),
+        sentence: `Daily budget exceeded: $${microsToUsd(limit - remaining)} of $${microsToUsd(limit)} spent or reserved today`,
+      };
+    }
+  }
+}
+
+/** The 429 body of SPEC §4 and its Retry-After (absent for exceeds_capacity). */
+export function refusalBody(
+  refusal: Refusal,
+  nowMs: number,
+): { body: Record<string, unknown>; retryAfterSeconds?: number } {
+  const { limit, remaining, sentence } = describe(refusal.dimension, refusal.state);
+  const limits = limitsView(refusal.state);
+  if (refusal.reason === 'exceeds_capacity') {
+    return {
+      body: {
+        error: 'exceeds_capacity',
+        message: `${sentence.replace(/ exceeded:.*/, '')} can never admit this request: its estimate is larger than the limit itself. Lower max_tokens or the prompt.`,
+        dimension: refusal.dimension,
+        limit,
+        remaining,
+        limits,
+      },
+    };
+  }
+  const retryAfterSeconds = Math.max(1, Math.ceil((refusal.retryAfterMs ?? 0) / 1000));
+  return {
+    retryAfterSeconds,
+    body: {
+      error: ERROR_OF[refusal.dimension],
+      message: `${sentence}; retry in ${retryAfterSeconds} s.`,
+      dimension: refusal.dimension,
+      retry_after_seconds: retryAfterSeconds,
+      limit,
+      remaining,
+      reset_at: isoSeconds(nowMs + retryAfterSeconds * 1000),
+      limits,
+    },
+  };
+}

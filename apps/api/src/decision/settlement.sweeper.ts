@@ -1,0 +1,70 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '../../../../libs/config/src/index.js';
+import { BudgetStore, type Settlement } from '../../../../libs/budget/src/index.js';
+import { LedgerWriter } from '../../../../libs/ledger/src/index.js';
+
+/** Sweeps often enough that a reservation is settled within expiry + 10 s (SPEC §4). */
+const SWEEP_EVERY_MS = 2_000;
+/** A settlement still unconfirmed after this long is re-appended (the insert is idempotent). */
+const PENDING_AFTER_MS = 10_000;
+const BATCH = 500;
+
+/**
+ * Background settlement: expires reservations that reached their expiry (claimed atomically in
+ * the store, so several instances never settle one twice) and re-appends any settlement whose
+ * ledger write never confirmed (a crash or a Postgres outage between Redis and the ledger).
+ */
+@Injectable()
+export class SettlementSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SettlementSweeper.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly store: BudgetStore,
+    private readonly ledger: LedgerWriter,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      if (!this.running) {
+        this.running = this.sweep().finally(() => (this.running = undefined));
+      }
+    }, SWEEP_EVERY_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One pass; public so tests and shutdown can run it directly. */
+  async sweep(): Promise<{ expired: number; reappended: number }> {
+    let expired = 0;
+    let reappended = 0;
+    try {
+      const policy = this.config.get('EXPIRED_RESERVATION_POLICY');
+      for (let batch = await this.store.expireDue(policy, BATCH); batch.length > 0; ) {
+        await this.record(batch);
+        expired += batch.length;
+        batch = batch.length < BATCH ? [] : await this.store.expireDue(policy, BATCH);
+      }
+      const pending = await this.store.pendingLedger(PENDING_AFTER_MS, BATCH);
+      await this.record(pending);
+      reappended = pending.length;
+    } catch (error) {
+      this.logger.warn(`Settlement sweep interrupted, retrying next pass: ${String(error)}`);
+    }
+    return { expired, reappended };
+  }
+
+  private async record(settlements: Settlement[]): Promise<void> {
+    if (settlements.length === 0) {
+      return;
+    }
+    await Promise.all(settlements.map((settlement) => this.ledger.append(settlement)));
+    await this.store.confirmLedgered(settlements);
+  }
+}

@@ -1,0 +1,60 @@
+import { Controller, Get, Param } from '@nestjs/common';
+import { DomainError } from '../../../../libs/config/src/index.js';
+import { BudgetStore } from '../../../../libs/budget/src/index.js';
+import {
+  CatalogueService,
+  DailyUsageRepository,
+  microsToUsd,
+} from '../../../../libs/ledger/src/index.js';
+import { isoSeconds, limitsView } from './limits.presenter.js';
+
+const SUBJECT = /^[^\u0000-\u001f\u007f-\u009f]{1,256}$/u;
+
+@Controller('v1/subjects')
+export class UsageController {
+  constructor(
+    private readonly catalogue: CatalogueService,
+    private readonly store: BudgetStore,
+    private readonly daily: DailyUsageRepository,
+  ) {}
+
+  /** Live buckets and in-flight reservations from the store; today's charges from the ledger. */
+  @Get(':id/usage')
+  async usage(@Param('id') subject: string): Promise<Record<string, unknown>> {
+    if (!SUBJECT.test(subject)) {
+      throw new DomainError(
+        'invalid_request',
+        'The subject id must be 1 to 256 printable characters.',
+        400,
+      );
+    }
+    const tier = this.catalogue.tierOf(subject);
+    const day = new Date().toISOString().slice(0, 10);
+    const [live, today] = await Promise.all([
+      this.store.usage(subject, this.catalogue.limitsFor(tier, null)),
+      this.daily.today(subject, day),
+    ]);
+    return {
+      subject,
+      tier,
+      limits: limitsView(live.state),
+      today: {
+        date: day,
+        cost_usd: microsToUsd(today.costMicros),
+        requests: today.requests,
+        prompt_tokens: today.promptTokens,
+        completion_tokens: today.completionTokens,
+      },
+      in_flight: live.inFlight.map((reservation) => ({
+        reservation_id: reservation.reservationId,
+        model: reservation.model,
+        expires_at: isoSeconds(reservation.expiresAtMs),
+        estimate: {
+          prompt_tokens: reservation.promptTokens,
+          completion_tokens: reservation.completionTokens,
+          cost_usd: microsToUsd(reservation.costMicros),
+        },
+      })),
+    };
+  }
+}
