@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
 import { type EnvironmentVariables, validateEnvironment } from '../../../libs/config/src/index.js';
 import { AppModule } from './app.module.js';
+import { setupOpenApi } from './http/openapi.js';
 
 /**
  * Builds the HTTP application from a validated environment: used by main.ts and by the
@@ -13,14 +15,17 @@ export async function createApp(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: env.BODY_LIMIT_BYTES,
-    // Deeply nested JSON is refused by validation; keep the parser from being a DoS vector too.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // While shutting down, new requests get 503 and in-flight ones finish.
     return503OnClosing: true,
+    forceCloseConnections: 'idle',
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
     bufferLogs: true,
   });
-  app.enableShutdownHooks();
+  app.useLogger(app.get(Logger));
+  setupOpenApi(app);
+  await app.init();
   return app;
 }

@@ -8,6 +8,7 @@ import { DecisionModule } from './decision/decision.module.js';
 import { HealthController } from './health/health.controller.js';
 import { ErrorFilter } from './http/error.filter.js';
 import { createValidationPipe } from './http/validation.pipe.js';
+import { ObservabilityModule } from './observability/observability.module.js';
 
 @Module({})
 export class AppModule {
@@ -15,7 +16,7 @@ export class AppModule {
   static forRoot(env: EnvironmentVariables): DynamicModule {
     return {
       module: AppModule,
-      imports: [AppConfigModule.forRoot(env), LedgerModule, DecisionModule],
+      imports: [AppConfigModule.forRoot(env), ObservabilityModule, LedgerModule, DecisionModule],
       controllers: [HealthController],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

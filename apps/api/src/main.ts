@@ -1,3 +1,4 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppConfig } from '../../../libs/config/src/index.js';
 import { BudgetStore } from '../../../libs/budget/src/index.js';
 import { createApp } from './app.factory.js';
@@ -5,6 +6,7 @@ import { BootstrapKeyService } from './auth/bootstrap-key.service.js';
 
 async function main(): Promise<void> {
   const app = await createApp();
+  stopGracefully(app);
   const config = app.get(AppConfig);
   await app.listen({ port: config.get('PORT'), host: config.get('HOST') });
 
@@ -22,6 +24,30 @@ async function main(): Promise<void> {
     `  docs:     ${url}/docs`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * SIGTERM/SIGINT: stop accepting (new requests get 503), let in-flight requests finish, flush the
+ * ledger and close Redis and Postgres (the modules' shutdown hooks), then exit 0.
+ */
+function stopGracefully(app: NestFastifyApplication): void {
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    process.stdout.write(`${signal} received: finishing in-flight requests, then exiting\n`);
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`shutdown failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
 }
 
 /** Never print a password from a connection URL. */

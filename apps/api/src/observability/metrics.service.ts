@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+} from 'prom-client';
+
+const PREFIX = 'token_budget_';
+
+/** Every Prometheus metric of the service, on one registry, all prefixed `token_budget_`. */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly decisions = new Counter({
+    name: `${PREFIX}decisions_total`,
+    help: 'Checks decided, by outcome (allowed, degraded, refused, exceeds_capacity), refusing dimension and tier.',
+    labelNames: ['outcome', 'dimension', 'tier'] as const,
+    registers: [this.registry],
+  });
+
+  readonly decisionSeconds = new Histogram({
+    name: `${PREFIX}decision_duration_seconds`,
+    help: 'Time to decide a check, from validated request to answer (counting, store, presentation).',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+
+  readonly tokens = new Counter({
+    name: `${PREFIX}tokens_total`,
+    help: 'Tokens reserved by checks, committed as used, and refunded to buckets.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly costCommitted = new Counter({
+    name: `${PREFIX}cost_committed_usd_total`,
+    help: 'US dollars charged by settlements (committed, partial refunds, expired and charged).',
+    registers: [this.registry],
+  });
+
+  readonly settlements = new Counter({
+    name: `${PREFIX}settlements_total`,
+    help: 'Reservations settled, by status (committed, refunded, expired).',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reservationsExpired = new Counter({
+    name: `${PREFIX}reservations_expired_total`,
+    help: 'Reservations settled by expiry, by policy (charge or release).',
+    labelNames: ['policy'] as const,
+    registers: [this.registry],
+  });
+
+  readonly dependencyErrors = new Counter({
+    name: `${PREFIX}dependency_errors_total`,
+    help: 'Errors talking to Redis or Postgres.',
+    labelNames: ['dependency'] as const,
+    registers: [this.registry],
+  });
+
+  readonly storeMode = new Gauge({
+    name: `${PREFIX}store_mode`,
+    help: 'The decision store in use: 1 for the active mode (redis, memory, local_fallback).',
+    labelNames: ['mode'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ledgerBatchSize = new Histogram({
+    name: `${PREFIX}ledger_batch_size`,
+    help: 'Settlements written per ledger transaction (group commit).',
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+  }
+
+  setStoreMode(mode: 'redis' | 'memory' | 'local_fallback'): void {
+    for (const candidate of ['redis', 'memory', 'local_fallback']) {
+      this.storeMode.set({ mode: candidate }, candidate === mode ? 1 : 0);
+    }
+  }
+}
