@@ -1,0 +1,77 @@
+import autocannon from 'autocannon';
+import { benchEnvironment, startProcess, startService } from './support/bench-service.js';
+
+/**
+ * npm run bench:check — /v1/check (prompt_tokens given, many subjects) on one service process
+ * with real Redis and Postgres, against a bare Fastify app answering a fixed JSON, with the same
+ * generator settings in the same run. Then /v1/check again at half its measured maximum rate.
+ */
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SUBJECTS = 10_000;
+
+function run(url: string, key: string, overallRate?: number): Promise<autocannon.Result> {
+  let n = 0;
+  return autocannon({
+    url: `${url}/v1/check`,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    ...(overallRate ? { overallRate } : {}),
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    requests: [
+      {
+        setupRequest: (request) => {
+          n += 1;
+          return {
+            ...request,
+            body: JSON.stringify({
+              subject: `bench_user_${n % SUBJECTS}`,
+              model: 'gpt-4o-mini',
+              prompt_tokens: 200 + (n % 50),
+              max_tokens: 100,
+              ttl_seconds: 30,
+            }),
+          };
+        },
+      },
+    ],
+  });
+}
+
+function line(label: string, result: autocannon.Result): string {
+  const ok = result['2xx'];
+  return `${label.padEnd(34)} ${result.requests.average.toFixed(0).padStart(7)} req/s   p50 ${result.latency.p50.toFixed(2)} ms   p99 ${result.latency.p99.toFixed(2)} ms   2xx ${ok}  non-2xx ${result.non2xx}  errors ${result.errors}`;
+}
+
+async function main(): Promise<void> {
+  const bench = await benchEnvironment();
+  // A generous tier so the benchmark measures decisions that are allowed, not refusals.
+  await bench.sql(
+    `INSERT INTO tiers (name, requests_per_minute, tokens_per_minute, max_concurrent, daily_cost_limit_usd)
+     VALUES ('bench', 1000000, 1000000000, 1000, 1000000)`,
+  );
+  const service = await startService(bench, { DEFAULT_TIER: 'bench' });
+  const bare = await startProcess('dist/test/bench/support/bare-server.js', {});
+  try {
+    process.stdout.write(`bench:check — ${CONNECTIONS} connections, ${SECONDS} s per run, ${SUBJECTS} subjects, Node ${process.version}\n`);
+    await run(service.url, service.key, undefined); // warm-up: JIT, script load, connection pools
+    const baseline = await run(bare.url, service.key);
+    const max = await run(service.url, service.key);
+    const half = await run(service.url, service.key, Math.floor(max.requests.average / 2));
+    process.stdout.write(`${line('bare fastify (fixed JSON)', baseline)}\n`);
+    process.stdout.write(`${line('/v1/check at max rate', max)}\n`);
+    process.stdout.write(`${line(`/v1/check at half (${Math.floor(max.requests.average / 2)} req/s)`, half)}\n`);
+    process.stdout.write(
+      `ratio /v1/check ÷ bare = ${(max.requests.average / baseline.requests.average).toFixed(3)}   p99 at half rate = ${half.latency.p99.toFixed(2)} ms   Redis round trips per check: 1\n`,
+    );
+  } finally {
+    await Promise.all([service.stop(), bare.stop()]);
+    await bench.dispose();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${String(error)}\n`);
+  process.exit(1);
+});
