@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
@@ -26,11 +27,14 @@ export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions
   };
   if (settings.DATABASE_URL === undefined) {
     const dataDir = join(resolve(settings.DATA_DIR), 'pglite');
+    // PGlite creates its own directory but not the parents (a fresh ./data on first start).
+    mkdirSync(dataDir, { recursive: true });
     return { ...common, driver: new PGliteDriver({ dataDir }).driver };
   }
   return {
     ...common,
     url: settings.DATABASE_URL,
-    extra: { max: 10, connectionTimeoutMillis: 3000 },
+    // keepAlive: a pooled connection whose server vanished fails instead of hanging for hours.
+    extra: { max: 10, connectionTimeoutMillis: 3000, keepAlive: true },
   };
 }

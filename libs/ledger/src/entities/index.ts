@@ -1,6 +1,20 @@
 import { ApiClient } from './api-client.entity.js';
+import { DailyUsage } from './daily-usage.entity.js';
+import { ModelPrice } from './model-price.entity.js';
+import { Subject } from './subject.entity.js';
+import { TierModelLimit } from './tier-model-limit.entity.js';
+import { Tier } from './tier.entity.js';
+import { UsageLedgerEntry } from './usage-ledger-entry.entity.js';
 
-export { ApiClient };
+export { ApiClient, DailyUsage, ModelPrice, Subject, Tier, TierModelLimit, UsageLedgerEntry };
 
 /** Every entity TypeORM maps; the schema itself comes only from migrations/. */
-export const ENTITIES = [ApiClient];
+export const ENTITIES = [
+  ApiClient,
+  Tier,
+  Subject,
+  ModelPrice,
+  TierModelLimit,
+  UsageLedgerEntry,
+  DailyUsage,
+];

@@ -1,0 +1,311 @@
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { getPGliteInstance } from 'typeorm-pglite';
+import type { BucketLimit, Limits } from '../../budget/src/budget.types.js';
+import { CatalogueListener } from './catalogue.listener.js';
+import { CatalogueRepository } from './catalogue.repository.js';
+import {
+  CATALOGUE_TABLES,
+  type CatalogueSnapshot,
+  type CatalogueTable,
+  type ModelEntry,
+  type TierEntry,
+  modelLimitKey,
+} from './catalogue.types.js';
+import { UnknownModelError, UnknownTierError } from './ledger.errors.js';
+
+/** The channel the migrations' triggers notify on every edit of a catalogue table. */
+export const CATALOGUE_CHANNEL = 'token_budget_catalogue';
+
+export interface CatalogueOptions {
+  /** DEFAULT_TIER: the tier of a subject without a row. */
+  defaultTier: string;
+  /** CATALOGUE_RELOAD_SECONDS: the full reload that backs up notifications. */
+  reloadSeconds: number;
+  /**
+   * How edits are heard between periodic reloads: LISTEN on a dedicated connection to this URL,
+   * PGlite's own listen in embedded mode, or not at all.
+   */
+  listen?: { url: string; applicationName?: string } | 'embedded';
+  /** Notifications within this window share one reload (default 20 ms). */
+  debounceMs?: number;
+  /** Backoff bounds of the LISTEN reconnection (default 100 ms .. 5 s). */
+  reconnectBackoffMs?: { min: number; max: number };
+}
+
+const ALL: ReadonlySet<CatalogueTable> = new Set(CATALOGUE_TABLES);
+const MAX_CACHED_LIMITS = 10_000;
+
+/**
+ * Tiers, subjects, models and per-model limits held in memory for synchronous lookups on the
+ * check path. Follows SQL edits within about a second (LISTEN/NOTIFY, reconnecting when the
+ * connection dies), with a periodic full reload as backstop. A failed reload keeps the last good
+ * catalogue, so checks go on while Postgres is unreachable.
+ */
+@Injectable()
+export class CatalogueService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(CatalogueService.name);
+  private readonly repository: CatalogueRepository;
+  private snapshot: CatalogueSnapshot | undefined;
+  private tierList: readonly TierEntry[] = [];
+  private encodings: readonly string[] = [];
+  private limitsCache = new Map<string, Limits>();
+  private warned = new Set<string>();
+  private loadedAt = 0;
+
+  private listener: CatalogueListener | undefined;
+  private unlistenEmbedded: (() => Promise<void>) | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private debounceTimer: NodeJS.Timeout | undefined;
+  private readonly requested = new Set<CatalogueTable>();
+  /** Reloads run one after another, so an older read never overwrites a newer one. */
+  private reloads: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    dataSource: DataSource,
+    private readonly options: CatalogueOptions,
+  ) {
+    this.repository = new CatalogueRepository(dataSource);
+  }
+
+  /** Loads everything; refuses to start without the default tier. */
+  async onModuleInit(): Promise<void> {
+    // Listen before the first load, so no edit can fall between the two.
+    await this.startListening();
+    await this.reload();
+    this.reloadTimer = setInterval(() => {
+      this.reload().catch(() => undefined); // Logged by reload; the last good catalogue stays.
+    }, this.options.reloadSeconds * 1000);
+    this.reloadTimer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.reloadTimer);
+    clearTimeout(this.debounceTimer);
+    await this.listener?.stop();
+    await this.unlistenEmbedded?.();
+    await this.reloads;
+  }
+
+  /** The tier of a subject: its subjects row, else DEFAULT_TIER. */
+  tierOf(subject: string): string {
+    const { subjects, tiers } = this.current();
+    const tier = subjects.get(subject);
+    if (tier === undefined) {
+      return this.options.defaultTier;
+    }
+    if (!tiers.has(tier)) {
+      this.warnOnce(
+        `${subject}\u0000${tier}`,
+        `Subject "${subject}" names tier "${tier}", which does not exist; using "${this.options.defaultTier}"`,
+      );
+      return this.options.defaultTier;
+    }
+    return tier;
+  }
+
+  tier(name: string): TierEntry | undefined {
+    return this.current().tiers.get(name);
+  }
+
+  tiers(): readonly TierEntry[] {
+    this.current();
+    return this.tierList;
+  }
+
+  /**
+   * Every limit that applies to (tier, model): the tier's own and its tier_model_limits row.
+   * A null model gives the tier's limits alone (no per-model buckets), e.g. for a usage view.
+   */
+  limitsFor(tier: string, model: string | null): Limits {
+    // Postgres text holds no NUL, so a second NUL cannot be any model's name.
+    const key = model === null ? `${tier}\u0000\u0000` : modelLimitKey(tier, model);
+    const cached = this.limitsCache.get(key);
+    if (cached !== undefined) {
+      return cached;
+    }
+    const { tiers, modelLimits } = this.current();
+    const entry = tiers.get(tier);
+    if (entry === undefined) {
+      throw new UnknownTierError(tier);
+    }
+    // A (tier, '*') row limits each model that has no row of its own, like the '*' model.
+    const perModel =
+      model === null
+        ? undefined
+        : (modelLimits.get(key) ?? modelLimits.get(modelLimitKey(tier, '*')));
+    const limits: Limits = Object.freeze({
+      requests: bucket(entry.requestsPerMinute, entry.requestsPerMinute),
+      tokens: bucket(entry.tokenBurst ?? entry.tokensPerMinute, entry.tokensPerMinute),
+      concurrent: entry.maxConcurrent,
+      dailyCostMicros: entry.dailyCostLimitMicros,
+      modelRequests: bucket(
+        perModel?.requestsPerMinute ?? null,
+        perModel?.requestsPerMinute ?? null,
+      ),
+      modelTokens: bucket(perModel?.tokensPerMinute ?? null, perModel?.tokensPerMinute ?? null),
+    });
+    if (this.limitsCache.size >= MAX_CACHED_LIMITS) {
+      this.limitsCache.clear(); // Model names come from callers: keep the cache bounded.
+    }
+    this.limitsCache.set(key, limits);
+    return limits;
+  }
+
+  /** The model's row, else the `*` row under the asked name, else undefined. */
+  model(name: string): ModelEntry | undefined {
+    const { models } = this.current();
+    const own = models.get(name);
+    if (own !== undefined) {
+      return own;
+    }
+    const fallback = models.get('*');
+    return fallback === undefined ? undefined : Object.freeze({ ...fallback, name });
+  }
+
+  /** As model(), but an unpriced model is refused (400 unknown_model), never free. */
+  requireModel(name: string): ModelEntry {
+    const entry = this.model(name);
+    if (entry === undefined) {
+      throw new UnknownModelError(name);
+    }
+    return entry;
+  }
+
+  /** Distinct encodings named by the models table (for the tokenizer to warm up). */
+  modelEncodings(): readonly string[] {
+    this.current();
+    return this.encodings;
+  }
+
+  /** When the catalogue last loaded successfully (epoch ms). */
+  get loadedAtMs(): number {
+    return this.loadedAt;
+  }
+
+  /** Whether edits are being heard now (false while the LISTEN connection reconnects). */
+  get listening(): boolean {
+    return this.listener?.listening ?? this.unlistenEmbedded !== undefined;
+  }
+
+  /** The LISTEN connection's server pid, for tests and diagnostics. */
+  get listenerPid(): number | undefined {
+    return this.listener?.backendPid;
+  }
+
+  /**
+   * Reads the given tables (default all) and swaps them in. Rejects, keeping the last good
+   * catalogue, when Postgres cannot be read or the result lacks DEFAULT_TIER.
+   */
+  reload(tables: Iterable<CatalogueTable> = ALL): Promise<void> {
+    const wanted = new Set(tables);
+    // A tier rename cascades into subjects and tier_model_limits.
+    if (wanted.has('tiers')) {
+      wanted.add('subjects').add('tier_model_limits');
+    }
+    const run = this.reloads.then(() => this.load(wanted));
+    this.reloads = run.catch(() => undefined);
+    return run;
+  }
+
+  private async load(tables: ReadonlySet<CatalogueTable>): Promise<void> {
+    let next: CatalogueSnapshot;
+    try {
+      // Until a first load has succeeded there is nothing to patch: read everything.
+      const loaded = await this.repository.load(this.snapshot === undefined ? ALL : tables);
+      next = { ...this.snapshot, ...loaded } as CatalogueSnapshot;
+    } catch (error) {
+      this.logger.warn(
+        `Catalogue reload failed (${describe(error)}); keeping the one loaded at ${new Date(this.loadedAt).toISOString()}`,
+      );
+      throw error;
+    }
+    if (!next.tiers.has(this.options.defaultTier)) {
+      const message = `DEFAULT_TIER "${this.options.defaultTier}" is not a row of tiers`;
+      this.logger.error(
+        this.snapshot === undefined ? message : `${message}; keeping the last good catalogue`,
+      );
+      throw new UnknownTierError(this.options.defaultTier);
+    }
+    this.snapshot = next;
+    this.tierList = Object.freeze([...next.tiers.values()]);
+    this.encodings = Object.freeze([
+      ...new Set(
+        [...next.models.values()].flatMap((m) => (m.encoding === null ? [] : [m.encoding])),
+      ),
+    ]);
+    this.limitsCache = new Map();
+    this.warned = new Set();
+    this.loadedAt = Date.now();
+  }
+
+  private current(): CatalogueSnapshot {
+    if (this.snapshot === undefined) {
+      throw new Error('CatalogueService used before onModuleInit loaded it');
+    }
+    return this.snapshot;
+  }
+
+  private async startListening(): Promise<void> {
+    const listen = this.options.listen;
+    if (listen === 'embedded') {
+      const db = await getPGliteInstance();
+      this.unlistenEmbedded = await db.listen(CATALOGUE_CHANNEL, (payload) =>
+        this.notified(payload),
+      );
+    } else if (listen !== undefined) {
+      this.listener = new CatalogueListener({
+        connectionString: listen.url,
+        channel: CATALOGUE_CHANNEL,
+        applicationName: listen.applicationName,
+        onNotification: (payload) => this.notified(payload),
+        // Edits made while deaf were missed: read everything again.
+        onReconnected: () => this.requestReload(ALL),
+        logger: this.logger,
+        minBackoffMs: this.options.reconnectBackoffMs?.min,
+        maxBackoffMs: this.options.reconnectBackoffMs?.max,
+      });
+      await this.listener.start();
+    }
+  }
+
+  private notified(payload: string): void {
+    const table = CATALOGUE_TABLES.find((name) => name === payload);
+    this.requestReload(table === undefined ? ALL : [table]);
+  }
+
+  private requestReload(tables: Iterable<CatalogueTable>): void {
+    for (const table of tables) {
+      this.requested.add(table);
+    }
+    if (this.debounceTimer !== undefined) {
+      return;
+    }
+    this.debounceTimer = setTimeout(() => {
+      this.debounceTimer = undefined;
+      if (this.stopped) {
+        return;
+      }
+      const tables = [...this.requested];
+      this.requested.clear();
+      this.reload(tables).catch(() => undefined); // Logged; the periodic reload tries again.
+    }, this.options.debounceMs ?? 20);
+  }
+
+  private warnOnce(key: string, message: string): void {
+    if (!this.warned.has(key)) {
+      this.warned.add(key);
+      this.logger.warn(message);
+    }
+  }
+}
+
+function bucket(capacity: number | null, perMinute: number | null): BucketLimit | null {
+  return capacity === null || perMinute === null ? null : { capacity, perMinute };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,49 @@
+import type { Pricing } from '../../budget/src/budget.types.js';
+
+/** A `tiers` row; null is unlimited. */
+export interface TierEntry {
+  name: string;
+  requestsPerMinute: number | null;
+  tokensPerMinute: number | null;
+  tokenBurst: number | null;
+  maxConcurrent: number | null;
+  dailyCostLimitMicros: number | null;
+}
+
+/** A `models` row, priced in integer pico-dollars per token. */
+export interface ModelEntry {
+  /** The model asked for. */
+  name: string;
+  /** The models row that applies: `name` itself, or `*` for a name without its own row. */
+  row: string;
+  /** A tiktoken encoding name; null lets the tokenizer choose. */
+  encoding: string | null;
+  tokenMultiplier: number;
+  defaultMaxTokens: number;
+  pricing: Pricing;
+}
+
+/** A `tier_model_limits` row; null is unlimited. */
+export interface ModelLimitEntry {
+  requestsPerMinute: number | null;
+  tokensPerMinute: number | null;
+}
+
+export const CATALOGUE_TABLES = ['tiers', 'subjects', 'models', 'tier_model_limits'] as const;
+export type CatalogueTable = (typeof CATALOGUE_TABLES)[number];
+
+/** One consistent, immutable picture of the four catalogue tables. */
+export interface CatalogueSnapshot {
+  tiers: ReadonlyMap<string, TierEntry>;
+  /** subject id → tier name. */
+  subjects: ReadonlyMap<string, string>;
+  /** Keyed by row name; the entry's `name` is the row name too. */
+  models: ReadonlyMap<string, ModelEntry>;
+  /** Keyed by modelLimitKey(tier, model). */
+  modelLimits: ReadonlyMap<string, ModelLimitEntry>;
+}
+
+export function modelLimitKey(tier: string, model: string): string {
+  // NUL cannot occur in Postgres text, so it cannot make two pairs collide.
+  return `${tier}\u0000${model}`;
+}

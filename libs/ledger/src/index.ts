@@ -1,0 +1,19 @@
+export { ApiClientRepository } from './api-client.repository.js';
+export { CATALOGUE_CHANNEL, CatalogueService, type CatalogueOptions } from './catalogue.service.js';
+export type { CatalogueTable, ModelEntry, ModelLimitEntry, TierEntry } from './catalogue.types.js';
+export { DailyUsageRepository, type DailyUsageTotals } from './daily-usage.repository.js';
+export { dataSourceOptions, type DatabaseSettings } from './data-source.options.js';
+export * from './entities/index.js';
+export type { BatchEvent } from './group-commit.queue.js';
+export {
+  ApiClientExistsError,
+  InvalidSettlementError,
+  LedgerUnavailableError,
+  UnknownModelError,
+  UnknownTierError,
+} from './ledger.errors.js';
+export { LedgerModule } from './ledger.module.js';
+export { utcDay } from './ledger.sql.js';
+export { LedgerWriter, type LedgerBatchEvent, type LedgerWriterOptions } from './ledger.writer.js';
+export { migrateDatabase } from './migrate.js';
+export { microsToUsd, usdPerMtokToPicosPerToken, usdToMicros } from './money.util.js';

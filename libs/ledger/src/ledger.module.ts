@@ -1,0 +1,65 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { SettlementSink } from '../../budget/src/budget.types.js';
+import { AppConfig } from '../../config/src/app.config.js';
+import { ApiClientRepository } from './api-client.repository.js';
+import { CatalogueService } from './catalogue.service.js';
+import { DailyUsageRepository } from './daily-usage.repository.js';
+import { dataSourceOptions } from './data-source.options.js';
+import { LedgerWriter } from './ledger.writer.js';
+
+/**
+ * Recording: the Postgres connection, the ledger writer, daily usage, the catalogue and API
+ * clients. Expects the global AppConfigModule.
+ */
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        ...dataSourceOptions({
+          DATABASE_URL: config.get('DATABASE_URL'),
+          DATA_DIR: config.get('DATA_DIR'),
+        }),
+        // The embedded database is migrated on start (SPEC §6); a shared one by `migration:run`.
+        migrationsRun: config.embeddedDatabase,
+      }),
+    }),
+  ],
+  providers: [
+    {
+      provide: LedgerWriter,
+      inject: [DataSource, AppConfig],
+      useFactory: (dataSource: DataSource, config: AppConfig) =>
+        new LedgerWriter(dataSource, {
+          batchWaitMs: config.get('LEDGER_BATCH_WAIT_MS'),
+          // PGlite runs one statement at a time anyway.
+          maxConcurrentBatches: config.embeddedDatabase ? 1 : 2,
+        }),
+    },
+    { provide: SettlementSink, useExisting: LedgerWriter },
+    {
+      provide: CatalogueService,
+      inject: [DataSource, AppConfig],
+      useFactory: (dataSource: DataSource, config: AppConfig) => {
+        const url = config.get('DATABASE_URL');
+        return new CatalogueService(dataSource, {
+          defaultTier: config.get('DEFAULT_TIER'),
+          reloadSeconds: config.get('CATALOGUE_RELOAD_SECONDS'),
+          listen: url === undefined ? 'embedded' : { url },
+        });
+      },
+    },
+    DailyUsageRepository,
+    ApiClientRepository,
+  ],
+  exports: [
+    LedgerWriter,
+    SettlementSink,
+    CatalogueService,
+    DailyUsageRepository,
+    ApiClientRepository,
+  ],
+})
+export class LedgerModule {}

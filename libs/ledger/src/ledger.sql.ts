@@ -1,0 +1,121 @@
+import type { Settlement, SettlementStatus } from '../../budget/src/budget.types.js';
+import { InvalidSettlementError } from './ledger.errors.js';
+import { microsToUsd } from './money.util.js';
+
+/**
+ * One statement writes a whole batch, so it is atomic on its own (one implicit transaction, one
+ * round trip, one WAL flush) and needs no BEGIN/COMMIT on a session that PGlite shares between
+ * all callers.
+ *
+ * - usage_ledger: exactly one row per reservation; a retried append hits ON CONFLICT and inserts
+ *   nothing, and RETURNING names only the rows this statement really inserted.
+ * - daily_usage: the charged rows among those (cost > 0, SPEC §5) summed per (subject, UTC day)
+ *   and added in the same statement, so a retry never charges twice.
+ * - Lock order: ledger rows go in reservation_id order and daily rows in (subject, day) order,
+ *   all ledger rows before any daily row, so concurrent batches of any number of instances wait
+ *   on each other but never deadlock.
+ */
+export const APPEND_BATCH_SQL = `
+WITH input AS (
+  SELECT *
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[],
+              $7::numeric[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::date[])
+    AS t(reservation_id, subject, tier, model, prompt_tokens, completion_tokens,
+         cost_usd, status, reserved_at, settled_at, day)
+), inserted AS (
+  INSERT INTO usage_ledger (reservation_id, subject, tier, model, prompt_tokens, completion_tokens,
+                            cost_usd, status, reserved_at, settled_at)
+  SELECT reservation_id, subject, tier, model, prompt_tokens, completion_tokens,
+         cost_usd, status, reserved_at, settled_at
+  FROM input
+  ORDER BY reservation_id
+  ON CONFLICT (reservation_id) DO NOTHING
+  RETURNING reservation_id
+), charged AS (
+  SELECT input.subject, input.day, sum(input.cost_usd) AS cost_usd, count(*)::int AS requests,
+         sum(input.prompt_tokens)::bigint AS prompt_tokens,
+         sum(input.completion_tokens)::bigint AS completion_tokens
+  FROM inserted JOIN input USING (reservation_id)
+  WHERE input.cost_usd > 0
+  GROUP BY input.subject, input.day
+), upserted AS (
+  INSERT INTO daily_usage AS d (subject, day, cost_usd, requests, prompt_tokens, completion_tokens)
+  SELECT subject, day, cost_usd, requests, prompt_tokens, completion_tokens
+  FROM charged
+  ORDER BY subject, day
+  ON CONFLICT (subject, day) DO UPDATE SET
+    cost_usd = d.cost_usd + EXCLUDED.cost_usd,
+    requests = d.requests + EXCLUDED.requests,
+    prompt_tokens = d.prompt_tokens + EXCLUDED.prompt_tokens,
+    completion_tokens = d.completion_tokens + EXCLUDED.completion_tokens
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM upserted)::int AS days`;
+
+/** The UTC calendar day of an instant, as Postgres `date` text. */
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/**
+ * The eleven column arrays of APPEND_BATCH_SQL. Settlements with the same reservation id must
+ * have been merged before: one INSERT may not carry a key twice.
+ */
+export function appendBatchParams(settlements: readonly Settlement[]): unknown[][] {
+  const columns: unknown[][] = Array.from({ length: 11 }, () => []);
+  for (const s of settlements) {
+    const row = [
+      s.reservationId,
+      s.subject,
+      s.tier,
+      s.model,
+      s.promptTokens,
+      s.completionTokens,
+      microsToUsd(s.costMicros),
+      s.status,
+      new Date(s.reservedAtMs).toISOString(),
+      new Date(s.settledAtMs).toISOString(),
+      utcDay(s.settledAtMs),
+    ];
+    row.forEach((value, index) => columns[index]!.push(value));
+  }
+  return columns;
+}
+
+const STATUSES: ReadonlySet<SettlementStatus> = new Set(['committed', 'refunded', 'expired']);
+const INT4_MAX = 2_147_483_647;
+/** 2000-01-01 .. 9999-12-31: anything else is a clock or unit bug (seconds instead of ms). */
+const MIN_MS = Date.UTC(2000, 0, 1);
+const MAX_MS = Date.UTC(9999, 11, 31);
+
+/**
+ * Refuses, before it can poison a whole batch, anything Postgres would reject whatever its
+ * state: the only failures left for a batch are then the database's own.
+ */
+export function assertValidSettlement(s: Settlement): void {
+  const fail = (problem: string): never => {
+    throw new InvalidSettlementError(s.reservationId, problem);
+  };
+  for (const key of ['reservationId', 'subject', 'tier', 'model'] as const) {
+    const value: unknown = s[key];
+    if (typeof value !== 'string' || value.length === 0 || value.includes('\u0000')) {
+      fail(`${key} must be a non-empty string without NUL`);
+    }
+  }
+  for (const key of ['promptTokens', 'completionTokens'] as const) {
+    if (!Number.isSafeInteger(s[key]) || s[key] < 0 || s[key] > INT4_MAX) {
+      fail(`${key} must be an integer from 0 to ${INT4_MAX}`);
+    }
+  }
+  if (!Number.isSafeInteger(s.costMicros) || s.costMicros < 0) {
+    fail('costMicros must be a non-negative safe integer');
+  }
+  if (!STATUSES.has(s.status)) {
+    fail(`status must be committed, refunded or expired`);
+  }
+  for (const key of ['reservedAtMs', 'settledAtMs'] as const) {
+    if (!Number.isFinite(s[key]) || s[key] < MIN_MS || s[key] > MAX_MS) {
+      fail(`${key} must be epoch milliseconds between 2000 and 9999`);
+    }
+  }
+}

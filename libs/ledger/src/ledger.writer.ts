@@ -1,0 +1,112 @@
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { type Settlement, SettlementSink } from '../../budget/src/budget.types.js';
+import { type BatchEvent, GroupCommitQueue } from './group-commit.queue.js';
+import { LedgerUnavailableError } from './ledger.errors.js';
+import { APPEND_BATCH_SQL, appendBatchParams, assertValidSettlement } from './ledger.sql.js';
+
+export interface LedgerWriterOptions {
+  /** LEDGER_BATCH_WAIT_MS: how long the first append of a batch waits for company. */
+  batchWaitMs: number;
+  /** Settlements per statement (default 500). */
+  maxBatchSize?: number;
+  /** Statements in flight at once (default 2: one commits while the next forms and ships). */
+  maxConcurrentBatches?: number;
+  /** An append not confirmed by then rejects with ledger_unavailable (default 10 s). */
+  commitTimeoutMs?: number;
+}
+
+export type LedgerBatchEvent = BatchEvent;
+
+/** SQLSTATEs after which the very same statement may simply be run again. */
+const RETRYABLE = new Set(['40001', '40P01']);
+const MAX_ATTEMPTS = 3;
+
+/**
+ * The durable side of every settlement: `append` resolves only once its usage_ledger row and the
+ * matching daily_usage totals are committed in Postgres. Concurrent appends share one statement
+ * (group commit). Exactly once per reservation id, however often it is appended.
+ */
+@Injectable()
+export class LedgerWriter extends SettlementSink implements OnApplicationShutdown {
+  private readonly queue: GroupCommitQueue<Settlement>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    options: LedgerWriterOptions,
+  ) {
+    super();
+    this.queue = new GroupCommitQueue<Settlement>(
+      (batch) => this.writeBatch(batch),
+      {
+        maxWaitMs: options.batchWaitMs,
+        maxBatchSize: options.maxBatchSize ?? 500,
+        maxConcurrentBatches: options.maxConcurrentBatches ?? 2,
+        timeoutMs: options.commitTimeoutMs ?? 10_000,
+      },
+      (ms) => new LedgerUnavailableError(`no answer from Postgres within ${ms} ms`),
+    );
+  }
+
+  /**
+   * Resolves when the settlement is durable; rejects with LedgerUnavailableError when that could
+   * not be confirmed (retry: it is idempotent) or InvalidSettlementError for a malformed one.
+   */
+  override append(settlement: Settlement): Promise<void> {
+    try {
+      assertValidSettlement(settlement);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.queue.submit(settlement);
+  }
+
+  /** Writes everything queued and waits for every statement in flight (shutdown). */
+  flush(): Promise<void> {
+    return this.queue.drain();
+  }
+
+  /** Observes every batch written or failed, e.g. to record batch sizes. Returns unsubscribe. */
+  onBatch(listener: (event: LedgerBatchEvent) => void): () => void {
+    return this.queue.onBatch(listener);
+  }
+
+  /** Appends not yet confirmed (queued or being written). */
+  get pending(): number {
+    return this.queue.pending;
+  }
+
+  // Shutdown hooks run from the app module inwards, so this flush happens after the HTTP server
+  // has closed (no more appends) and before TypeORM destroys the pool.
+  async onApplicationShutdown(): Promise<void> {
+    await this.flush();
+  }
+
+  private async writeBatch(batch: Settlement[]): Promise<void> {
+    // The same reservation twice in one batch (a retried commit racing its first attempt) is one
+    // row; the first append wins, as it would across batches.
+    const unique = new Map<string, Settlement>();
+    for (const settlement of batch) {
+      if (!unique.has(settlement.reservationId)) {
+        unique.set(settlement.reservationId, settlement);
+      }
+    }
+    const params = appendBatchParams([...unique.values()]);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.dataSource.query(APPEND_BATCH_SQL, params);
+        return;
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (typeof code === 'string' && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) {
+          continue;
+        }
+        throw new LedgerUnavailableError(describe(error), { cause: error });
+      }
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
