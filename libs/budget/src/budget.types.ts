@@ -26,12 +26,7 @@ export interface Pricing {
 }
 
 export type Dimension =
-  | 'requests'
-  | 'tokens'
-  | 'concurrent'
-  | 'daily_cost'
-  | 'model_requests'
-  | 'model_tokens';
+  'requests' | 'tokens' | 'concurrent' | 'daily_cost' | 'model_requests' | 'model_tokens';
 
 export interface ReserveRequest {
   subject: string;
@@ -119,3 +114,16 @@ export type SettleResult =
 export abstract class SettlementSink {
   abstract append(settlement: Settlement): Promise<void>;
 }
+
+/**
+ * Where a subject's committed cost of a UTC day really lives (the Postgres ledger). The store's
+ * day counter is only a cache of it: seeded from here whenever it is missing (flush, restart,
+ * first check of the day), so losing Redis never resets anyone's daily budget.
+ */
+export abstract class DailyCostSource {
+  /** `day` is `YYYY-MM-DD` (UTC); the day of a settlement is the day of its settledAtMs. */
+  abstract committedCostMicros(subject: string, day: string): Promise<number>;
+}
+
+/** What happens to a reservation that reached its expiry unsettled (EXPIRED_RESERVATION_POLICY). */
+export type ExpiryPolicy = 'charge' | 'release';

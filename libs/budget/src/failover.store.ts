@@ -112,7 +112,10 @@ export class FailoverBudgetStore extends BudgetStore {
     return this.fallback.find(reservationId);
   }
 
-  async usage(subject: string, limits: Limits): Promise<{ state: LimitsState; inFlight: Reservation[] }> {
+  async usage(
+    subject: string,
+    limits: Limits,
+  ): Promise<{ state: LimitsState; inFlight: Reservation[] }> {
     const remote = await this.onPrimary(() => this.primary.usage(subject, limits));
     return remote.ok ? remote.value : this.fallback.usage(subject, limits);
   }
@@ -143,7 +146,9 @@ export class FailoverBudgetStore extends BudgetStore {
   }
 
   /** Runs a Redis call unless Redis is known down; a connection-level failure marks it down. */
-  private async onPrimary<T>(call: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false }> {
+  private async onPrimary<T>(
+    call: () => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false }> {
     if (this.downSince !== null && Date.now() - this.downSince < this.retryAfterMs) {
       return { ok: false };
     }

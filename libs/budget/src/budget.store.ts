@@ -1,0 +1,88 @@
+import type {
+  ExpiryPolicy,
+  Limits,
+  LimitsState,
+  Reservation,
+  ReserveRequest,
+  ReserveResult,
+  SettleResult,
+  Settlement,
+  Usage,
+} from './budget.types.js';
+
+/** How long a settled reservation stays answerable (replays, conflicts). */
+export const SETTLED_RETENTION_MS = 24 * 3_600_000;
+/** A settlement the ledger never confirmed is kept this long for re-appending. */
+export const UNCONFIRMED_RETENTION_MS = 7 * 24 * 3_600_000;
+
+/**
+ * The decision engine. Injected by class: Redis for any number of instances, the in-process
+ * store for one. Both keep exactly the same behaviour (test/budget conformance suite).
+ */
+export abstract class BudgetStore {
+  abstract readonly mode: 'redis' | 'memory';
+
+  /** Judges every dimension at once; all or nothing. */
+  abstract reserve(req: ReserveRequest): Promise<ReserveResult>;
+
+  /** Replaces the reservation by the real usage. Idempotent. */
+  abstract commit(reservationId: string, usage: Usage): Promise<SettleResult>;
+
+  /** Releases the reservation (null), or settles it to a partial usage. Idempotent. */
+  abstract refund(reservationId: string, usage: Usage | null): Promise<SettleResult>;
+
+  /** Settles, exactly once across every sweeper, reservations whose expiry passed. */
+  abstract expireDue(policy: ExpiryPolicy, max?: number): Promise<Settlement[]>;
+
+  /** Settlements not confirmed by confirmLedgered() for at least `olderThanMs`. */
+  abstract pendingLedger(olderThanMs: number, max?: number): Promise<Settlement[]>;
+
+  /** The ledger holds these now: stop offering them to pendingLedger(). */
+  abstract confirmLedgered(settlements: Settlement[]): Promise<void>;
+
+  /** The reservation behind an id (held or settled), null when unknown or forgotten. */
+  abstract find(reservationId: string): Promise<Reservation | null>;
+
+  /** Read-only view of a subject under `limits` (model dimensions are not shown). */
+  abstract usage(
+    subject: string,
+    limits: Limits,
+  ): Promise<{ state: LimitsState; inFlight: Reservation[] }>;
+
+  abstract ping(): Promise<void>;
+
+  abstract close(): Promise<void>;
+}
+
+/** Guards the engine against arithmetic it was not built for (the API validates first). */
+export function assertReserveRequest(req: ReserveRequest): void {
+  const counts: [string, number | undefined][] = [
+    ['promptTokens', req.promptTokens],
+    ['completionTokens', req.completionTokens],
+    ['minCompletionTokens', req.minCompletionTokens],
+    ['ttlSeconds', req.ttlSeconds],
+    ['inputPicosPerToken', req.pricing.inputPicosPerToken],
+    ['outputPicosPerToken', req.pricing.outputPicosPerToken],
+  ];
+  for (const [name, value] of counts) {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) {
+      throw new RangeError(`${name} must be a non-negative integer; got ${String(value)}`);
+    }
+  }
+  if (req.ttlSeconds < 1) {
+    throw new RangeError('ttlSeconds must be at least 1');
+  }
+  if (req.subject.length === 0) {
+    throw new RangeError('subject must not be empty');
+  }
+}
+
+export function assertUsage(usage: Usage): void {
+  for (const value of [usage.promptTokens, usage.completionTokens]) {
+    if (!(Number.isSafeInteger(value) && value >= 0)) {
+      throw new RangeError(
+        `usage token counts must be non-negative integers; got ${String(value)}`,
+      );
+    }
+  }
+}

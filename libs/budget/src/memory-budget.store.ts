@@ -1,0 +1,373 @@
+import { decideReserve } from './budget.decision.js';
+import { newRef, parseReservationId } from './budget.keys.js';
+import {
+  BudgetStore,
+  SETTLED_RETENTION_MS,
+  UNCONFIRMED_RETENTION_MS,
+  assertReserveRequest,
+  assertUsage,
+} from './budget.store.js';
+import type {
+  BucketLimit,
+  DailyCostSource,
+  ExpiryPolicy,
+  Limits,
+  LimitsState,
+  Reservation,
+  ReserveRequest,
+  ReserveResult,
+  SettleResult,
+  Settlement,
+  Usage,
+} from './budget.types.js';
+import {
+  type BucketView,
+  type RawLimits,
+  costMicros,
+  epochDay,
+  isoDay,
+  limitsState,
+  viewBucket,
+} from './bucket.math.js';
+import { type MemoryRecord, MemorySubject, reservationOf } from './memory-budget.subject.js';
+
+/**
+ * The decision engine in process: embedded mode (one instance), and the local fallback while
+ * Redis is unreachable. Same behaviour as RedisBudgetStore; every decision runs synchronously
+ * after the only await (the ledger read that seeds a day counter), so it is atomic here too.
+ */
+export class MemoryBudgetStore extends BudgetStore {
+  readonly mode = 'memory' as const;
+  private readonly subjects = new Map<string, MemorySubject>();
+
+  constructor(
+    private readonly dailyCost: DailyCostSource,
+    private readonly clock: () => number = Date.now,
+  ) {
+    super();
+  }
+
+  async reserve(req: ReserveRequest): Promise<ReserveResult> {
+    assertReserveRequest(req);
+    const { limits } = req;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const s = this.subject(req.subject);
+      const today = epochDay(this.clock());
+      if (limits.dailyCostMicros !== null && s.day !== today) {
+        const seeded = await this.committedFromSource(req.subject, today);
+        // Set only if still missing: a concurrent seed or commit is never undone.
+        if (s.day !== today && epochDay(this.clock()) === today) {
+          s.day = today;
+          s.dayCostMicros = seeded;
+        }
+        continue;
+      }
+      return this.decide(req, s, this.clock());
+    }
+    throw new Error(`The daily cost of ${req.subject} could not be seeded from the ledger`);
+  }
+
+  commit(reservationId: string, usage: Usage): Promise<SettleResult> {
+    assertUsage(usage);
+    return this.settleRequest(reservationId, 'committed', usage);
+  }
+
+  refund(reservationId: string, usage: Usage | null): Promise<SettleResult> {
+    if (usage) {
+      assertUsage(usage);
+    }
+    return this.settleRequest(reservationId, 'refunded', usage);
+  }
+
+  expireDue(policy: ExpiryPolicy, max = 1_000): Promise<Settlement[]> {
+    const now = this.clock();
+    const settled: Settlement[] = [];
+    for (const [subject, s] of this.subjects) {
+      const due = [...s.leases]
+        .filter(([, expiresAt]) => expiresAt <= now)
+        .sort((a, b) => a[1] - b[1]);
+      for (const [ref] of due) {
+        if (settled.length >= max) {
+          return Promise.resolve(settled);
+        }
+        const record = s.records.get(ref);
+        if (record?.status !== 'held') {
+          s.leases.delete(ref);
+          continue;
+        }
+        const usage =
+          policy === 'charge'
+            ? {
+                promptTokens: record.promptTokens,
+                completionTokens: record.completionTokens,
+                costMicros: record.costMicros,
+              }
+            : { promptTokens: 0, completionTokens: 0, costMicros: 0 };
+        settled.push(
+          s.settle(record, 'expired', usage, policy === 'release', now, UNCONFIRMED_RETENTION_MS),
+        );
+      }
+      if (s.prune(now)) {
+        this.subjects.delete(subject);
+      }
+    }
+    return Promise.resolve(settled);
+  }
+
+  pendingLedger(olderThanMs: number, max = 1_000): Promise<Settlement[]> {
+    const cutoff = this.clock() - olderThanMs;
+    const found: Settlement[] = [];
+    for (const s of this.subjects.values()) {
+      for (const [ref, settledAt] of s.pending) {
+        const settlement = s.records.get(ref)?.settlement;
+        if (settledAt <= cutoff && settlement && found.length < max) {
+          found.push(settlement);
+        }
+      }
+    }
+    return Promise.resolve(found);
+  }
+
+  confirmLedgered(settlements: Settlement[]): Promise<void> {
+    for (const settlement of settlements) {
+      const parsed = parseReservationId(settlement.reservationId);
+      const s = parsed && this.subjects.get(parsed.subject);
+      const record = parsed && s?.records.get(parsed.ref);
+      if (s && record?.settlement) {
+        s.pending.delete(record.ref);
+        record.keepUntilMs = record.settlement.settledAtMs + SETTLED_RETENTION_MS;
+      }
+    }
+    return Promise.resolve();
+  }
+
+  find(reservationId: string): Promise<Reservation | null> {
+    const found = this.locate(reservationId);
+    return Promise.resolve(found?.record ? reservationOf(found.record) : null);
+  }
+
+  async usage(
+    subject: string,
+    limits: Limits,
+  ): Promise<{ state: LimitsState; inFlight: Reservation[] }> {
+    const now = this.clock();
+    const s = this.subjects.get(subject) ?? new MemorySubject(subject);
+    const view = (dim: string, limit: BucketLimit | null): BucketView | undefined =>
+      limit ? viewBucket(s.buckets.get(dim), limit.capacity, limit.perMinute, now) : undefined;
+    const raw: RawLimits = {
+      requests: view('rq', limits.requests),
+      tokens: view('tk', limits.tokens),
+    };
+    if (limits.concurrent !== null) {
+      raw.concurrent = { limit: limits.concurrent, active: s.activeLeases(now).active };
+    }
+    if (limits.dailyCostMicros !== null) {
+      const today = epochDay(now);
+      const committed =
+        s.day === today ? s.dayCostMicros : await this.committedFromSource(subject, today);
+      raw.dailyCost = {
+        limitMicros: limits.dailyCostMicros,
+        usedMicros: committed + s.inFlightMicros,
+      };
+    }
+    const inFlight = [...s.leases]
+      .sort((a, b) => a[1] - b[1])
+      .flatMap(([ref]) => {
+        const record = s.records.get(ref);
+        return record ? [reservationOf(record)] : [];
+      });
+    return { state: limitsState(raw, now), inFlight };
+  }
+
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** The synchronous half of reserve(): read, decide, write, with no await in between. */
+  private decide(req: ReserveRequest, s: MemorySubject, now: number): ReserveResult {
+    const { limits, pricing, model } = req;
+    const dims: [string, BucketLimit | null][] = [
+      ['rq', limits.requests],
+      ['tk', limits.tokens],
+      [`mr|${model}`, limits.modelRequests],
+      [`mt|${model}`, limits.modelTokens],
+    ];
+    const views = dims.map(([dim, limit]) =>
+      limit ? viewBucket(s.buckets.get(dim), limit.capacity, limit.perMinute, now) : undefined,
+    );
+    const state = (): LimitsState => {
+      const raw: RawLimits = {
+        requests: views[0],
+        tokens: views[1],
+        modelRequests: views[2],
+        modelTokens: views[3],
+      };
+      if (limits.concurrent !== null) {
+        raw.concurrent = { limit: limits.concurrent, active: s.activeLeases(now).active };
+      }
+      if (limits.dailyCostMicros !== null) {
+        raw.dailyCost = {
+          limitMicros: limits.dailyCostMicros,
+          usedMicros: s.dayCostMicros + s.inFlightMicros,
+        };
+      }
+      return limitsState(raw, now);
+    };
+
+    const idem =
+      req.idempotencyKey === undefined ? undefined : s.idempotency.get(req.idempotencyKey);
+    const held = idem && s.records.get(idem.ref);
+    if (held && (s.leases.get(held.ref) ?? 0) > now) {
+      return { allowed: true, reservation: reservationOf(held), state: state(), replayed: true };
+    }
+
+    const decision = decideReserve({
+      now,
+      promptTokens: req.promptTokens,
+      completionTokens: req.completionTokens,
+      minCompletionTokens: req.minCompletionTokens,
+      pricing,
+      requests: views[0],
+      tokens: views[1],
+      modelRequests: views[2],
+      modelTokens: views[3],
+      concurrent:
+        limits.concurrent === null
+          ? undefined
+          : { limit: limits.concurrent, ...s.activeLeases(now) },
+      dailyCost:
+        limits.dailyCostMicros === null
+          ? undefined
+          : { limitMicros: limits.dailyCostMicros, usedMicros: s.dayCostMicros + s.inFlightMicros },
+    });
+    if (!decision.allowed) {
+      return { ...decision, state: state() };
+    }
+
+    const charges = [
+      1,
+      req.promptTokens + decision.completionTokens,
+      1,
+      req.promptTokens + decision.completionTokens,
+    ];
+    dims.forEach(([dim], i) => {
+      const view = views[i];
+      if (view) {
+        view.level -= charges[i]!;
+        s.writeBucket(dim, view, now);
+      } else {
+        s.buckets.delete(dim);
+      }
+    });
+    const record: MemoryRecord = {
+      ref: newRef(),
+      subject: req.subject,
+      tier: req.tier,
+      model,
+      promptTokens: req.promptTokens,
+      completionTokens: decision.completionTokens,
+      costMicros: decision.costMicros,
+      pricing: { ...pricing },
+      reservedAtMs: now,
+      expiresAtMs: now + req.ttlSeconds * 1000,
+      status: 'held',
+      keepUntilMs: now + req.ttlSeconds * 1000 + SETTLED_RETENTION_MS,
+    };
+    s.records.set(record.ref, record);
+    s.leases.set(record.ref, record.expiresAtMs);
+    s.inFlightMicros += record.costMicros;
+    s.concurrentLimit = limits.concurrent;
+    s.dailyLimitMicros = limits.dailyCostMicros;
+    if (req.idempotencyKey !== undefined) {
+      s.idempotency.set(req.idempotencyKey, { ref: record.ref, expiresAtMs: record.expiresAtMs });
+    }
+    return { allowed: true, reservation: reservationOf(record), state: state(), replayed: false };
+  }
+
+  private async settleRequest(
+    reservationId: string,
+    status: 'committed' | 'refunded',
+    usage: Usage | null,
+  ): Promise<SettleResult> {
+    const found = this.locate(reservationId);
+    if (!found?.record) {
+      return { ok: false, error: 'not_found' };
+    }
+    const { s, record } = found;
+    const now = this.clock();
+    let replayed = false;
+    if (record.status === 'held') {
+      const charged = usage
+        ? {
+            ...usage,
+            costMicros: costMicros(usage.promptTokens, usage.completionTokens, record.pricing),
+          }
+        : { promptTokens: 0, completionTokens: 0, costMicros: 0 };
+      s.settle(record, status, charged, usage === null, now, UNCONFIRMED_RETENTION_MS);
+    } else if (record.status === status) {
+      replayed = true;
+    } else {
+      return { ok: false, error: 'conflict', status: record.status };
+    }
+    return {
+      ok: true,
+      settlement: record.settlement!,
+      state: await this.settledState(s, record.model, now),
+      replayed,
+    };
+  }
+
+  /** The subject's figures after a settlement, under the limits its last reserve stored. */
+  private async settledState(s: MemorySubject, model: string, now: number): Promise<LimitsState> {
+    const raw: RawLimits = {
+      requests: s.storedView('rq', now),
+      tokens: s.storedView('tk', now),
+      modelRequests: s.storedView(`mr|${model}`, now),
+      modelTokens: s.storedView(`mt|${model}`, now),
+    };
+    if (s.concurrentLimit !== null) {
+      raw.concurrent = { limit: s.concurrentLimit, active: s.activeLeases(now).active };
+    }
+    if (s.dailyLimitMicros !== null) {
+      const today = epochDay(now);
+      const committed =
+        s.day === today ? s.dayCostMicros : await this.committedFromSource(s.subject, today);
+      raw.dailyCost = { limitMicros: s.dailyLimitMicros, usedMicros: committed + s.inFlightMicros };
+    }
+    return limitsState(raw, now);
+  }
+
+  private locate(
+    reservationId: string,
+  ): { s: MemorySubject; record: MemoryRecord | undefined } | null {
+    const parsed = parseReservationId(reservationId);
+    const s = parsed && this.subjects.get(parsed.subject);
+    if (!parsed || !s) {
+      return null;
+    }
+    const record = s.records.get(parsed.ref);
+    // Forgotten after its retention, as the Redis record's TTL would.
+    return { s, record: record && record.keepUntilMs > this.clock() ? record : undefined };
+  }
+
+  private subject(subject: string): MemorySubject {
+    let s = this.subjects.get(subject);
+    if (!s) {
+      s = new MemorySubject(subject);
+      this.subjects.set(subject, s);
+    }
+    return s;
+  }
+
+  private async committedFromSource(subject: string, day: number): Promise<number> {
+    const value = await this.dailyCost.committedCostMicros(subject, isoDay(day));
+    if (!Number.isFinite(value) || value < 0) {
+      throw new Error(`The ledger answered an invalid daily cost for ${subject}: ${String(value)}`);
+    }
+    return Math.ceil(value);
+  }
+}

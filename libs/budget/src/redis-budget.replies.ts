@@ -1,0 +1,157 @@
+import type { Dimension, Reservation, SettlementStatus, Settlement } from './budget.types.js';
+import type { BucketView, RawLimits, StoredBucket } from './bucket.math.js';
+import { reservationId } from './budget.keys.js';
+
+/**
+ * Turns the compact arrays the scripts answer into the engine's types. Layouts (see the .lua
+ * files): a state block is 4 buckets × (level, cap, perMinute), concurrent (limit, active), daily
+ * (limit, committed today, in flight); '' marks an unlimited dimension.
+ */
+
+export const STATE_WIDTH = 17;
+
+export type Reply = (string | number | Reply)[];
+
+export function asReply(value: unknown): Reply {
+  if (!Array.isArray(value)) {
+    throw new Error(`Unexpected reply from a budget script: ${JSON.stringify(value)}`);
+  }
+  return value as Reply;
+}
+
+function str(reply: Reply, i: number): string {
+  const value = reply[i];
+  if (typeof value === 'string') {
+    return value;
+  }
+  if (typeof value === 'number') {
+    return String(value);
+  }
+  throw new Error(`Unexpected field ${i} in a budget script reply: ${JSON.stringify(value)}`);
+}
+
+function n(reply: Reply, i: number): number {
+  return Number(str(reply, i));
+}
+
+function bucketAt(reply: Reply, i: number): BucketView | undefined {
+  return str(reply, i) === ''
+    ? undefined
+    : { level: n(reply, i), cap: n(reply, i + 1), perMinute: n(reply, i + 2) };
+}
+
+/** The state block at `i`; `committedMicros` is null when today's day counter is missing. */
+export function rawStateAt(
+  reply: Reply,
+  i: number,
+): {
+  raw: RawLimits;
+  daily?: { limitMicros: number; committedMicros: number | null; inFlightMicros: number };
+} {
+  const raw: RawLimits = {
+    requests: bucketAt(reply, i),
+    tokens: bucketAt(reply, i + 3),
+    modelRequests: bucketAt(reply, i + 6),
+    modelTokens: bucketAt(reply, i + 9),
+  };
+  if (str(reply, i + 12) !== '') {
+    raw.concurrent = { limit: n(reply, i + 12), active: n(reply, i + 13) };
+  }
+  if (str(reply, i + 14) === '') {
+    return { raw };
+  }
+  const committed = str(reply, i + 15);
+  return {
+    raw,
+    daily: {
+      limitMicros: n(reply, i + 14),
+      committedMicros: committed === '' ? null : Number(committed),
+      inFlightMicros: n(reply, i + 16),
+    },
+  };
+}
+
+/** `ok` reserve reply fields 2..12: ref, tier, model, p, c, cost, in, out, at, exp. */
+export function reservationAt(reply: Reply, subject: string): Reservation {
+  return {
+    reservationId: reservationId(subject, str(reply, 2)),
+    subject,
+    tier: str(reply, 3),
+    model: str(reply, 4),
+    promptTokens: n(reply, 5),
+    completionTokens: n(reply, 6),
+    costMicros: n(reply, 7),
+    pricing: { inputPicosPerToken: n(reply, 8), outputPicosPerToken: n(reply, 9) },
+    reservedAtMs: n(reply, 10),
+    expiresAtMs: n(reply, 11),
+  };
+}
+
+/** A settlement: ref, subject, tier, model, prompt, completion, cost, status, at, settled at. */
+export function settlementOf(reply: Reply): Settlement {
+  const subject = str(reply, 1);
+  return {
+    reservationId: reservationId(subject, str(reply, 0)),
+    subject,
+    tier: str(reply, 2),
+    model: str(reply, 3),
+    promptTokens: n(reply, 4),
+    completionTokens: n(reply, 5),
+    costMicros: n(reply, 6),
+    status: str(reply, 7) as SettlementStatus,
+    reservedAtMs: n(reply, 8),
+    settledAtMs: n(reply, 9),
+  };
+}
+
+export function dimensionAt(reply: Reply, i: number): Dimension {
+  return str(reply, i) as Dimension;
+}
+
+export { n as numberAt, str as stringAt };
+
+/** A bucket as HMGET'd by usage.lua (level, at, capacity, perMinute), or undefined. */
+export function storedBucketAt(reply: Reply, i: number): StoredBucket | undefined {
+  return str(reply, i) === ''
+    ? undefined
+    : { level: n(reply, i), t: n(reply, i + 1), cap: n(reply, i + 2), perMinute: n(reply, i + 3) };
+}
+
+/** A reservation record (HGETALL of `:r:<ref>`), or null when it is gone. */
+export function reservationOfRecord(
+  ref: string,
+  record: Record<string, string>,
+): { reservation: Reservation; settlement: Settlement | null } | null {
+  if (record.sub === undefined) {
+    return null;
+  }
+  const subject = record.sub;
+  const reservation: Reservation = {
+    reservationId: reservationId(subject, ref),
+    subject,
+    tier: record.tier ?? '',
+    model: record.model ?? '',
+    promptTokens: Number(record.p),
+    completionTokens: Number(record.c),
+    costMicros: Number(record.cost),
+    pricing: { inputPicosPerToken: Number(record.in), outputPicosPerToken: Number(record.out) },
+    reservedAtMs: Number(record.at),
+    expiresAtMs: Number(record.exp),
+  };
+  const settlement: Settlement | null =
+    record.st === 'held' || record.st === undefined
+      ? null
+      : {
+          reservationId: reservation.reservationId,
+          subject,
+          tier: reservation.tier,
+          model: reservation.model,
+          promptTokens: Number(record.sp),
+          completionTokens: Number(record.sc),
+          costMicros: Number(record.scost),
+          status: record.st as SettlementStatus,
+          reservedAtMs: reservation.reservedAtMs,
+          settledAtMs: Number(record.sat),
+        };
+  return { reservation, settlement };
+}

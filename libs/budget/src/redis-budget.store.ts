@@ -1,0 +1,407 @@
+import type { Redis } from 'ioredis';
+import {
+  BudgetStore,
+  SETTLED_RETENTION_MS,
+  UNCONFIRMED_RETENTION_MS,
+  assertReserveRequest,
+  assertUsage,
+} from './budget.store.js';
+import { type RedisClient, runScript } from './budget.scripts.js';
+import {
+  SubjectKeys,
+  keysFromScanned,
+  newRef,
+  parseReservationId,
+  scanPattern,
+} from './budget.keys.js';
+import type {
+  BucketLimit,
+  DailyCostSource,
+  ExpiryPolicy,
+  Limits,
+  LimitsState,
+  Reservation,
+  ReserveRequest,
+  ReserveResult,
+  SettleResult,
+  Settlement,
+  Usage,
+} from './budget.types.js';
+import { type RawLimits, epochDay, isoDay, limitsState, viewBucket } from './bucket.math.js';
+import {
+  type Reply,
+  STATE_WIDTH,
+  asReply,
+  dimensionAt,
+  numberAt,
+  rawStateAt,
+  reservationAt,
+  reservationOfRecord,
+  settlementOf,
+  storedBucketAt,
+  stringAt,
+} from './redis-budget.replies.js';
+
+export interface RedisBudgetStoreOptions {
+  /** Test only: milliseconds added to Redis TIME in every script, so tests move time. */
+  clockOffsetMs?: () => number;
+}
+
+/** Most in-flight reservations listed by usage(). */
+const USAGE_LEASES = 1_000;
+
+/**
+ * The decision engine on Redis or Redis Cluster: each operation is one Lua script on the
+ * subject's slot (budget.keys.ts has the layout), so any number of instances decide atomically.
+ */
+export class RedisBudgetStore extends BudgetStore {
+  readonly mode = 'redis' as const;
+  private readonly offset: () => number;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly keyPrefix: string,
+    private readonly dailyCost: DailyCostSource,
+    options: RedisBudgetStoreOptions = {},
+  ) {
+    super();
+    this.offset = options.clockOffsetMs ?? (() => 0);
+  }
+
+  async reserve(req: ReserveRequest): Promise<ReserveResult> {
+    assertReserveRequest(req);
+    const keys = SubjectKeys.of(this.keyPrefix, req.subject);
+    const ref = newRef();
+    const scriptKeys = [keys.buckets, keys.state, keys.leases, keys.record(ref)];
+    if (req.idempotencyKey !== undefined) {
+      scriptKeys.push(keys.idempotency(req.idempotencyKey));
+    }
+    const { limits, pricing } = req;
+    let seed = [-1, 0];
+    // At most: one call, one seeded retry, one more if UTC midnight passed in between.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const reply = asReply(
+        await runScript(this.client, 'reserve', scriptKeys, [
+          this.offset(),
+          req.promptTokens,
+          req.completionTokens,
+          req.minCompletionTokens ?? -1,
+          req.ttlSeconds * 1000,
+          pricing.inputPicosPerToken,
+          pricing.outputPicosPerToken,
+          ...bucketArgs(limits.requests),
+          ...bucketArgs(limits.tokens),
+          ...bucketArgs(limits.modelRequests),
+          ...bucketArgs(limits.modelTokens),
+          limits.concurrent ?? -1,
+          limits.dailyCostMicros ?? -1,
+          req.subject,
+          req.tier,
+          req.model,
+          ref,
+          seed[0]!,
+          seed[1]!,
+          SETTLED_RETENTION_MS,
+        ]),
+      );
+      const kind = stringAt(reply, 0);
+      if (kind === 'seed') {
+        const day = numberAt(reply, 1);
+        seed = [day, await this.committedFromSource(req.subject, day)];
+        continue;
+      }
+      if (kind === 'ok') {
+        const now = numberAt(reply, 12);
+        return {
+          allowed: true,
+          reservation: reservationAt(reply, req.subject),
+          state: await this.state(reply, 13, req.subject, now),
+          replayed: numberAt(reply, 1) === 1,
+        };
+      }
+      const retry = numberAt(reply, 3);
+      const now = numberAt(reply, 4);
+      return {
+        allowed: false,
+        reason: stringAt(reply, 1) === 'limited' ? 'limited' : 'exceeds_capacity',
+        dimension: dimensionAt(reply, 2),
+        ...(retry >= 0 ? { retryAfterMs: retry } : {}),
+        state: await this.state(reply, 5, req.subject, now),
+      };
+    }
+    throw new Error(`The daily cost of ${req.subject} could not be seeded from the ledger`);
+  }
+
+  commit(reservationId: string, usage: Usage): Promise<SettleResult> {
+    assertUsage(usage);
+    return this.settle('commit', reservationId, [usage.promptTokens, usage.completionTokens]);
+  }
+
+  refund(reservationId: string, usage: Usage | null): Promise<SettleResult> {
+    if (usage) {
+      assertUsage(usage);
+    }
+    return this.settle(
+      'refund',
+      reservationId,
+      usage ? [usage.promptTokens, usage.completionTokens] : [-1, -1],
+    );
+  }
+
+  async expireDue(policy: ExpiryPolicy, max = 1_000): Promise<Settlement[]> {
+    const settled: Settlement[] = [];
+    // One TIME per node per sweep: the script re-checks each expiry against its own clock.
+    const nowOf = new Map<Redis, number>();
+    await this.eachSubject('lease', async (keys, node) => {
+      const now = nowOf.get(node) ?? (await this.nodeNow(node));
+      nowOf.set(node, now);
+      const refs = await this.client.zrangebyscore(
+        keys.leases,
+        '-inf',
+        now,
+        'LIMIT',
+        0,
+        max - settled.length,
+      );
+      if (refs.length > 0) {
+        const reply = asReply(
+          await runScript(
+            this.client,
+            'expire',
+            [
+              keys.buckets,
+              keys.state,
+              keys.leases,
+              keys.pending,
+              ...refs.map((ref) => keys.record(ref)),
+            ],
+            [this.offset(), policy, UNCONFIRMED_RETENTION_MS, ...refs],
+          ),
+        );
+        settled.push(...reply.map((entry) => settlementOf(asReply(entry))));
+      }
+      return settled.length < max;
+    });
+    return settled;
+  }
+
+  async pendingLedger(olderThanMs: number, max = 1_000): Promise<Settlement[]> {
+    const found: Settlement[] = [];
+    const seen = new Set<string>();
+    await this.eachSubject('pend', async (keys) => {
+      const refs = asReply(
+        await runScript(
+          this.client,
+          'pending',
+          [keys.pending],
+          [this.offset(), olderThanMs, max - found.length],
+        ),
+      ).map(String);
+      const records = await Promise.all(refs.map((ref) => this.client.hgetall(keys.record(ref))));
+      const orphans: string[] = [];
+      refs.forEach((ref, i) => {
+        const settlement = reservationOfRecord(ref, records[i]!)?.settlement;
+        if (settlement) {
+          // SCAN may return a key twice; a settlement is offered once per call.
+          if (!seen.has(settlement.reservationId)) {
+            seen.add(settlement.reservationId);
+            found.push(settlement);
+          }
+        } else {
+          orphans.push(ref);
+        }
+      });
+      if (orphans.length > 0) {
+        // The record is gone (retention passed): there is nothing left to re-append.
+        await this.client.zrem(keys.pending, ...orphans);
+      }
+      return found.length < max;
+    });
+    return found;
+  }
+
+  async confirmLedgered(settlements: Settlement[]): Promise<void> {
+    const bySubject = new Map<string, string[]>();
+    for (const settlement of settlements) {
+      const parsed = parseReservationId(settlement.reservationId);
+      if (parsed) {
+        bySubject.set(parsed.subject, [...(bySubject.get(parsed.subject) ?? []), parsed.ref]);
+      }
+    }
+    await Promise.all(
+      [...bySubject].map(([subject, refs]) => {
+        const keys = SubjectKeys.of(this.keyPrefix, subject);
+        return runScript(
+          this.client,
+          'confirm',
+          [keys.pending, ...refs.map((ref) => keys.record(ref))],
+          [this.offset(), SETTLED_RETENTION_MS, ...refs],
+        );
+      }),
+    );
+  }
+
+  async find(reservationId: string): Promise<Reservation | null> {
+    const parsed = parseReservationId(reservationId);
+    if (!parsed) {
+      return null;
+    }
+    const keys = SubjectKeys.of(this.keyPrefix, parsed.subject);
+    const record = await this.client.hgetall(keys.record(parsed.ref));
+    return reservationOfRecord(parsed.ref, record)?.reservation ?? null;
+  }
+
+  async usage(
+    subject: string,
+    limits: Limits,
+  ): Promise<{ state: LimitsState; inFlight: Reservation[] }> {
+    const keys = SubjectKeys.of(this.keyPrefix, subject);
+    const reply = asReply(
+      await runScript(
+        this.client,
+        'usage',
+        [keys.buckets, keys.state, keys.leases],
+        [this.offset(), USAGE_LEASES],
+      ),
+    );
+    const now = numberAt(reply, 0);
+    const view = (limit: BucketLimit | null, at: number) =>
+      limit
+        ? viewBucket(storedBucketAt(reply, at), limit.capacity, limit.perMinute, now)
+        : undefined;
+    const raw: RawLimits = { requests: view(limits.requests, 1), tokens: view(limits.tokens, 5) };
+    if (limits.concurrent !== null) {
+      raw.concurrent = { limit: limits.concurrent, active: numberAt(reply, 12) };
+    }
+    if (limits.dailyCostMicros !== null) {
+      const today = epochDay(now);
+      const counted = stringAt(reply, 9) !== '' && numberAt(reply, 9) === today;
+      const committed = counted
+        ? numberAt(reply, 10)
+        : await this.committedFromSource(subject, today);
+      const inFlight = stringAt(reply, 11) === '' ? 0 : numberAt(reply, 11);
+      raw.dailyCost = { limitMicros: limits.dailyCostMicros, usedMicros: committed + inFlight };
+    }
+    const refs = asReply(reply[13]).map(String);
+    const records = await Promise.all(refs.map((ref) => this.client.hgetall(keys.record(ref))));
+    const inFlight = refs.flatMap(
+      (ref, i) => reservationOfRecord(ref, records[i]!)?.reservation ?? [],
+    );
+    return { state: limitsState(raw, now), inFlight };
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+
+  private async settle(
+    operation: 'commit' | 'refund',
+    reservationId: string,
+    usage: number[],
+  ): Promise<SettleResult> {
+    const parsed = parseReservationId(reservationId);
+    if (!parsed) {
+      return { ok: false, error: 'not_found' };
+    }
+    const keys = SubjectKeys.of(this.keyPrefix, parsed.subject);
+    const reply = asReply(
+      await runScript(
+        this.client,
+        operation,
+        [keys.buckets, keys.state, keys.leases, keys.pending, keys.record(parsed.ref)],
+        [this.offset(), parsed.ref, usage[0]!, usage[1]!, UNCONFIRMED_RETENTION_MS],
+      ),
+    );
+    const kind = stringAt(reply, 0);
+    if (kind === 'not_found') {
+      return { ok: false, error: 'not_found' };
+    }
+    if (kind === 'conflict') {
+      return { ok: false, error: 'conflict', status: stringAt(reply, 1) as Settlement['status'] };
+    }
+    const settlement = settlementOf(reply.slice(2, 12));
+    const now = numberAt(reply, 12);
+    return {
+      ok: true,
+      settlement,
+      state: await this.state(reply, 13, parsed.subject, now),
+      replayed: numberAt(reply, 1) === 1,
+    };
+  }
+
+  /** The state block of a reply; a missing day counter is read from the ledger. */
+  private async state(
+    reply: Reply,
+    at: number,
+    subject: string,
+    now: number,
+  ): Promise<LimitsState> {
+    if (reply.length < at + STATE_WIDTH) {
+      throw new Error('A budget script answered a truncated state block');
+    }
+    const { raw, daily } = rawStateAt(reply, at);
+    if (daily) {
+      const committed =
+        daily.committedMicros ?? (await this.committedFromSource(subject, epochDay(now)));
+      raw.dailyCost = {
+        limitMicros: daily.limitMicros,
+        usedMicros: committed + daily.inFlightMicros,
+      };
+    }
+    return limitsState(raw, now);
+  }
+
+  private async committedFromSource(subject: string, day: number): Promise<number> {
+    const value = await this.dailyCost.committedCostMicros(subject, isoDay(day));
+    if (!Number.isFinite(value) || value < 0) {
+      throw new Error(`The ledger answered an invalid daily cost for ${subject}: ${String(value)}`);
+    }
+    // Whole micro-dollars; rounding up never lets a partial micro-dollar be spent twice.
+    return Math.ceil(value);
+  }
+
+  /** Every master (one node, or each master of a Cluster): SCANs are per node. */
+  private masters(): Redis[] {
+    return 'nodes' in this.client && typeof this.client.nodes === 'function'
+      ? this.client.nodes('master')
+      : [this.client as Redis];
+  }
+
+  private async nodeNow(node: Redis): Promise<number> {
+    const [seconds, micros] = await node.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) + this.offset();
+  }
+
+  /** Calls `visit` for each subject holding a key of this kind, until it answers false. */
+  private async eachSubject(
+    suffix: 'lease' | 'pend',
+    visit: (keys: SubjectKeys, node: Redis) => Promise<boolean>,
+  ): Promise<void> {
+    const pattern = scanPattern(this.keyPrefix, suffix);
+    for (const node of this.masters()) {
+      let cursor = '0';
+      do {
+        const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        for (const key of found) {
+          const keys = keysFromScanned(this.keyPrefix, key, suffix);
+          if (keys && !(await visit(keys, node))) {
+            return;
+          }
+        }
+      } while (cursor !== '0');
+    }
+  }
+}
+
+function bucketArgs(limit: BucketLimit | null): [number, number] {
+  return limit ? [limit.capacity, limit.perMinute] : [-1, -1];
+}

@@ -1,0 +1,86 @@
+import { Cluster, type ClusterNode, Redis, type RedisOptions } from 'ioredis';
+import type { RedisClient } from './budget.scripts.js';
+
+export interface RedisClientOptions {
+  /** Every command fails after this long instead of hanging (SPEC §7). */
+  commandTimeoutMs: number;
+}
+
+/**
+ * `redis://` or `rediss://` → one node; `redis-cluster://[user:pass@]h1:p1,h2:p2` (or
+ * `rediss-cluster://` for TLS) → a Cluster seeded with those nodes.
+ *
+ * No request may hang while Redis is down: commands time out, nothing is queued while offline
+ * (a stale reserve replayed minutes later would be wrong), and each command is retried at most
+ * once. The connection itself keeps reconnecting in the background so the store comes back.
+ */
+export function createRedisClient(url: string, opts: RedisClientOptions): RedisClient {
+  const common: RedisOptions = {
+    commandTimeout: opts.commandTimeoutMs,
+    connectTimeout: Math.max(1_000, opts.commandTimeoutMs),
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(100 * times, 2_000),
+  };
+  const cluster = /^(rediss?)-cluster:\/\/(.*)$/.exec(url);
+  if (!cluster) {
+    if (!/^rediss?:\/\//.test(url)) {
+      throw new Error(
+        'REDIS_URL must start with redis://, rediss://, redis-cluster:// or rediss-cluster://',
+      );
+    }
+    return new Redis(url, common);
+  }
+  const tls = cluster[1] === 'rediss';
+  const rest = cluster[2]!;
+  const at = rest.lastIndexOf('@');
+  const auth = at >= 0 ? rest.slice(0, at) : '';
+  const hosts = (at >= 0 ? rest.slice(at + 1) : rest).replace(/\/.*$/, '');
+  const nodes: ClusterNode[] = hosts.split(',').map((hostPort) => {
+    const colon = hostPort.lastIndexOf(':');
+    const host = colon > 0 ? hostPort.slice(0, colon) : hostPort;
+    const port = colon > 0 ? Number(hostPort.slice(colon + 1)) : 6379;
+    if (!host || !Number.isInteger(port) || port <= 0 || port > 65_535) {
+      throw new Error(`REDIS_URL names an invalid cluster node "${hostPort}"`);
+    }
+    return { host, port };
+  });
+  const colon = auth.indexOf(':');
+  const username = colon >= 0 ? decodeURIComponent(auth.slice(0, colon)) : undefined;
+  const password = decodeURIComponent(colon >= 0 ? auth.slice(colon + 1) : auth) || undefined;
+  return new Cluster(nodes, {
+    enableOfflineQueue: false,
+    clusterRetryStrategy: (times) => Math.min(100 * times, 2_000),
+    slotsRefreshTimeout: Math.max(1_000, opts.commandTimeoutMs),
+    // Bounded redirections: a resharding cluster answers or fails, it does not keep us waiting.
+    maxRedirections: 4,
+    redisOptions: {
+      ...common,
+      username: username || undefined,
+      password,
+      tls: tls ? {} : undefined,
+    },
+  });
+}
+
+/** Resolves once the client can take commands (it takes none before: no offline queue). */
+export async function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') {
+    return;
+  }
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`Redis not ready after ${timeoutMs} ms (status ${client.status})`));
+    }, timeoutMs);
+    const onReady = (): void => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+    };
+    client.on('ready', onReady);
+  });
+}
