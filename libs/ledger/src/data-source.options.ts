@@ -4,6 +4,7 @@ import type { DataSourceOptions } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
 import { MIGRATIONS } from '../../../migrations/index.js';
 import { ENTITIES } from './entities/index.js';
+import { ConciseTypeOrmLogger } from './typeorm.logger.js';
 
 export interface DatabaseSettings {
   DATABASE_URL?: string;
@@ -23,7 +24,8 @@ export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions
     migrationsTableName: 'token_budget_migrations',
     synchronize: false,
     migrationsRun: false,
-    logging: ['error' as const],
+    logging: ['error' as const, 'warn' as const],
+    logger: new ConciseTypeOrmLogger(),
   };
   if (settings.DATABASE_URL === undefined) {
     const dataDir = join(resolve(settings.DATA_DIR), 'pglite');

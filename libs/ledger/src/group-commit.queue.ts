@@ -20,6 +20,8 @@ export interface BatchEvent {
   size: number;
   durationMs: number;
   ok: boolean;
+  /** Why the batch failed (when !ok). */
+  error?: unknown;
 }
 
 /** Writes one batch; resolves when it is durable. */
@@ -125,7 +127,12 @@ export class GroupCommitQueue<T> {
             waiter.reject(error);
           }
         }
-        this.emit({ size: batch.length, durationMs: performance.now() - started, ok });
+        const durationMs = performance.now() - started;
+        this.emit(
+          ok
+            ? { size: batch.length, durationMs, ok }
+            : { size: batch.length, durationMs, ok, error },
+        );
         done();
       };
       const timeout = setTimeout(

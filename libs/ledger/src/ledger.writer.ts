@@ -1,4 +1,4 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { type Settlement, SettlementSink } from '../../budget/src/budget.types.js';
 import { type BatchEvent, GroupCommitQueue } from './group-commit.queue.js';
@@ -29,7 +29,10 @@ const MAX_ATTEMPTS = 3;
  */
 @Injectable()
 export class LedgerWriter extends SettlementSink implements OnApplicationShutdown {
+  private readonly logger = new Logger(LedgerWriter.name);
   private readonly queue: GroupCommitQueue<Settlement>;
+  /** Failed batches since the last success: an outage is logged when it starts and ends. */
+  private failedBatches = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -46,6 +49,7 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
       },
       (ms) => new LedgerUnavailableError(`no answer from Postgres within ${ms} ms`),
     );
+    this.queue.onBatch((event) => this.logTransition(event));
   }
 
   /**
@@ -80,6 +84,19 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
   // has closed (no more appends) and before TypeORM destroys the pool.
   async onApplicationShutdown(): Promise<void> {
     await this.flush();
+  }
+
+  private logTransition(event: LedgerBatchEvent): void {
+    if (event.ok) {
+      if (this.failedBatches > 0) {
+        this.logger.log(`Ledger writes recovered after ${this.failedBatches} failed batch(es)`);
+      }
+      this.failedBatches = 0;
+    } else if (this.failedBatches++ === 0) {
+      this.logger.warn(
+        `Ledger writes failing (${describe(event.error)}); appends answer ledger_unavailable until Postgres is back`,
+      );
+    }
   }
 
   private async writeBatch(batch: Settlement[]): Promise<void> {
