@@ -1,8 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { getPGliteInstance } from 'typeorm-pglite';
 import type { BucketLimit, Limits } from '../../budget/src/budget.types.js';
-import { CatalogueListener } from './catalogue.listener.js';
+import { CatalogueFeed, type CatalogueFeedOptions } from './catalogue.feed.js';
 import { CatalogueRepository } from './catalogue.repository.js';
 import {
   CATALOGUE_TABLES,
@@ -14,9 +13,6 @@ import {
 } from './catalogue.types.js';
 import { UnknownModelError, UnknownTierError } from './ledger.errors.js';
 
-/** The channel the migrations' triggers notify on every edit of a catalogue table. */
-export const CATALOGUE_CHANNEL = 'token_budget_catalogue';
-
 export interface CatalogueOptions {
   /** DEFAULT_TIER: the tier of a subject without a row. */
   defaultTier: string;
@@ -26,7 +22,7 @@ export interface CatalogueOptions {
    * How edits are heard between periodic reloads: LISTEN on a dedicated connection to this URL,
    * PGlite's own listen in embedded mode, or not at all.
    */
-  listen?: { url: string; applicationName?: string } | 'embedded';
+  listen?: CatalogueFeedOptions['listen'];
   /** Notifications within this window share one reload (default 20 ms). */
   debounceMs?: number;
   /** Backoff bounds of the LISTEN reconnection (default 100 ms .. 5 s). */
@@ -53,27 +49,36 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
   private warned = new Set<string>();
   private loadedAt = 0;
 
-  private listener: CatalogueListener | undefined;
-  private unlistenEmbedded: (() => Promise<void>) | undefined;
+  private readonly feed: CatalogueFeed;
   private reloadTimer: NodeJS.Timeout | undefined;
-  private debounceTimer: NodeJS.Timeout | undefined;
-  private readonly requested = new Set<CatalogueTable>();
   /** Reloads run one after another, so an older read never overwrites a newer one. */
   private reloads: Promise<void> = Promise.resolve();
-  private stopped = false;
 
   constructor(
     dataSource: DataSource,
     private readonly options: CatalogueOptions,
   ) {
     this.repository = new CatalogueRepository(dataSource);
+    this.feed = new CatalogueFeed({
+      listen: options.listen,
+      debounceMs: options.debounceMs,
+      reconnectBackoffMs: options.reconnectBackoffMs,
+      logger: this.logger,
+      // A failed reload is logged and keeps the last good catalogue; the next one tries again.
+      onChange: (tables) => this.reload(tables).catch(() => undefined),
+    });
   }
 
   /** Loads everything; refuses to start without the default tier. */
   async onModuleInit(): Promise<void> {
     // Listen before the first load, so no edit can fall between the two.
-    await this.startListening();
-    await this.reload();
+    await this.feed.start();
+    try {
+      await this.reload();
+    } catch (error) {
+      await this.onModuleDestroy();
+      throw error;
+    }
     this.reloadTimer = setInterval(() => {
       this.reload().catch(() => undefined); // Logged by reload; the last good catalogue stays.
     }, this.options.reloadSeconds * 1000);
@@ -81,11 +86,8 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
     clearInterval(this.reloadTimer);
-    clearTimeout(this.debounceTimer);
-    await this.listener?.stop();
-    await this.unlistenEmbedded?.();
+    await this.feed.stop();
     await this.reloads;
   }
 
@@ -187,12 +189,12 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
 
   /** Whether edits are being heard now (false while the LISTEN connection reconnects). */
   get listening(): boolean {
-    return this.listener?.listening ?? this.unlistenEmbedded !== undefined;
+    return this.feed.listening;
   }
 
   /** The LISTEN connection's server pid, for tests and diagnostics. */
   get listenerPid(): number | undefined {
-    return this.listener?.backendPid;
+    return this.feed.backendPid;
   }
 
   /**
@@ -246,52 +248,6 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
       throw new Error('CatalogueService used before onModuleInit loaded it');
     }
     return this.snapshot;
-  }
-
-  private async startListening(): Promise<void> {
-    const listen = this.options.listen;
-    if (listen === 'embedded') {
-      const db = await getPGliteInstance();
-      this.unlistenEmbedded = await db.listen(CATALOGUE_CHANNEL, (payload) =>
-        this.notified(payload),
-      );
-    } else if (listen !== undefined) {
-      this.listener = new CatalogueListener({
-        connectionString: listen.url,
-        channel: CATALOGUE_CHANNEL,
-        applicationName: listen.applicationName,
-        onNotification: (payload) => this.notified(payload),
-        // Edits made while deaf were missed: read everything again.
-        onReconnected: () => this.requestReload(ALL),
-        logger: this.logger,
-        minBackoffMs: this.options.reconnectBackoffMs?.min,
-        maxBackoffMs: this.options.reconnectBackoffMs?.max,
-      });
-      await this.listener.start();
-    }
-  }
-
-  private notified(payload: string): void {
-    const table = CATALOGUE_TABLES.find((name) => name === payload);
-    this.requestReload(table === undefined ? ALL : [table]);
-  }
-
-  private requestReload(tables: Iterable<CatalogueTable>): void {
-    for (const table of tables) {
-      this.requested.add(table);
-    }
-    if (this.debounceTimer !== undefined) {
-      return;
-    }
-    this.debounceTimer = setTimeout(() => {
-      this.debounceTimer = undefined;
-      if (this.stopped) {
-        return;
-      }
-      const tables = [...this.requested];
-      this.requested.clear();
-      this.reload(tables).catch(() => undefined); // Logged; the periodic reload tries again.
-    }, this.options.debounceMs ?? 20);
   }
 
   private warnOnce(key: string, message: string): void {

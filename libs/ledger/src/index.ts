@@ -1,5 +1,6 @@
 export { ApiClientRepository } from './api-client.repository.js';
-export { CATALOGUE_CHANNEL, CatalogueService, type CatalogueOptions } from './catalogue.service.js';
+export { CATALOGUE_CHANNEL } from './catalogue.feed.js';
+export { CatalogueService, type CatalogueOptions } from './catalogue.service.js';
 export type { CatalogueTable, ModelEntry, ModelLimitEntry, TierEntry } from './catalogue.types.js';
 export { DailyUsageRepository, type DailyUsageTotals } from './daily-usage.repository.js';
 export { dataSourceOptions, type DatabaseSettings } from './data-source.options.js';

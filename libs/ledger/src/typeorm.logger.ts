@@ -4,7 +4,7 @@ import type { Logger } from 'typeorm';
 /**
  * TypeORM's own error log prints each failed statement with all its parameters: for a ledger
  * batch, thousands of values (subject ids included) per failure, on every retry of an outage.
- * This one logs the error and the start of the statement only; parameters are never logged.
+ * This one logs the error and the start of the statement only (parameters never), and warnings.
  */
 export class ConciseTypeOrmLogger implements Logger {
   private readonly logger = new NestLogger('TypeORM');
@@ -25,19 +25,14 @@ export class ConciseTypeOrmLogger implements Logger {
     this.logger.warn(`slow statement (${time} ms): ${query.replace(/\s+/g, ' ').slice(0, 120)}`);
   }
 
-  logSchemaBuild(message: string): void {
-    this.logger.log(message);
-  }
+  // Schema and migration chatter is not logged: callers that migrate say so themselves.
+  logSchemaBuild(): void {}
 
-  logMigration(message: string): void {
-    this.logger.log(message);
-  }
+  logMigration(): void {}
 
   log(level: 'log' | 'info' | 'warn', message: unknown): void {
     if (level === 'warn') {
       this.logger.warn(String(message));
-    } else {
-      this.logger.log(String(message));
     }
   }
 }
