@@ -112,14 +112,18 @@ export function prose(rng: Rng, chars: number): string {
     let sentence = '';
     for (let w = 0; w < words; w++) {
       let word = proseWord(rng);
+      const roll = rng.next();
       if (w === 0) {
         word = word.charAt(0).toUpperCase() + word.slice(1);
-      } else if (rng.chance(0.06)) {
-        word = rng.pick([',', ';', ' —', ':']) + ' ' + word;
-      } else if (rng.chance(0.02)) {
+      } else if (roll < 0.02) {
         word = `(${word})`;
-      } else if (rng.chance(0.02)) {
+      } else if (roll < 0.04) {
         word = `"${word}"`;
+      } else if (roll < 0.05) {
+        word = `“${word}”`;
+      }
+      if (w > 0 && w < words - 1 && rng.chance(0.07)) {
+        word += rng.pick([',', ',', ',', ';', ':', ' —']);
       }
       sentence += (w === 0 ? '' : ' ') + word;
     }
@@ -316,7 +320,9 @@ export function noWhitespace(rng: Rng, chars: number, kind = rng.int(4)): string
       return rng.pick([...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ']).repeat(chars);
     default:
       while (text.length < chars) {
-        text += rng.chance(0.2) ? '%' + rng.int(256).toString(16).padStart(2, '0') : pseudoWord(rng);
+        text += rng.chance(0.2)
+          ? '%' + rng.int(256).toString(16).padStart(2, '0')
+          : pseudoWord(rng);
       }
       return text;
   }
@@ -329,13 +335,7 @@ export function withSpecialTokens(rng: Rng): string {
 }
 
 export type CorpusKind =
-  | 'prose'
-  | 'code'
-  | 'json'
-  | 'multilingual'
-  | 'whitespace'
-  | 'no-whitespace'
-  | 'special';
+  'prose' | 'code' | 'json' | 'multilingual' | 'whitespace' | 'no-whitespace' | 'special';
 
 /** One text of the given kind; `chars` is a target, not an exact length. */
 export function corpusText(kind: CorpusKind, seed: number, chars: number): string {

@@ -1,0 +1,27 @@
+export { planChat, type TokenPlan } from './chat.rules.js';
+export {
+  DEFAULT_ENCODING,
+  ENCODINGS,
+  type EncodingName,
+  encodingForModel,
+  isEncodingName,
+  UnsupportedEncodingError,
+} from './encoding.registry.js';
+export { IMAGE_UNKNOWN_SIZE_TOKENS, imageTokens } from './image.tokens.js';
+export { InvalidTokenMultiplierError, applyTokenMultiplier } from './token.multiplier.js';
+export {
+  TokenCounter,
+  TokenCounterOptions,
+  type TokenCounterStats,
+} from './token-counter.service.js';
+export { TokenizerModule } from './tokenizer.module.js';
+export type {
+  ChatMessage,
+  ContentPart,
+  ImagePart,
+  ModelTokenization,
+  RefusalPart,
+  TextPart,
+  ToolCall,
+  ToolDefinition,
+} from './tokenizer.types.js';
