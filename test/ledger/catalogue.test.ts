@@ -213,10 +213,14 @@ describe('CatalogueService', () => {
       [firstPid],
     );
     expect(killed).toBe(true);
+    const killedAt = Date.now();
     await eventually(() => {
       expect(catalogue.listening).toBe(true);
       expect(catalogue.listenerPid).not.toBe(firstPid);
+      // The full reload that follows a reconnection is done: what comes next is a notification.
+      expect(catalogue.loadedAtMs).toBeGreaterThan(killedAt);
     }, 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
 
     await dataSource.query(`UPDATE tiers SET requests_per_minute = 42 WHERE name = $1`, [tier]);
     await eventually(
