@@ -1,0 +1,151 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/**
+ * A throwaway 3-master Redis Cluster on spare ports, in a temporary directory, for one test
+ * file. stop() shuts every node down (and kills by pid any that refuses) and removes the files.
+ */
+export class RedisClusterFixture {
+  readonly ports: number[] = [];
+  private dir = '';
+
+  get url(): string {
+    return `redis-cluster://${this.ports.map((port) => `127.0.0.1:${port}`).join(',')}`;
+  }
+
+  async start(masters = 3): Promise<void> {
+    this.dir = await mkdtemp(join(tmpdir(), 'tb-cluster-'));
+    while (this.ports.length < masters) {
+      const port = await freeClusterPort(this.ports);
+      // Recorded before starting, so stop() cleans up even a half-started cluster.
+      this.ports.push(port);
+      await run('redis-server', [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        join(this.dir, `nodes-${port}.conf`),
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--daemonize',
+        'yes',
+        '--pidfile',
+        join(this.dir, `redis-${port}.pid`),
+        '--logfile',
+        join(this.dir, `redis-${port}.log`),
+        '--dir',
+        this.dir,
+      ]);
+      await waitFor(async () => (await cli(port, 'ping')) === 'PONG', `node ${port} to start`);
+    }
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...this.ports.map((port) => `127.0.0.1:${port}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
+    for (const port of this.ports) {
+      await waitFor(
+        async () => (await cli(port, 'cluster', 'info')).includes('cluster_state:ok'),
+        `node ${port} to join`,
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const port of this.ports) {
+      await cli(port, 'shutdown', 'nosave').catch(() => undefined);
+      await waitFor(
+        async () => !(await isRunning(await this.pid(port))),
+        `node ${port} to stop`,
+        5_000,
+      ).catch(async () => {
+        // It did not stop on request: end that one process, by its own pid.
+        const pid = await this.pid(port);
+        if (pid) {
+          process.kill(pid, 'SIGKILL');
+        }
+      });
+    }
+    if (this.dir) {
+      await rm(this.dir, { recursive: true, force: true });
+    }
+  }
+
+  private async pid(port: number): Promise<number | undefined> {
+    try {
+      return (
+        Number((await readFile(join(this.dir, `redis-${port}.pid`), 'utf8')).trim()) || undefined
+      );
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+async function cli(port: number, ...args: string[]): Promise<string> {
+  const { stdout } = await run('redis-cli', ['-p', String(port), ...args], { timeout: 5_000 });
+  return stdout.trim();
+}
+
+async function isRunning(pid: number | undefined): Promise<boolean> {
+  if (!pid) {
+    return false;
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`Timed out waiting for ${what}`);
+}
+
+async function portIsFree(port: number): Promise<boolean> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A port that is free along with its cluster bus port (port + 10000). */
+async function freeClusterPort(taken: number[]): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (port + 10_000 <= 65_535 && !taken.includes(port) && (await portIsFree(port + 10_000))) {
+      return port;
+    }
+  }
+  throw new Error('No free port pair for a Redis Cluster node');
+}
