@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { SettlementSink } from '../../libs/budget/src/budget.types.js';
+import { DailyCostSource, SettlementSink } from '../../libs/budget/src/budget.types.js';
 import { AppConfigModule, validateEnvironment } from '../../libs/config/src/index.js';
 import {
   ApiClientRepository,
@@ -39,6 +39,7 @@ it('wires the ledger from configuration and flushes queued appends on shutdown',
   });
   const writer = app.get(LedgerWriter);
   expect(app.get(SettlementSink)).toBe(writer);
+  expect(app.get(DailyCostSource)).toBe(app.get(DailyUsageRepository));
   expect(app.get(ApiClientRepository)).toBeInstanceOf(ApiClientRepository);
   const catalogue = app.get(CatalogueService);
   expect(catalogue.tierOf('someone-without-a-row')).toBe('standard');
@@ -49,6 +50,6 @@ it('wires the ledger from configuration and flushes queued appends on shutdown',
   await app.close();
   await expect(appended).resolves.toBeUndefined();
 
-  const daily = new DailyUsageRepository(direct);
+  const daily = new DailyUsageRepository(direct); // the app's pool is closed by now
   expect(await daily.committedCostMicros(s.subject, utcDay(s.settledAtMs))).toBe(4_200);
 });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { DailyCostSource } from '../../budget/src/budget.types.js';
 import { usdToMicros } from './money.util.js';
 
 /** One subject's charged settlements of one UTC day (SPEC §4 `today`). */
@@ -18,11 +19,13 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
  * decision engine's source of the day's committed cost, to rebuild it after a Redis flush.
  */
 @Injectable()
-export class DailyUsageRepository {
-  constructor(private readonly dataSource: DataSource) {}
+export class DailyUsageRepository extends DailyCostSource {
+  constructor(private readonly dataSource: DataSource) {
+    super();
+  }
 
   /** Committed cost in micro-dollars of `subject` on `day` ('YYYY-MM-DD', UTC); 0 when none. */
-  async committedCostMicros(subject: string, day: string): Promise<number> {
+  override async committedCostMicros(subject: string, day: string): Promise<number> {
     return (await this.today(subject, day)).costMicros;
   }
 

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { SettlementSink } from '../../budget/src/budget.types.js';
+import { DailyCostSource, SettlementSink } from '../../budget/src/budget.types.js';
 import { AppConfig } from '../../config/src/app.config.js';
 import { ApiClientRepository } from './api-client.repository.js';
 import { CatalogueService } from './catalogue.service.js';
@@ -52,6 +52,7 @@ import { LedgerWriter } from './ledger.writer.js';
       },
     },
     DailyUsageRepository,
+    { provide: DailyCostSource, useExisting: DailyUsageRepository },
     ApiClientRepository,
   ],
   exports: [
@@ -59,6 +60,7 @@ import { LedgerWriter } from './ledger.writer.js';
     SettlementSink,
     CatalogueService,
     DailyUsageRepository,
+    DailyCostSource,
     ApiClientRepository,
   ],
 })
