@@ -18,25 +18,11 @@ export function safeCutAfter(text: string, near: number): number {
   return match !== null && match.index - near <= CUT_WINDOW ? match.index : -1;
 }
 
-/** Cuts a text into segments of about `size` characters at safe cuts. */
-export function cutText(text: string, size: number): string[] {
-  const segments: string[] = [];
-  let from = 0;
-  while (text.length - from > size * 1.5) {
-    const cut = safeCutAfter(text, from + size);
-    if (cut < 0) {
-      break;
-    }
-    segments.push(text.slice(from, cut));
-    from = cut;
-  }
-  segments.push(from === 0 ? text : text.slice(from));
-  return segments;
-}
-
 /**
- * At most `parts` batches of similar total length, none smaller than about `minChars` unless
- * the input is: small inputs stay whole (one message to one worker is cheaper than two).
+ * At most `parts` batches of about equal length, in order (joined, they are the input), none
+ * smaller than about `minChars` unless the input is: a small input stays whole, since one message
+ * to one worker is cheaper than two. A text is cut where a batch is full, at the next safe cut;
+ * a text with no safe cut nearby (one long blob) stays whole in its batch.
  */
 export function partitionTexts(
   texts: readonly string[],
@@ -47,25 +33,38 @@ export function partitionTexts(
   for (const text of texts) {
     total += text.length;
   }
-  const batches = Math.max(1, Math.min(parts, Math.floor(total / minChars)));
-  if (batches === 1) {
+  const count = Math.max(1, Math.min(parts, Math.floor(total / minChars)));
+  if (count === 1) {
     return [texts.slice()];
   }
-  const size = Math.ceil(total / batches);
-  const segments = texts.flatMap((text) => (text.length > size ? cutText(text, size) : [text]));
-  // Longest first, each to the lightest batch: within 4/3 of the best split, and simple.
-  segments.sort((a, b) => b.length - a.length);
-  const out: string[][] = Array.from({ length: batches }, () => []);
-  const loads = new Array<number>(batches).fill(0);
-  for (const segment of segments) {
-    let lightest = 0;
-    for (let b = 1; b < batches; b++) {
-      if (loads[b]! < loads[lightest]!) {
-        lightest = b;
+  const size = Math.ceil(total / count);
+  const batches: string[][] = [];
+  let batch: string[] = [];
+  let room = size;
+  const close = (): void => {
+    batches.push(batch);
+    batch = [];
+    room = size;
+  };
+  for (const text of texts) {
+    let rest = text;
+    while (rest.length > room && batches.length < count - 1) {
+      const cut = safeCutAfter(rest, room);
+      if (cut <= 0) {
+        break;
       }
+      batch.push(rest.slice(0, cut));
+      rest = rest.slice(cut);
+      close();
     }
-    out[lightest]!.push(segment);
-    loads[lightest]! += segment.length;
+    batch.push(rest);
+    room -= rest.length;
+    if (room <= 0 && batches.length < count - 1) {
+      close();
+    }
   }
-  return out.filter((batch) => batch.length > 0);
+  if (batch.length > 0) {
+    batches.push(batch);
+  }
+  return batches;
 }

@@ -291,7 +291,7 @@ export function whitespaceRuns(rng: Rng, chars: number): string {
   let text = '';
   while (text.length < chars) {
     text += proseWord(rng);
-    const run = rng.chance(0.7) ? 1 + rng.int(4) : 1 + rng.int(300);
+    const run = rng.chance(0.9) ? 1 + rng.int(4) : 1 + rng.int(300);
     const kind = rng.pick(SPACES);
     for (let i = 0; i < run; i += kind.length) {
       text += rng.chance(0.9) ? kind : rng.pick(SPACES);
@@ -352,7 +352,8 @@ export function corpusText(kind: CorpusKind, seed: number, chars: number): strin
     case 'whitespace':
       return whitespaceRuns(rng, chars);
     case 'no-whitespace':
-      return noWhitespace(rng, chars);
+      // Base64, hex or url-encoded: natural pieces. One-letter runs are the sliced case, apart.
+      return noWhitespace(rng, chars, rng.pick([0, 1, 3]));
     case 'special':
       return withSpecialTokens(rng);
   }
