@@ -1,0 +1,107 @@
+import { decideReserve } from './budget.decision.js';
+import { newRef } from './budget.keys.js';
+import { SETTLED_RETENTION_MS } from './budget.store.js';
+import type { BucketLimit, LimitsState, ReserveRequest, ReserveResult } from './budget.types.js';
+import { type RawLimits, limitsState, viewBucket } from './bucket.math.js';
+import { type MemoryRecord, type MemorySubject, reservationOf } from './memory-budget.subject.js';
+
+/**
+ * The synchronous half of MemoryBudgetStore.reserve(): read, decide (the same pure decision
+ * reserve.lua mirrors), write — with no await in between, so it is atomic in one process.
+ */
+export function reserveInMemory(req: ReserveRequest, s: MemorySubject, now: number): ReserveResult {
+  const { limits, pricing, model } = req;
+  const dims: [string, BucketLimit | null][] = [
+    ['rq', limits.requests],
+    ['tk', limits.tokens],
+    [`mr|${model}`, limits.modelRequests],
+    [`mt|${model}`, limits.modelTokens],
+  ];
+  const views = dims.map(([dim, limit]) =>
+    limit ? viewBucket(s.buckets.get(dim), limit.capacity, limit.perMinute, now) : undefined,
+  );
+  const state = (): LimitsState => {
+    const raw: RawLimits = {
+      requests: views[0],
+      tokens: views[1],
+      modelRequests: views[2],
+      modelTokens: views[3],
+    };
+    if (limits.concurrent !== null) {
+      raw.concurrent = { limit: limits.concurrent, active: s.activeLeases(now).active };
+    }
+    if (limits.dailyCostMicros !== null) {
+      raw.dailyCost = {
+        limitMicros: limits.dailyCostMicros,
+        usedMicros: s.dayCostMicros + s.inFlightMicros,
+      };
+    }
+    return limitsState(raw, now);
+  };
+
+  const idem = req.idempotencyKey === undefined ? undefined : s.idempotency.get(req.idempotencyKey);
+  const held = idem && s.records.get(idem.ref);
+  if (held && (s.leases.get(held.ref) ?? 0) > now) {
+    return { allowed: true, reservation: reservationOf(held), state: state(), replayed: true };
+  }
+
+  const decision = decideReserve({
+    now,
+    promptTokens: req.promptTokens,
+    completionTokens: req.completionTokens,
+    minCompletionTokens: req.minCompletionTokens,
+    pricing,
+    requests: views[0],
+    tokens: views[1],
+    modelRequests: views[2],
+    modelTokens: views[3],
+    concurrent:
+      limits.concurrent === null ? undefined : { limit: limits.concurrent, ...s.activeLeases(now) },
+    dailyCost:
+      limits.dailyCostMicros === null
+        ? undefined
+        : { limitMicros: limits.dailyCostMicros, usedMicros: s.dayCostMicros + s.inFlightMicros },
+  });
+  if (!decision.allowed) {
+    return { ...decision, state: state() };
+  }
+
+  const charges = [
+    1,
+    req.promptTokens + decision.completionTokens,
+    1,
+    req.promptTokens + decision.completionTokens,
+  ];
+  dims.forEach(([dim], i) => {
+    const view = views[i];
+    if (view) {
+      view.level -= charges[i]!;
+      s.writeBucket(dim, view, now);
+    } else {
+      s.buckets.delete(dim);
+    }
+  });
+  const record: MemoryRecord = {
+    ref: newRef(),
+    subject: req.subject,
+    tier: req.tier,
+    model,
+    promptTokens: req.promptTokens,
+    completionTokens: decision.completionTokens,
+    costMicros: decision.costMicros,
+    pricing: { ...pricing },
+    reservedAtMs: now,
+    expiresAtMs: now + req.ttlSeconds * 1000,
+    status: 'held',
+    keepUntilMs: now + req.ttlSeconds * 1000 + SETTLED_RETENTION_MS,
+  };
+  s.records.set(record.ref, record);
+  s.leases.set(record.ref, record.expiresAtMs);
+  s.inFlightMicros += record.costMicros;
+  s.concurrentLimit = limits.concurrent;
+  s.dailyLimitMicros = limits.dailyCostMicros;
+  if (req.idempotencyKey !== undefined) {
+    s.idempotency.set(req.idempotencyKey, { ref: record.ref, expiresAtMs: record.expiresAtMs });
+  }
+  return { allowed: true, reservation: reservationOf(record), state: state(), replayed: false };
+}
