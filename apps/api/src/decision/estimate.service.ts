@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig, DomainError } from '../../../../libs/config/src/index.js';
 import { costMicros, type Pricing } from '../../../../libs/budget/src/index.js';
 import { CatalogueService, type ModelEntry } from '../../../../libs/ledger/src/index.js';
@@ -16,12 +16,17 @@ export interface Estimate {
 
 /** Counting and pricing a request before it runs: shared by /v1/estimate and /v1/check. */
 @Injectable()
-export class EstimateService {
+export class EstimateService implements OnApplicationBootstrap {
   constructor(
     private readonly config: AppConfig,
     private readonly catalogue: CatalogueService,
     private readonly counter: TokenCounter,
   ) {}
+
+  /** Loads the encodings the catalogue uses before the first request needs them. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.counter.warmUp([...this.catalogue.modelEncodings()]);
+  }
 
   async estimate(dto: EstimateRequestDto): Promise<Estimate> {
     assertOneInputForm(dto);

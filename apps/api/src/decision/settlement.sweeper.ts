@@ -18,7 +18,7 @@ const BATCH = 500;
 export class SettlementSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(SettlementSweeper.name);
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private running: Promise<unknown> | undefined;
 
   constructor(
     private readonly config: AppConfig,

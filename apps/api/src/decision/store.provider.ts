@@ -6,18 +6,33 @@ import {
   RedisBudgetStore,
   createRedisClient,
 } from '../../../../libs/budget/src/index.js';
+import { FailoverBudgetStore } from '../../../../libs/budget/src/failover.store.js';
 import { DailyUsageRepository } from '../../../../libs/ledger/src/index.js';
+import { MetricsService } from '../observability/metrics.service.js';
 
-/** Redis when REDIS_URL is set (any number of instances), else the in-process store. */
+/**
+ * Redis when REDIS_URL is set (any number of instances), wrapped by REDIS_FAILURE_MODE;
+ * else the in-process store (embedded defaults, one instance).
+ */
 export const budgetStoreProvider: Provider = {
   provide: BudgetStore,
-  inject: [AppConfig, DailyUsageRepository],
-  useFactory: (config: AppConfig, daily: DailyUsageRepository): BudgetStore => {
+  inject: [AppConfig, DailyUsageRepository, MetricsService],
+  useFactory: (config: AppConfig, daily: DailyUsageRepository, metrics: MetricsService): BudgetStore => {
     const url = config.get('REDIS_URL');
     if (url === undefined) {
+      metrics.setStoreMode('memory');
       return new MemoryBudgetStore(daily);
     }
+    metrics.setStoreMode('redis');
     const client = createRedisClient(url, { commandTimeoutMs: config.get('REDIS_COMMAND_TIMEOUT_MS') });
-    return new RedisBudgetStore(client, config.get('REDIS_KEY_PREFIX'), daily);
+    return new FailoverBudgetStore(
+      new RedisBudgetStore(client, config.get('REDIS_KEY_PREFIX'), daily),
+      new MemoryBudgetStore(daily),
+      {
+        mode: config.get('REDIS_FAILURE_MODE'),
+        onUnavailable: () => metrics.dependencyErrors.inc({ dependency: 'redis' }),
+        onModeChange: (active) => metrics.setStoreMode(active),
+      },
+    );
   },
 };
