@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
 import { validateEnvironment } from '../../libs/config/src/index.js';
 import { createApp } from '../../apps/api/src/app.factory.js';
+import { hashApiKey } from '../../apps/api/src/auth/api-key.hash.js';
 import { testEnv } from './test-env.js';
 
 export interface TestApp {
@@ -34,7 +35,6 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       DATABASE_URL: databaseUrl,
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: keyPrefix,
-      BOOTSTRAP_API_KEY: key,
       LOG_LEVEL: 'silent',
       ...env,
     }),
@@ -42,6 +42,11 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  // A caller of this app's own: test files share the run's database, so never the bootstrap one.
+  await pool.query('INSERT INTO api_clients (name, key_sha256) VALUES ($1, $2)', [
+    unique('test-caller'),
+    hashApiKey(key),
+  ]);
 
   const request = async (
     method: string,

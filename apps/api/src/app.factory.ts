@@ -23,8 +23,11 @@ export async function createApp(
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
     bufferLogs: true,
+    abortOnError: false,
   });
   app.useLogger(app.get(Logger));
+  // JSON only: without Fastify's default text/plain parser such a body is a 415, not a string.
+  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   setupOpenApi(app);
   await app.init();
   return app;

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LedgerModule } from '../../../../libs/ledger/src/index.js';
 import { TokenizerModule } from '../../../../libs/tokenizer/src/index.js';
 import { DecisionController } from './decision.controller.js';
 import { DecisionService } from './decision.service.js';
@@ -8,7 +9,7 @@ import { budgetStoreProvider } from './store.provider.js';
 import { UsageController } from './usage.controller.js';
 
 @Module({
-  imports: [TokenizerModule],
+  imports: [LedgerModule, TokenizerModule],
   controllers: [DecisionController, UsageController],
   providers: [budgetStoreProvider, EstimateService, DecisionService, SettlementSweeper],
   exports: [budgetStoreProvider],

@@ -60,7 +60,9 @@ export function toErrorBody(exception: unknown): { status: number; body: ErrorBo
       body: { error: exception.code, message: exception.message, ...exception.details },
     };
   }
-  const fastifyCode = (exception as { code?: unknown } | null)?.code;
+  // Nest wraps Fastify's own errors in an HttpException whose cause keeps Fastify's code.
+  const source = exception instanceof HttpException && exception.cause ? exception.cause : exception;
+  const fastifyCode = (source as { code?: unknown } | null)?.code;
   if (typeof fastifyCode === 'string' && fastifyCode in FASTIFY_CODES) {
     const known = FASTIFY_CODES[fastifyCode]!;
     return { status: known.status, body: { error: known.error, message: known.message } };
