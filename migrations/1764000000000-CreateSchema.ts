@@ -68,7 +68,9 @@ export class CreateSchema1764000000000 implements MigrationInterface {
         reserved_at timestamptz NOT NULL,
         settled_at timestamptz NOT NULL
       )`);
-    await db.query(`CREATE INDEX ix_usage_ledger_subject_settled_at ON usage_ledger (subject, settled_at)`);
+    await db.query(
+      `CREATE INDEX ix_usage_ledger_subject_settled_at ON usage_ledger (subject, settled_at)`,
+    );
     await db.query(`
       CREATE TABLE daily_usage (
         subject text NOT NULL,

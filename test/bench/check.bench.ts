@@ -67,7 +67,9 @@ async function main(): Promise<void> {
   const service = await startService(bench, { DEFAULT_TIER: 'bench' });
   const bare = await startProcess('dist/test/bench/support/bare-server.js', {});
   try {
-    process.stdout.write(`bench:check — ${CONNECTIONS} connections, ${SECONDS} s per run, ${SUBJECTS} subjects, Node ${process.version}\n`);
+    process.stdout.write(
+      `bench:check — ${CONNECTIONS} connections, ${SECONDS} s per run, ${SUBJECTS} subjects, Node ${process.version}\n`,
+    );
     await run(service.url, service.key, undefined); // warm-up: JIT, script load, connection pools
     const baseline = await run(bare.url, service.key);
     const redis = new Redis(bench.redisUrl);
@@ -78,7 +80,9 @@ async function main(): Promise<void> {
     const half = await run(service.url, service.key, Math.floor(max.requests.average / 2));
     process.stdout.write(`${line('bare fastify (fixed JSON)', baseline)}\n`);
     process.stdout.write(`${line('/v1/check at max rate', max)}\n`);
-    process.stdout.write(`${line(`/v1/check at half (${Math.floor(max.requests.average / 2)} req/s)`, half)}\n`);
+    process.stdout.write(
+      `${line(`/v1/check at half (${Math.floor(max.requests.average / 2)} req/s)`, half)}\n`,
+    );
     process.stdout.write(
       `ratio /v1/check ÷ bare = ${(max.requests.average / baseline.requests.average).toFixed(3)}   p99 at half rate = ${half.latency.p99.toFixed(2)} ms   Redis commands per check (INFO commandstats, includes the background sweeper) = ${commandsPerCheck.toFixed(3)}\n`,
     );

@@ -15,7 +15,12 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function post(url: string, key: string, path: string, body: unknown): Promise<Record<string, unknown>> {
+async function post(
+  url: string,
+  key: string,
+  path: string,
+  body: unknown,
+): Promise<Record<string, unknown>> {
   const response = await fetch(`${url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
@@ -28,7 +33,10 @@ async function post(url: string, key: string, path: string, body: unknown): Prom
   return parsed;
 }
 
-async function servicePairs(url: string, key: string): Promise<{ seconds: number; latencies: number[] }> {
+async function servicePairs(
+  url: string,
+  key: string,
+): Promise<{ seconds: number; latencies: number[] }> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -50,7 +58,10 @@ async function servicePairs(url: string, key: string): Promise<{ seconds: number
       }
     }),
   );
-  return { seconds: (performance.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b) };
+  return {
+    seconds: (performance.now() - started) / 1000,
+    latencies: latencies.sort((a, b) => a - b),
+  };
 }
 
 /** The naive baseline: one INSERT + daily upsert transaction per commit, one at a time. */
@@ -86,9 +97,13 @@ async function main(): Promise<void> {
   );
   const service = await startService(bench, { DEFAULT_TIER: 'bench' });
   try {
-    process.stdout.write(`bench:commit — ${PAIRS} check+commit pairs, ${CONCURRENCY} concurrent callers, one service process\n`);
+    process.stdout.write(
+      `bench:commit — ${PAIRS} check+commit pairs, ${CONCURRENCY} concurrent callers, one service process\n`,
+    );
     const { seconds, latencies } = await servicePairs(service.url, service.key);
-    const rows = await bench.sql(`SELECT count(*)::int AS n FROM usage_ledger WHERE status = 'committed'`);
+    const rows = await bench.sql(
+      `SELECT count(*)::int AS n FROM usage_ledger WHERE status = 'committed'`,
+    );
     const batches = await bench.sql(`SELECT count(DISTINCT xmin)::int AS n FROM usage_ledger`);
     const durable = (rows.rows[0] as { n: number }).n;
     const naive = await naiveInserts(bench.databaseUrl, Math.min(PAIRS, 5_000));
@@ -96,7 +111,9 @@ async function main(): Promise<void> {
     process.stdout.write(
       `service: ${durable} durable ledger rows in ${seconds.toFixed(2)} s = ${perSecond.toFixed(0)} commits/s (check+commit pairs over HTTP)   commit p50 ${percentile(latencies, 50).toFixed(2)} ms   p99 ${percentile(latencies, 99).toFixed(2)} ms   ledger transactions ${(batches.rows[0] as { n: number }).n} (avg ${(durable / (batches.rows[0] as { n: number }).n).toFixed(1)} rows each)\n`,
     );
-    process.stdout.write(`naive:   ${naive.toFixed(0)} single-row INSERT transactions/s, one at a time\n`);
+    process.stdout.write(
+      `naive:   ${naive.toFixed(0)} single-row INSERT transactions/s, one at a time\n`,
+    );
     process.stdout.write(`ratio service ÷ naive = ${(perSecond / naive).toFixed(2)}\n`);
   } finally {
     await service.stop();

@@ -3,7 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
 import { validateEnvironment } from '../../libs/config/src/index.js';
 import { createApp } from '../../apps/api/src/app.factory.js';
-import { hashApiKey } from '../../apps/api/src/auth/api-key.hash.js';
+import { hashApiKey } from '../../libs/ledger/src/index.js';
 import { testEnv } from './test-env.js';
 
 export interface TestApp {
@@ -14,7 +14,12 @@ export interface TestApp {
   databaseUrl: string;
   /** Runs SQL on this run's database (tier and subject fixtures). */
   sql: (text: string, params?: unknown[]) => Promise<pg.QueryResult>;
-  request: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Reply>;
+  request: (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ) => Promise<Reply>;
   close: () => Promise<void>;
 }
 
@@ -64,7 +69,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await response.text();
-    let parsed: Record<string, unknown> = {};
+    let parsed: Record<string, unknown>;
     try {
       parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
     } catch {

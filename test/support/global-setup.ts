@@ -27,9 +27,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw new Error(
       `Tests need PostgreSQL at ${serverUrl} (TEST_DATABASE_URL) and could not connect: ${String(error)}. ` +
         'Start it (for example `pg_ctlcluster 15 main start`, or `docker compose up -d postgres`) or set TEST_DATABASE_URL.',
+      { cause: error },
     );
   }
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000 });
+  const redis = new Redis(redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 3000,
+  });
   try {
     await redis.connect();
     await redis.ping();
@@ -39,6 +44,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw new Error(
       `Tests need Redis at ${redisUrl} (TEST_REDIS_URL) and could not connect: ${String(error)}. ` +
         'Start it (for example `redis-server --daemonize yes --save ""`, or `docker compose up -d redis`) or set TEST_REDIS_URL.',
+      { cause: error },
     );
   }
 

@@ -6,9 +6,10 @@ import {
   ApiClientRepository,
   DailyUsageRepository,
   dataSourceOptions,
+  generateApiKey,
+  hashApiKey,
   microsToUsd,
 } from '../../../libs/ledger/src/index.js';
-import { generateApiKey, hashApiKey } from '../../api/src/auth/api-key.hash.js';
 
 const USAGE = `token-budget admin commands (same DATABASE_URL / DATA_DIR as the service)
 
@@ -41,7 +42,9 @@ const COMMANDS: Record<string, Command> = {
     const clients = await new ApiClientRepository(ds).list();
     print('name\tcreated_at\trevoked_at');
     for (const client of clients) {
-      print(`${client.name}\t${client.createdAt.toISOString()}\t${client.revokedAt?.toISOString() ?? '-'}`);
+      print(
+        `${client.name}\t${client.createdAt.toISOString()}\t${client.revokedAt?.toISOString() ?? '-'}`,
+      );
     }
   },
   'keys revoke': async ([name], ds) => {
@@ -66,7 +69,15 @@ const COMMANDS: Record<string, Command> = {
     for (const row of rows) {
       const cell = (value: string | null | undefined): string => value ?? 'unlimited';
       print(
-        [row.name, cell(row.rpm), cell(row.tpm), row.burst ?? '-', cell(row.concurrent), cell(row.daily_usd), row.subjects].join('\t'),
+        [
+          row.name,
+          cell(row.rpm),
+          cell(row.tpm),
+          row.burst ?? '-',
+          cell(row.concurrent),
+          cell(row.daily_usd),
+          row.subjects,
+        ].join('\t'),
       );
     }
   },
@@ -101,7 +112,10 @@ async function main(): Promise<void> {
     throw new Error(`--day must be YYYY-MM-DD, got ${day}`);
   }
   const env = validateEnvironment(process.env);
-  const ds = new DataSource({ ...dataSourceOptions(env), migrationsRun: env.DATABASE_URL === undefined });
+  const ds = new DataSource({
+    ...dataSourceOptions(env),
+    migrationsRun: env.DATABASE_URL === undefined,
+  });
   await ds.initialize();
   try {
     await command(name === group ? [action, ...rest].filter(Boolean) : rest, ds, day);

@@ -13,7 +13,9 @@ export class AppConfigModule {
   static forRoot(env: EnvironmentVariables = validateEnvironment(process.env)): DynamicModule {
     return {
       module: AppConfigModule,
-      imports: [ConfigModule.forRoot({ ignoreEnvFile: true, cache: true, load: [() => ({ ...env })] })],
+      imports: [
+        ConfigModule.forRoot({ ignoreEnvFile: true, cache: true, load: [() => ({ ...env })] }),
+      ],
       providers: [AppConfig],
       exports: [AppConfig],
     };

@@ -34,7 +34,9 @@ describe('validateEnvironment', () => {
     ['RESERVATION_TTL_SECONDS', '0'],
     ['BOOTSTRAP_API_KEY', 'short'],
   ])('names %s when it is %s', (name, value) => {
-    expect(() => validateEnvironment({ [name]: value })).toThrow(new RegExp(`^Invalid configuration: ${name}=`));
+    expect(() => validateEnvironment({ [name]: value })).toThrow(
+      new RegExp(`^Invalid configuration: ${name}=`),
+    );
   });
 
   it('refuses a default TTL above the maximum', () => {

@@ -92,7 +92,10 @@ export function startProcess(entry: string, env: Record<string, string>): Promis
 }
 
 /** Starts the compiled service (dist/apps/api/main.js) against a bench environment. */
-export function startService(bench: BenchEnvironment, env: Record<string, string> = {}): Promise<RunningProcess & { key: string }> {
+export function startService(
+  bench: BenchEnvironment,
+  env: Record<string, string> = {},
+): Promise<RunningProcess & { key: string }> {
   const key = `tb_bench_${randomBytes(12).toString('hex')}`;
   return startProcess('dist/apps/api/main.js', {
     PORT: '0',

@@ -2,8 +2,7 @@ import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@ne
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../../../../libs/config/src/index.js';
-import { ApiClientRepository } from '../../../../libs/ledger/src/index.js';
-import { hashApiKey } from './api-key.hash.js';
+import { ApiClientRepository, hashApiKey } from '../../../../libs/ledger/src/index.js';
 import { IS_PUBLIC } from './public.decorator.js';
 
 /** A key's verdict is cached this long, so a new or revoked key takes effect within 2 s. */

@@ -1,7 +1,10 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../../../../libs/config/src/index.js';
-import { ApiClientRepository } from '../../../../libs/ledger/src/index.js';
-import { generateApiKey, hashApiKey } from './api-key.hash.js';
+import {
+  ApiClientRepository,
+  generateApiKey,
+  hashApiKey,
+} from '../../../../libs/ledger/src/index.js';
 
 const BOOTSTRAP_CLIENT = 'bootstrap';
 const EMBEDDED_CLIENT = 'embedded-default';

@@ -66,7 +66,8 @@ function IsChatContent(): PropertyDecorator {
       target: target.constructor,
       propertyName: propertyName as string,
       validator: {
-        validate: (value: unknown) => value === null || typeof value === 'string' || isPartList(value),
+        validate: (value: unknown) =>
+          value === null || typeof value === 'string' || isPartList(value),
         defaultMessage: (args?: ValidationArguments) =>
           `${args?.property ?? 'content'} must be a string or an array of at most ${MAX_PARTS} parts ` +
           '{"type":"text","text":...} or {"type":"image_url","image_url":{"url":...}}',

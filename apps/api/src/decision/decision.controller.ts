@@ -24,7 +24,10 @@ export class DecisionController {
     @Body() dto: CheckRequestDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Record<string, unknown>> {
-    const decision = await this.decisions.check(dto, this.config.get('RESERVATION_TTL_MAX_SECONDS'));
+    const decision = await this.decisions.check(
+      dto,
+      this.config.get('RESERVATION_TTL_MAX_SECONDS'),
+    );
     const now = Date.now();
     void reply.headers(rateLimitHeaders(decision.state, now));
     if (!decision.allowed) {

@@ -31,7 +31,10 @@ export class DecisionService {
     private readonly ledger: LedgerWriter,
   ) {}
 
-  async check(dto: CheckRequestDto, ttlMaxSeconds: number): Promise<ReserveResult & { estimate: Estimate }> {
+  async check(
+    dto: CheckRequestDto,
+    ttlMaxSeconds: number,
+  ): Promise<ReserveResult & { estimate: Estimate }> {
     const ttlSeconds = dto.ttl_seconds ?? this.estimates.defaultTtlSeconds;
     if (ttlSeconds > ttlMaxSeconds) {
       throw new DomainError(

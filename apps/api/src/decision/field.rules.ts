@@ -4,8 +4,8 @@ import { IsInt, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-
 /** The largest token count accepted anywhere: keeps every cost product exact in doubles. */
 export const MAX_TOKENS = 10_000_000;
 
-/** Printable text: no control characters (C0, DEL, C1). */
-const PRINTABLE = /^[^\u0000-\u001f\u007f-\u009f]*$/u;
+/** Printable text: no control characters (Unicode category Cc: C0, DEL and C1). */
+export const PRINTABLE = /^\P{Cc}*$/u;
 
 export function IsPrintableId(maxLength: number): PropertyDecorator {
   return applyDecorators(

@@ -21,7 +21,11 @@ describe('limitsView and headers', () => {
     requests: { limit: 10, remaining: 8.7, resetMs: 7_800 },
     tokens: { limit: 10_000, remaining: 8254.2, resetMs: 10_476 },
     concurrent: { limit: 2, remaining: 1 },
-    dailyCost: { limitMicros: 1_000_000, remainingMicros: 987_655, resetAtMs: Date.UTC(2026, 10, 23) },
+    dailyCost: {
+      limitMicros: 1_000_000,
+      remainingMicros: 987_655,
+      resetAtMs: Date.UTC(2026, 10, 23),
+    },
   };
 
   it('shows whole remaining units rounded down and resets rounded up', () => {
@@ -29,7 +33,11 @@ describe('limitsView and headers', () => {
       requests: { limit: 10, remaining: 8, reset_seconds: 8 },
       tokens: { limit: 10_000, remaining: 8254, reset_seconds: 11 },
       concurrent: { limit: 2, remaining: 1 },
-      daily_cost: { limit_usd: '1.000000', remaining_usd: '0.987655', reset_at: '2026-11-23T00:00:00Z' },
+      daily_cost: {
+        limit_usd: '1.000000',
+        remaining_usd: '0.987655',
+        reset_at: '2026-11-23T00:00:00Z',
+      },
     });
   });
 

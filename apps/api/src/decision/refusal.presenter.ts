@@ -21,7 +21,10 @@ const ERROR_OF: Record<Dimension, string> = {
 const number = (n: number): string => Math.floor(n).toLocaleString('en-US');
 
 /** The limit and remaining of the refusing dimension, and a sentence about it. */
-function describe(dimension: Dimension, state: LimitsState): {
+function describe(
+  dimension: Dimension,
+  state: LimitsState,
+): {
   limit: number | string;
   remaining: number | string;
   sentence: string;

@@ -1,4 +1,9 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { AppConfig } from '../../../../libs/config/src/index.js';
 import { BudgetStore, type Settlement } from '../../../../libs/budget/src/index.js';
 import { LedgerWriter } from '../../../../libs/ledger/src/index.js';
@@ -46,7 +51,7 @@ export class SettlementSweeper implements OnApplicationBootstrap, OnApplicationS
     let reappended = 0;
     try {
       const policy = this.config.get('EXPIRED_RESERVATION_POLICY');
-      for (let batch = await this.store.expireDue(policy, BATCH); batch.length > 0; ) {
+      for (let batch = await this.store.expireDue(policy, BATCH); batch.length > 0;) {
         await this.record(batch);
         expired += batch.length;
         batch = batch.length < BATCH ? [] : await this.store.expireDue(policy, BATCH);

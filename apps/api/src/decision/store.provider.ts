@@ -17,14 +17,20 @@ import { MetricsService } from '../observability/metrics.service.js';
 export const budgetStoreProvider: Provider = {
   provide: BudgetStore,
   inject: [AppConfig, DailyUsageRepository, MetricsService],
-  useFactory: (config: AppConfig, daily: DailyUsageRepository, metrics: MetricsService): BudgetStore => {
+  useFactory: (
+    config: AppConfig,
+    daily: DailyUsageRepository,
+    metrics: MetricsService,
+  ): BudgetStore => {
     const url = config.get('REDIS_URL');
     if (url === undefined) {
       metrics.setStoreMode('memory');
       return new MemoryBudgetStore(daily);
     }
     metrics.setStoreMode('redis');
-    const client = createRedisClient(url, { commandTimeoutMs: config.get('REDIS_COMMAND_TIMEOUT_MS') });
+    const client = createRedisClient(url, {
+      commandTimeoutMs: config.get('REDIS_COMMAND_TIMEOUT_MS'),
+    });
     return new FailoverBudgetStore(
       new RedisBudgetStore(client, config.get('REDIS_KEY_PREFIX'), daily),
       new MemoryBudgetStore(daily),

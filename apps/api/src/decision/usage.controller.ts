@@ -6,9 +6,8 @@ import {
   DailyUsageRepository,
   microsToUsd,
 } from '../../../../libs/ledger/src/index.js';
+import { PRINTABLE } from './field.rules.js';
 import { isoSeconds, limitsView } from './limits.presenter.js';
-
-const SUBJECT = /^[^\u0000-\u001f\u007f-\u009f]{1,256}$/u;
 
 @Controller('v1/subjects')
 export class UsageController {
@@ -21,7 +20,7 @@ export class UsageController {
   /** Live buckets and in-flight reservations from the store; today's charges from the ledger. */
   @Get(':id/usage')
   async usage(@Param('id') subject: string): Promise<Record<string, unknown>> {
-    if (!SUBJECT.test(subject)) {
+    if (subject.length < 1 || subject.length > 256 || !PRINTABLE.test(subject)) {
       throw new DomainError(
         'invalid_request',
         'The subject id must be 1 to 256 printable characters.',

@@ -61,7 +61,8 @@ export function toErrorBody(exception: unknown): { status: number; body: ErrorBo
     };
   }
   // Nest wraps Fastify's own errors in an HttpException whose cause keeps Fastify's code.
-  const source = exception instanceof HttpException && exception.cause ? exception.cause : exception;
+  const source =
+    exception instanceof HttpException && exception.cause ? exception.cause : exception;
   const fastifyCode = (source as { code?: unknown } | null)?.code;
   if (typeof fastifyCode === 'string' && fastifyCode in FASTIFY_CODES) {
     const known = FASTIFY_CODES[fastifyCode]!;
@@ -79,7 +80,10 @@ export function toErrorBody(exception: unknown): { status: number; body: ErrorBo
         : String((response as { message?: unknown }).message ?? exception.message);
     return {
       status,
-      body: { error: HTTP_CODES[status] ?? (status >= 500 ? 'internal_error' : 'bad_request'), message },
+      body: {
+        error: HTTP_CODES[status] ?? (status >= 500 ? 'internal_error' : 'bad_request'),
+        message,
+      },
     };
   }
   const status = (exception as { statusCode?: unknown } | null)?.statusCode;
@@ -105,7 +109,9 @@ export class ErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const { status, body } = toErrorBody(exception);
     if (status >= 500) {
-      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+      this.logger.error(
+        exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+      );
     }
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     void reply.status(status).send(body);

@@ -11,7 +11,11 @@ export function setupOpenApi(app: NestFastifyApplication): void {
         'string with six fractional digits.',
     )
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <api key>' })
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      description: 'Authorization: Bearer <api key>',
+    })
     .build();
   const document = SwaggerModule.createDocument(app, config);
   SwaggerModule.setup('docs', app, document, {
