@@ -1,4 +1,5 @@
 export { ApiClientRepository } from './api-client.repository.js';
+export { generateApiKey, hashApiKey } from './api-key.js';
 export { CATALOGUE_CHANNEL } from './catalogue.feed.js';
 export { CatalogueService, type CatalogueOptions } from './catalogue.service.js';
 export type { CatalogueTable, ModelEntry, ModelLimitEntry, TierEntry } from './catalogue.types.js';
