@@ -91,13 +91,13 @@ export function startProcess(entry: string, env: Record<string, string>): Promis
   });
 }
 
-/** Starts the compiled service (dist/apps/api/main.js) against a bench environment. */
+/** Starts the compiled service (dist/apps/api/src/main.js) against a bench environment. */
 export function startService(
   bench: BenchEnvironment,
   env: Record<string, string> = {},
 ): Promise<RunningProcess & { key: string }> {
   const key = `tb_bench_${randomBytes(12).toString('hex')}`;
-  return startProcess('dist/apps/api/main.js', {
+  return startProcess('dist/apps/api/src/main.js', {
     PORT: '0',
     HOST: '127.0.0.1',
     DATABASE_URL: bench.databaseUrl,
