@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { type EnvironmentVariables, validateEnvironment } from '../../../libs/config/src/index.js';
 import { AppModule } from './app.module.js';
 import { setupOpenApi } from './http/openapi.js';
+import { requestId } from './http/request-id.js';
 
 /**
  * Builds the HTTP application from a validated environment: used by main.ts and by the
@@ -20,6 +21,11 @@ export async function createApp(
     // While shutting down, new requests get 503 and in-flight ones finish.
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    requestIdHeader: false,
+    genReqId: requestId,
+  });
+  adapter.getInstance().addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
     bufferLogs: true,

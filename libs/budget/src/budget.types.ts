@@ -103,6 +103,8 @@ export interface Settlement {
   status: SettlementStatus;
   reservedAtMs: number;
   settledAtMs: number;
+  /** Tokens the reservation held (prompt + completion estimate), for metrics; absent when unknown. */
+  reservedTokens?: number;
 }
 
 export type SettleResult =

@@ -107,6 +107,7 @@ export class MemorySubject {
       status,
       reservedAtMs: record.reservedAtMs,
       settledAtMs: now,
+      reservedTokens: record.promptTokens + record.completionTokens,
     };
     record.keepUntilMs = now + keepMs;
     this.pending.set(record.ref, now);

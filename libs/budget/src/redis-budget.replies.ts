@@ -101,6 +101,7 @@ export function settlementOf(reply: Reply): Settlement {
     status: str(reply, 7) as SettlementStatus,
     reservedAtMs: n(reply, 8),
     settledAtMs: n(reply, 9),
+    reservedTokens: n(reply, 10),
   };
 }
 
@@ -152,6 +153,7 @@ export function reservationOfRecord(
           status: record.st as SettlementStatus,
           reservedAtMs: reservation.reservedAtMs,
           settledAtMs: Number(record.sat),
+          reservedTokens: reservation.promptTokens + reservation.completionTokens,
         };
   return { reservation, settlement };
 }

@@ -242,12 +242,13 @@ export class RedisBudgetStore extends BudgetStore {
     if (kind === 'conflict') {
       return { ok: false, error: 'conflict', status: stringAt(reply, 1) as Settlement['status'] };
     }
-    const settlement = settlementOf(reply.slice(2, 12));
-    const now = numberAt(reply, 12);
+    // 'ok', replayed, the 11 settlement fields, now, the state block.
+    const settlement = settlementOf(reply.slice(2, 13));
+    const now = numberAt(reply, 13);
     return {
       ok: true,
       settlement,
-      state: await this.state(reply, 13, parsed.subject, now),
+      state: await this.state(reply, 14, parsed.subject, now),
       replayed: numberAt(reply, 1) === 1,
     };
   }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { LedgerModule } from '../../../../libs/ledger/src/index.js';
 import { TokenizerModule } from '../../../../libs/tokenizer/src/index.js';
+import { LedgerMetrics } from '../observability/ledger.metrics.js';
 import { DecisionController } from './decision.controller.js';
 import { DecisionService } from './decision.service.js';
 import { EstimateService } from './estimate.service.js';
@@ -11,7 +12,13 @@ import { UsageController } from './usage.controller.js';
 @Module({
   imports: [LedgerModule, TokenizerModule],
   controllers: [DecisionController, UsageController],
-  providers: [budgetStoreProvider, EstimateService, DecisionService, SettlementSweeper],
+  providers: [
+    budgetStoreProvider,
+    EstimateService,
+    DecisionService,
+    SettlementSweeper,
+    LedgerMetrics,
+  ],
   exports: [budgetStoreProvider],
 })
 export class DecisionModule {}

@@ -9,6 +9,8 @@ import {
   type Usage,
 } from '../../../../libs/budget/src/index.js';
 import { CatalogueService, LedgerWriter } from '../../../../libs/ledger/src/index.js';
+import { PinoLogger } from 'nestjs-pino';
+import { MetricsService } from '../observability/metrics.service.js';
 import type { CheckRequestDto } from './check.dto.js';
 import { type Estimate, EstimateService } from './estimate.service.js';
 import type { CommitRequestDto, RefundRequestDto } from './settle.dto.js';
@@ -29,6 +31,8 @@ export class DecisionService {
     private readonly catalogue: CatalogueService,
     private readonly store: BudgetStore,
     private readonly ledger: LedgerWriter,
+    private readonly metrics: MetricsService,
+    private readonly log: PinoLogger,
   ) {}
 
   async check(
@@ -43,6 +47,7 @@ export class DecisionService {
         400,
       );
     }
+    const started = performance.now();
     const estimate = await this.estimates.estimate(dto);
     if (dto.min_max_tokens !== undefined && dto.min_max_tokens > estimate.completionTokens) {
       throw new DomainError(
@@ -62,6 +67,26 @@ export class DecisionService {
       minCompletionTokens: dto.min_max_tokens,
       ttlSeconds,
       idempotencyKey: dto.idempotency_key,
+    });
+    this.metrics.recordCheck(
+      result,
+      estimate.tier,
+      estimate.completionTokens,
+      (performance.now() - started) / 1000,
+    );
+    // Fields for this request's one log line (never the prompt, never the key).
+    this.log.assign({
+      subject: estimate.subject,
+      tier: estimate.tier,
+      model: estimate.model.name,
+      decision: result.allowed
+        ? 'allowed'
+        : result.reason === 'limited'
+          ? 'refused'
+          : result.reason,
+      ...(result.allowed
+        ? { reservation_id: result.reservation.reservationId }
+        : { dimension: result.dimension }),
     });
     return { ...result, estimate };
   }
@@ -117,6 +142,14 @@ export class DecisionService {
     }
     // Durable before 200: a retry of this call is safe, the ledger row is unique per reservation.
     await this.ledger.append(result.settlement);
+    this.metrics.recordSettlement(result.settlement);
+    this.log.assign({
+      subject: result.settlement.subject,
+      tier: result.settlement.tier,
+      model: result.settlement.model,
+      decision: result.settlement.status,
+      reservation_id: reservationId,
+    });
     void this.store.confirmLedgered([result.settlement]).catch(() => undefined);
     return { settlement: result.settlement, state: result.state };
   }

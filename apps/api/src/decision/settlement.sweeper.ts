@@ -7,6 +7,7 @@ import {
 import { AppConfig } from '../../../../libs/config/src/index.js';
 import { BudgetStore, type Settlement } from '../../../../libs/budget/src/index.js';
 import { LedgerWriter } from '../../../../libs/ledger/src/index.js';
+import { MetricsService } from '../observability/metrics.service.js';
 
 /** Sweeps often enough that a reservation is settled within expiry + 10 s (SPEC §4). */
 const SWEEP_EVERY_MS = 2_000;
@@ -29,6 +30,7 @@ export class SettlementSweeper implements OnApplicationBootstrap, OnApplicationS
     private readonly config: AppConfig,
     private readonly store: BudgetStore,
     private readonly ledger: LedgerWriter,
+    private readonly metrics: MetricsService,
   ) {}
 
   onApplicationBootstrap(): void {

@@ -1,29 +1,22 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../../../../libs/config/src/index.js';
 
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
-
 /**
  * Structured JSON logs through the Nest logger: one line per request at info with its request
- * id (the caller's `x-request-id` when sane), status and time, plus the decision fields that
- * controllers assign. Keys and prompt text are never logged.
+ * id (Fastify's, see request-id.ts), status and time, plus the decision fields that
+ * DecisionService assigns (subject, tier, model, decision, reservation id). Keys and prompt text are never logged.
  */
 @Module({
   imports: [
     LoggerModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
+        // Every route, in Nest 12's path syntax.
+        forRoutes: ['{*splat}'],
         pinoHttp: {
           level: config.get('LOG_LEVEL'),
-          genReqId: (req: IncomingMessage, res: ServerResponse) => {
-            const given = req.headers['x-request-id'];
-            const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-            res.setHeader('x-request-id', id);
-            return id;
-          },
           redact: ['req.headers.authorization', 'req.headers.cookie'],
           serializers: {
             req: (req: { id: string; method: string; url: string }) => ({

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { ReserveResult, Settlement } from '../../../../libs/budget/src/index.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 const PREFIX = 'token_budget_';
@@ -72,6 +73,36 @@ export class MetricsService {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+  }
+
+  /** One decided check: outcome, refusing dimension, tier, tokens reserved and its latency. */
+  recordCheck(
+    result: ReserveResult,
+    tier: string,
+    requestedCompletion: number,
+    seconds: number,
+  ): void {
+    this.decisionSeconds.observe(seconds);
+    if (result.allowed) {
+      const { promptTokens, completionTokens } = result.reservation;
+      const outcome = completionTokens < requestedCompletion ? 'degraded' : 'allowed';
+      this.decisions.inc({ outcome, dimension: '', tier });
+      this.tokens.inc({ kind: 'reserved' }, promptTokens + completionTokens);
+    } else {
+      const outcome = result.reason === 'exceeds_capacity' ? 'exceeds_capacity' : 'refused';
+      this.decisions.inc({ outcome, dimension: result.dimension, tier });
+    }
+  }
+
+  /** One settlement that reached the ledger: tokens charged and given back, cost, status. */
+  recordSettlement(settlement: Settlement): void {
+    const charged = settlement.promptTokens + settlement.completionTokens;
+    this.settlements.inc({ status: settlement.status });
+    this.tokens.inc({ kind: 'committed' }, charged);
+    if (settlement.reservedTokens !== undefined && settlement.reservedTokens > charged) {
+      this.tokens.inc({ kind: 'refunded' }, settlement.reservedTokens - charged);
+    }
+    this.costCommitted.inc(settlement.costMicros / 1_000_000);
   }
 
   setStoreMode(mode: 'redis' | 'memory' | 'local_fallback'): void {

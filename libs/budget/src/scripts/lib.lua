@@ -112,7 +112,8 @@ local function read_record(key)
 end
 
 local function settlement_reply(ref, r)
-  return { ref, r.sub, r.tier, r.model, r.sp, r.sc, r.scost, r.st, r.at, r.sat }
+  return { ref, r.sub, r.tier, r.model, r.sp, r.sc, r.scost, r.st, r.at, r.sat,
+    num(tonumber(r.p) + tonumber(r.c)) }
 end
 
 -- Gives a settled bucket back what the reservation did not use (or charges the overage: the

@@ -1,0 +1,28 @@
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { LedgerWriter } from '../../../../libs/ledger/src/index.js';
+import { MetricsService } from './metrics.service.js';
+
+/** Feeds the ledger writer's batches (group commit) into the metrics. */
+@Injectable()
+export class LedgerMetrics implements OnModuleInit, OnModuleDestroy {
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly ledger: LedgerWriter,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.unsubscribe = this.ledger.onBatch((batch) => {
+      if (batch.ok) {
+        this.metrics.ledgerBatchSize.observe(batch.size);
+      } else {
+        this.metrics.dependencyErrors.inc({ dependency: 'postgres' });
+      }
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe?.();
+  }
+}
