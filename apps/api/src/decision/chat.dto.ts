@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -17,38 +18,108 @@ const MAX_PARTS = 256;
 const MAX_SCHEMA_DEPTH = 32;
 
 export class FunctionCallDto {
-  @IsString() @MaxLength(256) name!: string;
-  @IsString() arguments!: string;
+  @ApiProperty({ description: 'The called function.', example: 'get_weather', maxLength: 256 })
+  @IsString()
+  @MaxLength(256)
+  name!: string;
+
+  @ApiProperty({ description: 'Its arguments as a JSON string.', example: '{"city":"Paris"}' })
+  @IsString()
+  arguments!: string;
 }
 
 export class ToolCallDto {
-  @IsOptional() @IsString() @MaxLength(256) id?: string;
-  @IsOptional() @Equals('function') type?: 'function';
-  @ValidateNested() @Type(() => FunctionCallDto) function!: FunctionCallDto;
+  @ApiPropertyOptional({ example: 'call_abc123', maxLength: 256 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  id?: string;
+
+  @ApiPropertyOptional({ enum: ['function'], example: 'function' })
+  @IsOptional()
+  @Equals('function')
+  type?: 'function';
+
+  @ApiProperty({ type: () => FunctionCallDto })
+  @ValidateNested()
+  @Type(() => FunctionCallDto)
+  function!: FunctionCallDto;
 }
 
 export class FunctionDefinitionDto {
-  @IsString() @MaxLength(256) name!: string;
-  @IsOptional() @IsString() description?: string;
-  @IsOptional() @IsObject() @IsShallowerThan(MAX_SCHEMA_DEPTH) parameters?: Record<string, unknown>;
-  @IsOptional() strict?: boolean;
+  @ApiProperty({ example: 'get_weather', maxLength: 256 })
+  @IsString()
+  @MaxLength(256)
+  name!: string;
+
+  @ApiPropertyOptional({ example: 'Current weather of a city.' })
+  @IsOptional()
+  @IsString()
+  description?: string;
+
+  @ApiPropertyOptional({
+    description: `JSON Schema of the arguments; at most ${MAX_SCHEMA_DEPTH} levels deep.`,
+    type: 'object',
+    additionalProperties: true,
+    example: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  })
+  @IsOptional()
+  @IsObject()
+  @IsShallowerThan(MAX_SCHEMA_DEPTH)
+  parameters?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: 'boolean' })
+  @IsOptional()
+  strict?: boolean;
 }
 
 export class ToolDefinitionDto {
-  @Equals('function') type!: 'function';
-  @ValidateNested() @Type(() => FunctionDefinitionDto) function!: FunctionDefinitionDto;
+  @ApiProperty({ enum: ['function'], example: 'function' })
+  @Equals('function')
+  type!: 'function';
+
+  @ApiProperty({ type: () => FunctionDefinitionDto })
+  @ValidateNested()
+  @Type(() => FunctionDefinitionDto)
+  function!: FunctionDefinitionDto;
 }
 
 export class ChatMessageDto {
-  @IsIn(ROLES) role!: (typeof ROLES)[number];
-  @IsOptional() @IsChatContent() content?: string | ContentPart[] | null;
-  @IsOptional() @IsString() @MaxLength(256) name?: string;
+  @ApiProperty({ enum: ROLES, example: 'user' })
+  @IsIn(ROLES)
+  role!: (typeof ROLES)[number];
+
+  @ApiPropertyOptional({
+    description:
+      `A string, null, or at most ${MAX_PARTS} parts \`{"type":"text","text":...}\` or ` +
+      '`{"type":"image_url","image_url":{"url":...,"detail":"low|high|auto"}}` ' +
+      '(image width and height, when given, 1–100000).',
+    oneOf: [{ type: 'string' }, { type: 'array', maxItems: MAX_PARTS, items: { type: 'object' } }],
+    nullable: true,
+    example: 'Hello!',
+  })
+  @IsOptional()
+  @IsChatContent()
+  content?: string | ContentPart[] | null;
+
+  @ApiPropertyOptional({ example: 'alice', maxLength: 256 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  name?: string;
+
+  @ApiPropertyOptional({ type: () => ToolCallDto, isArray: true, maxItems: 128 })
   @IsOptional()
   @ArrayMaxSize(128)
   @ValidateNested({ each: true })
   @Type(() => ToolCallDto)
   tool_calls?: ToolCallDto[];
-  @IsOptional() @IsString() @MaxLength(256) tool_call_id?: string;
+
+  @ApiPropertyOptional({ example: 'call_abc123', maxLength: 256 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  tool_call_id?: string;
 }
 
 export type ContentPart =

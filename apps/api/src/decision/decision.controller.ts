@@ -7,9 +7,17 @@ import { CheckRequestDto, EstimateRequestDto } from './check.dto.js';
 import { DecisionService } from './decision.service.js';
 import { EstimateService } from './estimate.service.js';
 import { isoSeconds, limitsView, rateLimitHeaders } from './limits.presenter.js';
+import {
+  ApiCallerRoutes,
+  ApiCheck,
+  ApiCommit,
+  ApiEstimate,
+  ApiRefund,
+} from './decision.openapi.js';
 import { refusalBody } from './refusal.presenter.js';
 import { CommitRequestDto, RefundRequestDto } from './settle.dto.js';
 
+@ApiCallerRoutes('decision')
 @Controller('v1')
 export class DecisionController {
   constructor(
@@ -18,6 +26,7 @@ export class DecisionController {
     private readonly estimates: EstimateService,
   ) {}
 
+  @ApiCheck()
   @Post('check')
   @HttpCode(200)
   async check(
@@ -56,6 +65,7 @@ export class DecisionController {
     };
   }
 
+  @ApiEstimate()
   @Post('estimate')
   @HttpCode(200)
   async estimate(@Body() dto: EstimateRequestDto): Promise<Record<string, unknown>> {
@@ -72,6 +82,7 @@ export class DecisionController {
     };
   }
 
+  @ApiCommit()
   @Post('commit')
   @HttpCode(200)
   async commit(
@@ -83,6 +94,7 @@ export class DecisionController {
     return settledBody(settlement, state);
   }
 
+  @ApiRefund()
   @Post('refund')
   @HttpCode(200)
   async refund(@Body() dto: RefundRequestDto): Promise<Record<string, unknown>> {

@@ -7,8 +7,10 @@ import {
   microsToUsd,
 } from '../../../../libs/ledger/src/index.js';
 import { PRINTABLE } from './field.rules.js';
+import { ApiCallerRoutes, ApiSubjectUsage } from './decision.openapi.js';
 import { isoSeconds, limitsView } from './limits.presenter.js';
 
+@ApiCallerRoutes('usage')
 @Controller('v1/subjects')
 export class UsageController {
   constructor(
@@ -18,6 +20,7 @@ export class UsageController {
   ) {}
 
   /** Live buckets and in-flight reservations from the store; today's charges from the ledger. */
+  @ApiSubjectUsage()
   @Get(':id/usage')
   async usage(@Param('id') subject: string): Promise<Record<string, unknown>> {
     if (subject.length < 1 || subject.length > 256 || !PRINTABLE.test(subject)) {

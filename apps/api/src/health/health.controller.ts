@@ -5,9 +5,11 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../../../../libs/config/src/index.js';
 import { BudgetStore } from '../../../../libs/budget/src/index.js';
 import { Public } from '../auth/public.decorator.js';
+import { ApiHealthRoutes, ApiLiveness, ApiReadiness } from './health.openapi.js';
 
 type Check = 'up' | 'down';
 
+@ApiHealthRoutes()
 @Public()
 @Controller()
 export class HealthController {
@@ -18,6 +20,7 @@ export class HealthController {
   ) {}
 
   /** Liveness: touches no dependency. */
+  @ApiLiveness()
   @Get('healthz')
   @HttpCode(200)
   health(): { status: 'ok' } {
@@ -25,6 +28,7 @@ export class HealthController {
   }
 
   /** Readiness: Redis (or the in-process store) and Postgres reachable, and the active modes. */
+  @ApiReadiness()
   @Get('readyz')
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Record<string, unknown>> {
     const [store, database] = await Promise.all([

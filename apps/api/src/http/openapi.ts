@@ -1,5 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DECISION_SCHEMAS } from '../decision/decision.schemas.js';
+import { HEALTH_SCHEMAS } from '../health/health.openapi.js';
 
 /** The OpenAPI document at /openapi.json and a browsable page at /docs, both open. */
 export function setupOpenApi(app: NestFastifyApplication): void {
@@ -14,10 +16,19 @@ export function setupOpenApi(app: NestFastifyApplication): void {
     .addBearerAuth({
       type: 'http',
       scheme: 'bearer',
+      bearerFormat: 'API key',
       description: 'Authorization: Bearer <api key>',
     })
+    .addTag('decision', 'Check, commit, refund and estimate around every inference.')
+    .addTag('usage', "A subject's live limits and today's charges.")
+    .addTag('health', 'Liveness and readiness; open without a key.')
     .build();
   const document = SwaggerModule.createDocument(app, config);
+  // Response bodies are plain JSON schemas referenced by name from the controllers' decorators.
+  document.components = {
+    ...document.components,
+    schemas: { ...document.components?.schemas, ...DECISION_SCHEMAS, ...HEALTH_SCHEMAS },
+  };
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'openapi.json',
     yamlDocumentUrl: 'openapi.yaml',

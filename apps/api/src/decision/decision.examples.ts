@@ -1,0 +1,224 @@
+/**
+ * Example bodies of the OpenAPI document, in the shapes of SPEC §4 (money as six-decimal
+ * strings). The figures are consistent with the seeded free tier and gpt-4o's list price.
+ */
+
+const RESERVATION_ID = 'dXNlcl8xMjM.q3Jd8T0xkW2mZpL5vN7cYA';
+
+const LIMITS = {
+  requests: { limit: 10, remaining: 9, reset_seconds: 6 },
+  tokens: { limit: 10000, remaining: 8254, reset_seconds: 11 },
+  concurrent: { limit: 2, remaining: 1 },
+  daily_cost: {
+    limit_usd: '1.000000',
+    remaining_usd: '0.991795',
+    reset_at: '2026-11-23T00:00:00Z',
+  },
+};
+
+export const CHECK_ALLOWED = {
+  allowed: true,
+  reservation_id: RESERVATION_ID,
+  subject: 'user_123',
+  tier: 'free',
+  model: 'gpt-4o',
+  estimate: { prompt_tokens: 1234, completion_tokens: 512, cost_usd: '0.008205' },
+  granted_max_tokens: 512,
+  expires_at: '2026-11-22T10:00:00Z',
+  limits: LIMITS,
+};
+
+export const CHECK_REFUSED = {
+  rate_limit_exceeded: {
+    error: 'rate_limit_exceeded',
+    message: 'Token limit exceeded: 9,800 of 10,000 tokens used this minute; retry in 12 s.',
+    dimension: 'tokens',
+    retry_after_seconds: 12,
+    limit: 10000,
+    remaining: 200,
+    reset_at: '2026-11-22T09:31:12Z',
+    limits: { ...LIMITS, tokens: { limit: 10000, remaining: 200, reset_seconds: 59 } },
+  },
+  concurrency_limit_exceeded: {
+    error: 'concurrency_limit_exceeded',
+    message: 'Concurrency limit exceeded: 2 of 2 requests in flight; retry in 30 s.',
+    dimension: 'concurrent',
+    retry_after_seconds: 30,
+    limit: 2,
+    remaining: 0,
+    reset_at: '2026-11-22T09:31:30Z',
+    limits: { ...LIMITS, concurrent: { limit: 2, remaining: 0 } },
+  },
+  daily_budget_exceeded: {
+    error: 'daily_budget_exceeded',
+    message:
+      'Daily budget exceeded: $0.995000 of $1.000000 spent or reserved today; retry in 52140 s.',
+    dimension: 'daily_cost',
+    retry_after_seconds: 52140,
+    limit: '1.000000',
+    remaining: '0.005000',
+    reset_at: '2026-11-23T00:00:00Z',
+    limits: {
+      ...LIMITS,
+      daily_cost: {
+        limit_usd: '1.000000',
+        remaining_usd: '0.005000',
+        reset_at: '2026-11-23T00:00:00Z',
+      },
+    },
+  },
+  exceeds_capacity: {
+    error: 'exceeds_capacity',
+    message:
+      'Token limit can never admit this request: its estimate is larger than the limit itself. Lower max_tokens or the prompt.',
+    dimension: 'tokens',
+    limit: 10000,
+    remaining: 10000,
+    limits: { ...LIMITS, tokens: { limit: 10000, remaining: 10000, reset_seconds: 0 } },
+  },
+};
+
+export const ESTIMATE = {
+  subject: 'user_123',
+  tier: 'free',
+  model: 'gpt-4o-mini',
+  estimate: { prompt_tokens: 5, completion_tokens: 4096, cost_usd: '0.002459' },
+};
+
+const SETTLED_LIMITS = {
+  requests: { limit: 10, remaining: 9, reset_seconds: 6 },
+  tokens: { limit: 10000, remaining: 8500, reset_seconds: 9 },
+  concurrent: { limit: 2, remaining: 2 },
+  daily_cost: {
+    limit_usd: '1.000000',
+    remaining_usd: '0.994000',
+    reset_at: '2026-11-23T00:00:00Z',
+  },
+};
+
+export const COMMITTED = {
+  reservation_id: RESERVATION_ID,
+  status: 'committed',
+  usage: { prompt_tokens: 1200, completion_tokens: 300 },
+  cost_usd: '0.006000',
+  limits: SETTLED_LIMITS,
+};
+
+export const REFUNDED = {
+  partial: {
+    reservation_id: RESERVATION_ID,
+    status: 'refunded',
+    usage: { prompt_tokens: 1200, completion_tokens: 40 },
+    cost_usd: '0.003400',
+    limits: SETTLED_LIMITS,
+  },
+  everything: {
+    reservation_id: RESERVATION_ID,
+    status: 'refunded',
+    usage: { prompt_tokens: 0, completion_tokens: 0 },
+    cost_usd: '0.000000',
+    limits: SETTLED_LIMITS,
+  },
+};
+
+export const SUBJECT_USAGE = {
+  subject: 'user_123',
+  tier: 'free',
+  limits: {
+    ...LIMITS,
+    tokens: { limit: 10000, remaining: 8488, reset_seconds: 10 },
+    daily_cost: {
+      limit_usd: '1.000000',
+      remaining_usd: '0.983380',
+      reset_at: '2026-11-23T00:00:00Z',
+    },
+  },
+  today: {
+    date: '2026-11-22',
+    cost_usd: '0.009000',
+    requests: 2,
+    prompt_tokens: 2000,
+    completion_tokens: 400,
+  },
+  in_flight: [
+    {
+      reservation_id: RESERVATION_ID,
+      model: 'gpt-4o',
+      expires_at: '2026-11-22T10:00:00Z',
+      estimate: { prompt_tokens: 1000, completion_tokens: 512, cost_usd: '0.007620' },
+    },
+  ],
+};
+
+/** Error bodies `{ error, message, ...details }`, by code (or code and situation). */
+export const ERRORS = {
+  invalid_request: {
+    error: 'invalid_request',
+    message: 'Invalid request: max_tokens must not be less than 1.',
+    problems: ['max_tokens must not be less than 1'],
+  },
+  invalid_json: { error: 'invalid_json', message: 'The body is not valid JSON.' },
+  unknown_model: {
+    error: 'unknown_model',
+    message: 'Unknown model "gpt-9": it has no row in the models catalogue.',
+    model: 'gpt-9',
+  },
+  unauthorized_missing: {
+    error: 'unauthorized',
+    message: 'Missing API key: send the header "Authorization: Bearer <api key>".',
+  },
+  unauthorized: {
+    error: 'unauthorized',
+    message: 'The API key is unknown or has been revoked.',
+  },
+  reservation_not_found: {
+    error: 'reservation_not_found',
+    message: `No reservation ${RESERVATION_ID}: it was never issued, or it was settled more than a day ago.`,
+  },
+  reservation_conflict: {
+    error: 'reservation_conflict',
+    message: `Reservation ${RESERVATION_ID} is already refunded; it cannot be settled another way.`,
+    status: 'refunded',
+  },
+  payload_too_large: {
+    error: 'payload_too_large',
+    message: 'The request body is larger than this service accepts.',
+  },
+  unsupported_media_type: {
+    error: 'unsupported_media_type',
+    message: 'Send the body as application/json.',
+  },
+  ledger_unavailable: {
+    error: 'ledger_unavailable',
+    message: 'The usage ledger is unavailable: no answer from Postgres within 10000 ms',
+  },
+  store_unavailable_settling: {
+    error: 'store_unavailable',
+    message:
+      'The budget store (Redis) is unreachable, so this reservation cannot be settled now; retry shortly (settling is idempotent).',
+  },
+  store_unavailable: {
+    error: 'store_unavailable',
+    message:
+      'The budget store (Redis) is unreachable and REDIS_FAILURE_MODE=closed refuses to decide without it; retry shortly.',
+  },
+};
+
+export const HEALTH = { status: 'ok' };
+
+export const READY = {
+  status: 'ready',
+  checks: { store: 'up', database: 'up' },
+  modes: {
+    store: 'redis',
+    database: 'postgres',
+    redis_failure_mode: 'local',
+    expired_reservation_policy: 'charge',
+  },
+};
+
+export const NOT_READY = {
+  ...READY,
+  status: 'not_ready',
+  checks: { store: 'up', database: 'down' },
+};
