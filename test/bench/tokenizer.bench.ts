@@ -28,7 +28,7 @@ import {
 const SCRIPT = fileURLToPath(import.meta.url);
 const GPT4O = { name: 'gpt-4o', encoding: 'o200k_base', tokenMultiplier: 1 };
 const SIZES = [100, 1_000, 10_000, 100_000];
-const CALLS: Record<number, number> = { 100: 400, 1_000: 200, 10_000: 40, 100_000: 12 };
+const CALLS: Record<number, number> = { 100: 300, 1_000: 150, 10_000: 30, 100_000: 9 };
 const WIDTHS = [26, 8, 10, 12, 12, 12, 9, 9];
 
 let seed = 1;
@@ -217,6 +217,11 @@ async function main(): Promise<void> {
     }
   }
 
+  const idle = await measureStalls(() => new Promise((resolve) => setTimeout(resolve, 3_000)));
+  console.log(
+    `event loop idle for 3 s, for reference (other processes share these cores): ` +
+      `longest stall ${idle.longestDelayMs.toFixed(1)} ms, longest 1 ms-timer overrun ${idle.longestTimerGapMs.toFixed(1)} ms`,
+  );
   const stall = await stallUnderMix(ours, perToken);
   console.log(
     `event loop while counting 12 × ~100k-token prompts and 600 small ones (100–2,000 tokens): ` +
@@ -250,12 +255,11 @@ async function main(): Promise<void> {
 async function rssOnly(flag: string): Promise<{ rss: number; heapUsed: number }> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (flag === '--rss-js-tiktoken') {
-    const kept = [new Tiktoken(o200k), new Tiktoken(cl100k)];
+    const loaded = [new Tiktoken(o200k), new Tiktoken(cl100k)];
     gc?.();
-    return {
-      rss: process.memoryUsage().rss + kept.length * 0,
-      heapUsed: process.memoryUsage().heapUsed,
-    };
+    const usage = process.memoryUsage();
+    loaded.length = 0; // held until measured
+    return { rss: usage.rss, heapUsed: usage.heapUsed };
   }
   const counter = new TokenCounter();
   await counter.warmUp(['o200k_base', 'cl100k_base']);

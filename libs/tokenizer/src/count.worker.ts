@@ -1,3 +1,4 @@
+import { constants, setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { CountReply, CountRequest } from './count.messages.js';
 import { loadPieceCounter } from './piece.counter.js';
@@ -9,6 +10,16 @@ import { loadPieceCounter } from './piece.counter.js';
 const port = parentPort;
 if (port === null) {
   throw new Error('count.worker.js must run as a worker thread (see CountPool).');
+}
+
+// When the cores are busy, the event loop must win the CPU over counting. Linux keeps a nice
+// value per thread, and pid 0 means the calling thread: only this worker is lowered.
+if (process.platform === 'linux') {
+  try {
+    setPriority(constants.priority.PRIORITY_BELOW_NORMAL);
+  } catch {
+    // Not permitted in some sandboxes; counting works the same, only less politely.
+  }
 }
 
 port.on('message', (request: CountRequest) => {
