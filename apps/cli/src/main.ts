@@ -115,6 +115,10 @@ async function main(): Promise<void> {
   const ds = new DataSource({
     ...dataSourceOptions(env),
     migrationsRun: env.DATABASE_URL === undefined,
+    // A failed command is reported once, as `error: <sentence>`, not also as a logged query
+    // (the service's own logger logs whatever `logging` says; a built-in one honours it).
+    logger: 'simple-console',
+    logging: false,
   });
   await ds.initialize();
   try {
