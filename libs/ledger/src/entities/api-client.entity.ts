@@ -1,18 +1,27 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 /** A caller of the API. Only the SHA-256 of its key is kept. */
 @Entity({ name: 'api_clients' })
+@Unique('uq_api_clients_name', ['name'])
+@Unique('uq_api_clients_key_sha256', ['keySha256'])
+@Check('ck_api_clients_key_sha256', "key_sha256 ~ '^[0-9a-f]{64}$'")
 export class ApiClient {
-  @PrimaryGeneratedColumn({ type: 'bigint' })
+  /** bigint: pg returns it as decimal text. */
+  @PrimaryGeneratedColumn('identity', {
+    type: 'bigint',
+    generatedIdentity: 'BY DEFAULT',
+    primaryKeyConstraintName: 'pk_api_clients',
+  })
   id!: string;
 
-  @Column({ type: 'text', unique: true })
+  @Column({ type: 'text' })
   name!: string;
 
+  /** Lowercase hex SHA-256 of the key. */
   @Column({ name: 'key_sha256', type: 'text' })
   keySha256!: string;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
 
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })

@@ -3,23 +3,25 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 /** Per-subject, per-UTC-day totals of the charged ledger rows, kept by the LedgerWriter. */
 @Entity({ name: 'daily_usage' })
 export class DailyUsage {
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'pk_daily_usage' })
   subject!: string;
 
   /** 'YYYY-MM-DD' (UTC). */
-  @PrimaryColumn({ type: 'date' })
+  @PrimaryColumn({ type: 'date', primaryKeyConstraintName: 'pk_daily_usage' })
   day!: string;
 
   /** Decimal text (numeric). */
-  @Column({ name: 'cost_usd', type: 'numeric' })
+  @Column({ name: 'cost_usd', type: 'numeric', default: '0' })
   costUsd!: string;
 
-  @Column({ type: 'int' })
+  @Column({ type: 'int', default: 0 })
   requests!: number;
 
-  @Column({ name: 'prompt_tokens', type: 'bigint' })
+  /** bigint: decimal text. */
+  @Column({ name: 'prompt_tokens', type: 'bigint', default: '0' })
   promptTokens!: string;
 
-  @Column({ name: 'completion_tokens', type: 'bigint' })
+  /** bigint: decimal text. */
+  @Column({ name: 'completion_tokens', type: 'bigint', default: '0' })
   completionTokens!: string;
 }

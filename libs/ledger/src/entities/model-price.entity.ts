@@ -1,9 +1,13 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
 
 /** A `models` row: encoding and list price; the row named `*` prices every other model. */
 @Entity({ name: 'models' })
+@Check('ck_models_input_price', 'input_usd_per_mtok >= 0 AND scale(input_usd_per_mtok) <= 6')
+@Check('ck_models_output_price', 'output_usd_per_mtok >= 0 AND scale(output_usd_per_mtok) <= 6')
+@Check('ck_models_default_max_tokens', 'default_max_tokens > 0')
+@Check('ck_models_token_multiplier', 'token_multiplier > 0')
 export class ModelPrice {
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'pk_models' })
   name!: string;
 
   @Column({ type: 'text', nullable: true })
@@ -19,6 +23,7 @@ export class ModelPrice {
   @Column({ name: 'default_max_tokens', type: 'int' })
   defaultMaxTokens!: number;
 
-  @Column({ name: 'token_multiplier', type: 'numeric' })
+  /** Decimal text (numeric). */
+  @Column({ name: 'token_multiplier', type: 'numeric', default: '1' })
   tokenMultiplier!: string;
 }

@@ -1,17 +1,31 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Tier } from './tier.entity.js';
 
 /** Whose budget is charged, and its tier; a subject without a row has DEFAULT_TIER. */
 @Entity({ name: 'subjects' })
+@Check('ck_subjects_id', 'char_length(id) BETWEEN 1 AND 256')
+@Index('ix_subjects_tier', ['tier'])
 export class Subject {
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'pk_subjects' })
   id!: string;
 
+  /** The tier's name (fk_subjects_tier); renaming a tier follows (ON UPDATE CASCADE). */
   @Column({ type: 'text' })
   tier!: string;
 
-  @Column({ name: 'created_at', type: 'timestamptz' })
+  /** The `tier` row itself: loaded only when asked for (`relations: { tierRow: true }`). */
+  @ManyToOne(() => Tier, { nullable: false, onUpdate: 'CASCADE', onDelete: 'NO ACTION' })
+  @JoinColumn({
+    name: 'tier',
+    referencedColumnName: 'name',
+    foreignKeyConstraintName: 'fk_subjects_tier',
+  })
+  tierRow?: Tier;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
 
-  @Column({ name: 'updated_at', type: 'timestamptz' })
+  /** Set to now() on every UPDATE by the tg_subjects_updated_at trigger. */
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt!: Date;
 }

@@ -1,9 +1,20 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** A named set of limits (SPEC §3, §5); NULL is unlimited. Admins edit these rows with SQL. */
+/**
+ * A named set of limits (SPEC §3, §5); NULL is unlimited. Admins edit these rows with SQL.
+ * Mirrors migrations/ exactly (names included): `migration:generate` must find nothing to do.
+ */
 @Entity({ name: 'tiers' })
+@Check('ck_tiers_requests_per_minute', 'requests_per_minute > 0')
+@Check('ck_tiers_tokens_per_minute', 'tokens_per_minute > 0')
+@Check('ck_tiers_token_burst', 'token_burst > 0')
+@Check('ck_tiers_max_concurrent', 'max_concurrent > 0')
+@Check(
+  'ck_tiers_daily_cost_limit_usd',
+  'daily_cost_limit_usd >= 0 AND scale(daily_cost_limit_usd) <= 6',
+)
 export class Tier {
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'pk_tiers' })
   name!: string;
 
   @Column({ name: 'requests_per_minute', type: 'int', nullable: true })
@@ -22,6 +33,7 @@ export class Tier {
   @Column({ name: 'daily_cost_limit_usd', type: 'numeric', nullable: true })
   dailyCostLimitUsd!: string | null;
 
-  @Column({ name: 'updated_at', type: 'timestamptz' })
+  /** Set to now() on every UPDATE by the tg_tiers_updated_at trigger. */
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt!: Date;
 }

@@ -1,16 +1,27 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import type { SettlementStatus } from '../../../budget/src/budget.types.js';
 
 /**
  * One settled reservation (read side; the LedgerWriter inserts with its own statement).
- * Billing reads this table and daily_usage.
+ * Billing reads this table and daily_usage. No foreign keys: the ledger outlives catalogue edits.
  */
 @Entity({ name: 'usage_ledger' })
+@Unique('uq_usage_ledger_reservation_id', ['reservationId'])
+@Index('ix_usage_ledger_subject_settled_at', ['subject', 'settledAt'])
+@Check('ck_usage_ledger_prompt_tokens', 'prompt_tokens >= 0')
+@Check('ck_usage_ledger_completion_tokens', 'completion_tokens >= 0')
+@Check('ck_usage_ledger_cost_usd', 'cost_usd >= 0')
+@Check('ck_usage_ledger_status', "status IN ('committed', 'refunded', 'expired')")
 export class UsageLedgerEntry {
-  @PrimaryColumn({ type: 'bigint' })
+  /** bigint: pg returns it as decimal text. */
+  @PrimaryGeneratedColumn('identity', {
+    type: 'bigint',
+    generatedIdentity: 'BY DEFAULT',
+    primaryKeyConstraintName: 'pk_usage_ledger',
+  })
   id!: string;
 
-  @Column({ name: 'reservation_id', type: 'text', unique: true })
+  @Column({ name: 'reservation_id', type: 'text' })
   reservationId!: string;
 
   @Column({ type: 'text' })
