@@ -107,63 +107,135 @@ export class BpeTable {
 
   /**
    * Builds the table from js-tiktoken's compact rank format, lines of
-   * "<label> <first rank> <base64 token> <base64 token>…". Yields to the event loop now and then,
-   * so that a lazy load in a busy process does not stall other requests.
+   * "<label> <first rank> <base64 token> <base64 token>…". The base64 is decoded straight from
+   * that string into the byte array: no string per token, so building leaves little garbage
+   * behind (a worker's memory is what it peaks at). Yields to the event loop now and then, so
+   * that a lazy load in a busy process does not stall other requests.
    */
-  static async fromTiktokenRanks(bpeRanks: string): Promise<BpeTable> {
-    const tokens: string[] = [];
-    for (const line of bpeRanks.split('\n')) {
-      const fields = line.split(' ');
-      if (fields.length < 2) {
-        continue;
-      }
-      const offset = Number.parseInt(fields[1]!, 10);
-      for (let i = 2; i < fields.length; i++) {
-        tokens[offset + i - 2] = fields[i]!;
-      }
+  static async fromTiktokenRanks(source: string): Promise<BpeTable> {
+    const lengths: number[] = [];
+    await eachToken(source, (rank, from, to) => {
+      lengths[rank] = base64Length(source, from, to);
+    });
+    const count = lengths.length;
+    const tokenStart = new Int32Array(count + 1);
+    for (let rank = 0; rank < count; rank++) {
+      tokenStart[rank + 1] = tokenStart[rank]! + (lengths[rank] ?? 0);
     }
-    const decoded: string[] = new Array<string>(tokens.length);
-    let totalBytes = 0;
-    for (let rank = 0; rank < tokens.length; rank++) {
-      const token = tokens[rank];
-      decoded[rank] = token === undefined ? '' : atob(token);
-      totalBytes += decoded[rank]!.length;
-    }
-    const tokenBytes = new Uint8Array(totalBytes);
-    const tokenStart = new Int32Array(tokens.length + 1);
+    const tokenBytes = new Uint8Array(tokenStart[count]!);
     let size = 1;
-    while (size < tokens.length * 2) {
+    while (size < count * 2) {
       size *= 2;
     }
     const slotRank = new Int32Array(size);
     const slotHash = new Int32Array(size);
     const pairRank = new Int32Array(65536).fill(NO_RANK);
     const mask = size - 1;
-    let at = 0;
-    for (let rank = 0; rank < decoded.length; rank++) {
-      const binary = decoded[rank]!;
-      tokenStart[rank] = at;
-      for (let i = 0; i < binary.length; i++) {
-        tokenBytes[at + i] = binary.charCodeAt(i);
+    await eachToken(source, (rank, from, to) => {
+      const at = tokenStart[rank]!;
+      const end = at + decodeBase64(source, from, to, tokenBytes, at);
+      const hash = hashBytes(tokenBytes, at, end);
+      let slot = slotOf(hash, mask);
+      while (slotRank[slot] !== 0) {
+        slot = (slot + 1) & mask;
       }
-      if (binary.length > 0) {
-        const hash = hashBytes(tokenBytes, at, at + binary.length);
-        let slot = slotOf(hash, mask);
-        while (slotRank[slot] !== 0) {
-          slot = (slot + 1) & mask;
-        }
-        slotRank[slot] = rank + 1;
-        slotHash[slot] = hash;
-        if (binary.length === 2) {
-          pairRank[(tokenBytes[at]! << 8) | tokenBytes[at + 1]!] = rank;
-        }
+      slotRank[slot] = rank + 1;
+      slotHash[slot] = hash;
+      if (end - at === 2) {
+        pairRank[(tokenBytes[at]! << 8) | tokenBytes[at + 1]!] = rank;
       }
-      at += binary.length;
-      if (rank % 50_000 === 49_999) {
-        await yieldToEventLoop();
-      }
-    }
-    tokenStart[decoded.length] = at;
+    });
     return new BpeTable(tokenBytes, tokenStart, slotRank, slotHash, pairRank);
   }
+}
+
+/** Tokens visited between two yields to the event loop. */
+const TOKENS_PER_SLICE = 20_000;
+
+async function eachToken(
+  source: string,
+  visit: (rank: number, from: number, to: number) => void,
+): Promise<void> {
+  const token = new TokenCursor(source);
+  for (let visited = 1; token.next(); visited++) {
+    visit(token.rank, token.from, token.to);
+    if (visited % TOKENS_PER_SLICE === 0) {
+      await yieldToEventLoop();
+    }
+  }
+}
+
+/** Walks the base64 tokens of the rank source: `rank` and its text at source[from .. to). */
+class TokenCursor {
+  rank = -1;
+  from = 0;
+  to = 0;
+  private lineEnd = -1;
+
+  constructor(private readonly source: string) {}
+
+  next(): boolean {
+    const source = this.source;
+    let from = this.to + 1;
+    while (from >= this.lineEnd || this.lineEnd < 0) {
+      // Start the next line: "<label> <first rank> <token> <token>…".
+      const lineStart = this.lineEnd + 1;
+      if (lineStart >= source.length) {
+        return false;
+      }
+      const newline = source.indexOf('\n', lineStart);
+      this.lineEnd = newline < 0 ? source.length : newline;
+      const labelEnd = source.indexOf(' ', lineStart);
+      const rankEnd = labelEnd < 0 ? -1 : source.indexOf(' ', labelEnd + 1);
+      if (rankEnd < 0 || rankEnd >= this.lineEnd) {
+        this.to = this.lineEnd;
+        from = this.lineEnd + 1;
+        continue;
+      }
+      this.rank = Number.parseInt(source.slice(labelEnd + 1, rankEnd), 10) - 1;
+      from = rankEnd + 1;
+      break;
+    }
+    let to = source.indexOf(' ', from);
+    if (to < 0 || to > this.lineEnd) {
+      to = this.lineEnd;
+    }
+    this.from = from;
+    this.to = to;
+    this.rank++;
+    return true;
+  }
+}
+
+const BASE64_VALUES = new Int8Array(128).fill(-1);
+[...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].forEach((c, i) => {
+  BASE64_VALUES[c.charCodeAt(0)] = i;
+});
+
+function base64Length(source: string, from: number, to: number): number {
+  let padding = 0;
+  while (to - padding > from && source.charCodeAt(to - 1 - padding) === 61 /* = */) {
+    padding++;
+  }
+  return Math.floor(((to - from - padding) * 3) / 4);
+}
+
+/** Decodes source[from .. to) (base64) into out[at ..]; returns the number of bytes. */
+function decodeBase64(source: string, from: number, to: number, out: Uint8Array, at: number) {
+  let bits = 0;
+  let buffered = 0;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const value = BASE64_VALUES[source.charCodeAt(i)] ?? -1;
+    if (value < 0) {
+      break; // padding
+    }
+    bits = (bits << 6) | value;
+    buffered += 6;
+    if (buffered >= 8) {
+      buffered -= 8;
+      out[at + n++] = (bits >> buffered) & 0xff;
+    }
+  }
+  return n;
 }
