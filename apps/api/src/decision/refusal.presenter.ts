@@ -1,4 +1,4 @@
-import type { Dimension, LimitsState } from '../../../../libs/budget/src/index.js';
+import type { BucketState, Dimension, LimitsState } from '../../../../libs/budget/src/index.js';
 import { microsToUsd } from '../../../../libs/ledger/src/index.js';
 import { isoSeconds, limitsView } from './limits.presenter.js';
 
@@ -20,6 +20,27 @@ const ERROR_OF: Record<Dimension, string> = {
 
 const number = (n: number): string => Math.floor(n).toLocaleString('en-US');
 
+type BucketDimension = 'requests' | 'tokens' | 'model_requests' | 'model_tokens';
+
+/** Each bucket dimension's state, and how a sentence names it. */
+const BUCKETS: Record<
+  BucketDimension,
+  (state: LimitsState) => { bucket?: BucketState; label: string; unit: string }
+> = {
+  requests: (state) => ({ bucket: state.requests, label: 'Request limit', unit: 'requests' }),
+  tokens: (state) => ({ bucket: state.tokens, label: 'Token limit', unit: 'tokens' }),
+  model_requests: (state) => ({
+    bucket: state.modelRequests,
+    label: 'Model request limit',
+    unit: 'requests',
+  }),
+  model_tokens: (state) => ({
+    bucket: state.modelTokens,
+    label: 'Model token limit',
+    unit: 'tokens',
+  }),
+};
+
 /** The limit and remaining of the refusing dimension, and a sentence about it. */
 function describe(
   dimension: Dimension,
@@ -34,22 +55,13 @@ function describe(
     case 'tokens':
     case 'model_requests':
     case 'model_tokens': {
-      const bucket =
-        dimension === 'requests'
-          ? state.requests
-          : dimension === 'tokens'
-            ? state.tokens
-            : dimension === 'model_requests'
-              ? state.modelRequests
-              : state.modelTokens;
-      const unit = dimension.endsWith('tokens') ? 'tokens' : 'requests';
-      const label = `${dimension.startsWith('model') ? 'Model ' : ''}${unit === 'tokens' ? 'Token' : 'Request'} limit`;
+      const { bucket, label, unit } = BUCKETS[dimension](state);
       const limit = bucket?.limit ?? 0;
       const remaining = Math.max(0, Math.floor(bucket?.remaining ?? 0));
       return {
         limit,
         remaining,
-        sentence: `${label.charAt(0).toUpperCase()}${label.slice(1)} exceeded: ${number(limit - remaining)} of ${number(limit)} ${unit} used this minute`,
+        sentence: `${label} exceeded: ${number(limit - remaining)} of ${number(limit)} ${unit} used this minute`,
       };
     }
     case 'concurrent': {
