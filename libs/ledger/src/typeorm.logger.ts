@@ -9,6 +9,12 @@ import type { Logger } from 'typeorm';
 export class ConciseTypeOrmLogger implements Logger {
   private readonly logger = new NestLogger('TypeORM');
 
+  /**
+   * @param announce print schema and migration progress on stdout: the TypeORM CLI reports
+   * everything through these two methods (`migration:run`, `:revert`, `:show`), nothing else.
+   */
+  constructor(private readonly announce = false) {}
+
   logQuery(): void {
     // Not logged: one line per statement would drown everything else.
   }
@@ -25,10 +31,16 @@ export class ConciseTypeOrmLogger implements Logger {
     this.logger.warn(`slow statement (${time} ms): ${query.replace(/\s+/g, ' ').slice(0, 120)}`);
   }
 
-  // Schema and migration chatter is not logged: callers that migrate say so themselves.
-  logSchemaBuild(): void {}
+  // Otherwise schema and migration chatter is not logged: callers that migrate say so themselves.
+  logSchemaBuild(message: string): void {
+    if (this.announce) {
+      process.stdout.write(`${message}\n`);
+    }
+  }
 
-  logMigration(): void {}
+  logMigration(message: string): void {
+    this.logSchemaBuild(message);
+  }
 
   log(level: 'log' | 'info' | 'warn', message: unknown): void {
     if (level === 'warn') {
