@@ -55,10 +55,12 @@ export class MemoryBudgetStore extends BudgetStore {
       const today = epochDay(this.clock());
       if (limits.dailyCostMicros !== null && s.day !== today) {
         const seeded = await this.committedFromSource(req.subject, today);
+        // Looked up again: a sweep may have pruned the (still empty) subject while we awaited.
+        const current = this.subject(req.subject);
         // Set only if still missing: a concurrent seed or commit is never undone.
-        if (s.day !== today && epochDay(this.clock()) === today) {
-          s.day = today;
-          s.dayCostMicros = seeded;
+        if (current.day !== today && epochDay(this.clock()) === today) {
+          current.day = today;
+          current.dayCostMicros = seeded;
         }
         continue;
       }

@@ -1,4 +1,4 @@
-import { Cluster, type ClusterNode, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterNode, type Command, Redis, type RedisOptions } from 'ioredis';
 import type { RedisClient } from './budget.scripts.js';
 
 export interface RedisClientOptions {
@@ -15,8 +15,8 @@ export interface RedisClientOptions {
  * once. The connection itself keeps reconnecting in the background so the store comes back.
  */
 export function createRedisClient(url: string, opts: RedisClientOptions): RedisClient {
+  // No ioredis commandTimeout: timeoutAfterPendingIo() bounds every command instead.
   const common: RedisOptions = {
-    commandTimeout: opts.commandTimeoutMs,
     connectTimeout: Math.max(1_000, opts.commandTimeoutMs),
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -29,7 +29,7 @@ export function createRedisClient(url: string, opts: RedisClientOptions): RedisC
         'REDIS_URL must start with redis://, rediss://, redis-cluster:// or rediss-cluster://',
       );
     }
-    return new Redis(url, common);
+    return timeoutAfterPendingIo(new Redis(url, common), opts.commandTimeoutMs);
   }
   const tls = cluster[1] === 'rediss';
   const rest = cluster[2]!;
@@ -48,7 +48,7 @@ export function createRedisClient(url: string, opts: RedisClientOptions): RedisC
   const colon = auth.indexOf(':');
   const username = colon >= 0 ? decodeURIComponent(auth.slice(0, colon)) : undefined;
   const password = decodeURIComponent(colon >= 0 ? auth.slice(colon + 1) : auth) || undefined;
-  return new Cluster(nodes, {
+  const client = new Cluster(nodes, {
     enableOfflineQueue: false,
     clusterRetryStrategy: (times) => Math.min(100 * times, 2_000),
     slotsRefreshTimeout: Math.max(1_000, opts.commandTimeoutMs),
@@ -61,6 +61,28 @@ export function createRedisClient(url: string, opts: RedisClientOptions): RedisC
       tls: tls ? {} : undefined,
     },
   });
+  return timeoutAfterPendingIo(client, opts.commandTimeoutMs);
+}
+
+/**
+ * Fails each command `ms` after it is sent, like ioredis' commandTimeout, except that the
+ * deadline is judged after the replies that already arrived are read. ioredis' timer fires in
+ * the timers phase, before the poll phase of the same loop turn: a process that was merely busy
+ * for `ms` (a burst of requests) would time out commands whose replies sit unread in the socket,
+ * and REDIS_FAILURE_MODE would then decide locally, on this instance's view alone, while Redis
+ * is fine. setImmediate() runs after the poll phase, so only a Redis that did not answer fails.
+ */
+function timeoutAfterPendingIo<T extends RedisClient>(client: T, ms: number): T {
+  const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown;
+  client.sendCommand = (command: Command, ...rest: unknown[]): unknown => {
+    const timer = setTimeout(() => {
+      setImmediate(() => command.reject(new Error('Command timed out')));
+    }, ms);
+    const clear = (): void => clearTimeout(timer);
+    command.promise.then(clear, clear);
+    return send(command, ...rest);
+  };
+  return client;
 }
 
 /** Resolves once the client can take commands (it takes none before: no offline queue). */
