@@ -4,34 +4,35 @@ import pg from 'pg';
 import { validateEnvironment } from '../../libs/config/src/index.js';
 import { createApp } from '../../apps/api/src/app.factory.js';
 import { hashApiKey } from '../../libs/ledger/src/index.js';
+import { type Reply, type Requester, httpClient } from './http.client.js';
 import { testEnv } from './test-env.js';
 
 export interface TestApp {
   app: NestFastifyApplication;
   url: string;
   key: string;
+  /** The Redis key prefix this app uses (its own, unless REDIS_KEY_PREFIX was passed). */
   keyPrefix: string;
+  redisUrl: string;
   databaseUrl: string;
   /** Runs SQL on this run's database (tier and subject fixtures). */
   sql: (text: string, params?: unknown[]) => Promise<pg.QueryResult>;
-  request: (
-    method: string,
-    path: string,
-    body?: unknown,
-    headers?: Record<string, string>,
-  ) => Promise<Reply>;
+  request: Requester;
   close: () => Promise<void>;
 }
 
-export interface Reply {
-  status: number;
-  headers: Headers;
-  body: Record<string, unknown>;
-}
+export type { Reply };
 
-/** The real service on a spare port, on this run's database and a key prefix of its own. */
+/**
+ * The real service on a spare port, on this run's database and a key prefix of its own. `env`
+ * overrides any variable: REDIS_KEY_PREFIX of another app makes two instances share one store,
+ * REDIS_URL or DATABASE_URL point the app (only) elsewhere; `sql` stays on this run's database.
+ */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const { databaseUrl, redisUrl, keyPrefix } = testEnv();
+  const defaults = testEnv();
+  const databaseUrl = defaults.databaseUrl;
+  const redisUrl = env.REDIS_URL ?? defaults.redisUrl;
+  const keyPrefix = env.REDIS_KEY_PREFIX ?? defaults.keyPrefix;
   const key = `tb_test_${randomBytes(12).toString('hex')}`;
   const app = await createApp(
     validateEnvironment({
@@ -53,36 +54,14 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     hashApiKey(key),
   ]);
 
-  const request = async (
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<Reply> => {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...headers,
-      },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await response.text();
-    let parsed: Record<string, unknown>;
-    try {
-      parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    } catch {
-      parsed = { raw: text };
-    }
-    return { status: response.status, headers: response.headers, body: parsed };
-  };
+  const request = httpClient(url, key);
 
   return {
     app,
     url,
     key,
     keyPrefix,
+    redisUrl,
     databaseUrl,
     sql: (text, params) => pool.query(text, params),
     request,
