@@ -41,6 +41,9 @@ export function planChat(
 ): TokenPlan {
   const plan: TokenPlan = { texts: [], fixed: REPLY_PRIMING_TOKENS };
   for (const message of messages) {
+    if (typeof message !== 'object' || message === null) {
+      continue;
+    }
     plan.fixed += TOKENS_PER_MESSAGE;
     addText(plan, message.role);
     addContent(plan, message.content);

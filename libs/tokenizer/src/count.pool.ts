@@ -59,6 +59,11 @@ export class CountPool {
     return counts.reduce((sum, tokens) => sum + tokens, 0);
   }
 
+  /** Whether a count sent now would start at once rather than wait behind another. */
+  get hasIdleWorker(): boolean {
+    return this.slots.length < this.size || this.slots.some((slot) => slot.pending.size === 0);
+  }
+
   /** Starts every thread and loads the encodings in each, so that no request pays for it. */
   async load(encodings: EncodingName[]): Promise<void> {
     while (!this.closed && this.slots.length < this.size) {

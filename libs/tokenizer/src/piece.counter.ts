@@ -38,6 +38,9 @@ export const DEFAULT_CACHE_CHARS = 1_000_000;
  */
 export const DEFAULT_SLICE_CHARS = 256;
 
+/** Longer whitespace runs are counted every time rather than cached. */
+const MAX_CACHED_WHITESPACE = 4096;
+
 /** Work units (pieces, plus a cache miss's length) between two reads of the clock. */
 const CLOCK_EVERY = 1024;
 
@@ -121,7 +124,12 @@ export class PieceCounter {
     }
     if (!/\S/.test(piece)) {
       // Whitespace runs are merged whole: exact, and the heap merge keeps them O(n log n).
-      return this.merge(piece);
+      // Indentation repeats, so runs of a sane length are worth remembering.
+      count = this.merge(piece);
+      if (piece.length <= MAX_CACHED_WHITESPACE) {
+        this.cache.set(piece, count);
+      }
+      return count;
     }
     count = 0;
     for (let from = 0; from < piece.length;) {
