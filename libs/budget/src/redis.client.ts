@@ -15,7 +15,7 @@ export interface RedisClientOptions {
  * once. The connection itself keeps reconnecting in the background so the store comes back.
  */
 export function createRedisClient(url: string, opts: RedisClientOptions): RedisClient {
-  // No ioredis commandTimeout: timeoutAfterPendingIo() bounds every command instead.
+  // No ioredis commandTimeout: bounded() times every command out instead.
   const common: RedisOptions = {
     connectTimeout: Math.max(1_000, opts.commandTimeoutMs),
     enableOfflineQueue: false,
@@ -29,7 +29,7 @@ export function createRedisClient(url: string, opts: RedisClientOptions): RedisC
         'REDIS_URL must start with redis://, rediss://, redis-cluster:// or rediss-cluster://',
       );
     }
-    return timeoutAfterPendingIo(new Redis(url, common), opts.commandTimeoutMs);
+    return bounded(new Redis(url, common), opts.commandTimeoutMs);
   }
   const tls = cluster[1] === 'rediss';
   const rest = cluster[2]!;
@@ -61,7 +61,7 @@ export function createRedisClient(url: string, opts: RedisClientOptions): RedisC
       tls: tls ? {} : undefined,
     },
   });
-  return timeoutAfterPendingIo(client, opts.commandTimeoutMs);
+  return bounded(client, opts.commandTimeoutMs);
 }
 
 /**
@@ -72,7 +72,10 @@ export function createRedisClient(url: string, opts: RedisClientOptions): RedisC
  * and REDIS_FAILURE_MODE would then decide locally, on this instance's view alone, while Redis
  * is fine. setImmediate() runs after the poll phase, so only a Redis that did not answer fails.
  */
-function timeoutAfterPendingIo<T extends RedisClient>(client: T, ms: number): T {
+function bounded<T extends RedisClient>(client: T, ms: number): T {
+  // Connection errors surface through the commands that fail (FailoverBudgetStore logs and counts
+  // them); without a listener ioredis prints every reconnect attempt to stderr, past LOG_LEVEL.
+  client.on('error', () => undefined);
   const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown;
   client.sendCommand = (command: Command, ...rest: unknown[]): unknown => {
     const timer = setTimeout(() => {

@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRedisClient, whenReady } from '../../libs/budget/src/index.js';
+import type { RedisClient } from '../../libs/budget/src/budget.scripts.js';
+import { PostgresProxy } from '../ledger/ledger.helpers.js';
+import { testEnv } from '../support/test-env.js';
+
+/**
+ * REDIS_COMMAND_TIMEOUT_MS bounds how long Redis may take to answer, not how long this process
+ * may be busy: a reply that arrived while the event loop was blocked is still taken. Otherwise a
+ * burst of requests makes a healthy Redis look down and every instance decides on its own.
+ */
+
+const TIMEOUT_MS = 200;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    await cleanup();
+  }
+});
+
+async function client(url: string): Promise<RedisClient> {
+  const redis = createRedisClient(url, { commandTimeoutMs: TIMEOUT_MS });
+  cleanups.push(() => redis.disconnect());
+  await whenReady(redis, 5_000);
+  return redis;
+}
+
+function blockEventLoop(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    // Busy, as a process parsing a burst of requests is.
+  }
+}
+
+describe('Redis command timeout', () => {
+  it('takes a reply that arrived while the process was too busy to read it', async () => {
+    const redis = await client(testEnv().redisUrl);
+    const pong = redis.ping();
+    blockEventLoop(3 * TIMEOUT_MS);
+    await expect(pong).resolves.toBe('PONG');
+  });
+
+  it('still fails a command Redis never answers, soon after the timeout', async () => {
+    const proxy = new PostgresProxy(new URL(testEnv().redisUrl));
+    await proxy.start();
+    cleanups.push(() => proxy.stop());
+    const redis = await client(proxy.url);
+    proxy.hang();
+    const started = performance.now();
+    await expect(redis.ping()).rejects.toThrow(/timed out/);
+    expect(performance.now() - started).toBeLessThan(TIMEOUT_MS + 300);
+  });
+});
