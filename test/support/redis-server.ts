@@ -59,6 +59,7 @@ export class ThrowawayRedis {
         maxRetriesPerRequest: 0,
         retryStrategy: () => null,
       });
+      probe.on('error', () => undefined); // refused until it listens: expected, retried
       try {
         await probe.connect();
         await probe.ping();
