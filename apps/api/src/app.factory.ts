@@ -30,6 +30,9 @@ export async function createApp(
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
     bufferLogs: true,
     abortOnError: false,
+    // Nest's own 503 from the first moment of app.close(): Fastify's return503OnClosing above
+    // only starts once the shutdown hooks have run and the server itself closes.
+    return503OnClosing: true,
   });
   app.useLogger(app.get(Logger));
   // JSON only: without Fastify's default text/plain parser such a body is a 415, not a string.

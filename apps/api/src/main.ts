@@ -27,8 +27,11 @@ async function main(): Promise<void> {
 }
 
 /**
- * SIGTERM/SIGINT: stop accepting (new requests get 503), let in-flight requests finish, flush the
- * ledger and close Redis and Postgres (the modules' shutdown hooks), then exit 0.
+ * SIGTERM/SIGINT: stop accepting (new requests get 503), let in-flight requests finish, then
+ * flush the ledger and close Redis and Postgres (the modules' shutdown hooks), then exit 0.
+ * The HTTP server is drained first, by hand: Nest's app.close() runs the OnModuleDestroy hooks
+ * (the tokenizer's worker pool among them) before it closes the server, under requests that are
+ * still being answered.
  */
 function stopGracefully(app: NestFastifyApplication): void {
   let stopping = false;
@@ -38,16 +41,34 @@ function stopGracefully(app: NestFastifyApplication): void {
     }
     stopping = true;
     process.stdout.write(`${signal} received: finishing in-flight requests, then exiting\n`);
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`shutdown failed: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
+    drain(app)
+      .then(() => app.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`shutdown failed: ${String(error)}\n`);
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+}
+
+/**
+ * Resolves once every in-flight request is answered: new connections are refused, new requests
+ * on open ones get 503 (return503OnClosing), and connections are closed as soon as they are idle
+ * (a keep-alive connection would otherwise hold the server open until its timeout).
+ */
+async function drain(app: NestFastifyApplication): Promise<void> {
+  app.getHttpAdapter().beforeClose?.();
+  const server = app.getHttpServer();
+  const reaper = setInterval(() => server.closeIdleConnections(), 100);
+  try {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  } finally {
+    clearInterval(reaper);
+  }
 }
 
 /** Never print a password from a connection URL. */
