@@ -1,0 +1,167 @@
+/**
+ * Embedded defaults, as a first-time user meets them: the compiled service with no DATABASE_URL
+ * and no REDIS_URL runs on the in-process store and an embedded PGlite database under DATA_DIR,
+ * and prints where it listens, its modes and an API key to use.
+ * Precondition: dist/ exists (`npm test` builds first).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unique } from '../support/app.harness.js';
+
+const MAIN = 'dist/apps/api/src/main.js';
+
+interface Service {
+  child: ChildProcess;
+  output: () => string;
+  url: string;
+  key: string;
+}
+
+let dataDir: string;
+const running: ChildProcess[] = [];
+
+/** Starts the service on embedded defaults: only PATH is inherited, so no URL leaks in. */
+async function startEmbedded(): Promise<Service> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.push(child);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + 50_000;
+  while (!/API key:\s+\S+/.test(output)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`the embedded service did not start:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    child,
+    output: () => output,
+    url: /listening on (http:\/\/\S+)/.exec(output)![1]!.replace('localhost', '127.0.0.1'),
+    key: /API key:\s+(\S+)/.exec(output)![1]!,
+  };
+}
+
+async function stop(service: Service): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => service.child.once('exit', resolve));
+  service.child.kill('SIGTERM');
+  const timer = setTimeout(() => service.child.kill('SIGKILL'), 10_000);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
+}
+
+async function call(
+  service: Service,
+  method: string,
+  path: string,
+  body?: unknown,
+  key: string | null = service.key,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${service.url}${path}`, {
+    method,
+    headers: {
+      ...(key === null ? {} : { authorization: `Bearer ${key}` }),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+beforeAll(() => {
+  if (!existsSync(MAIN)) {
+    throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does).`);
+  }
+  dataDir = mkdtempSync(join(tmpdir(), 'token-budget-embedded-'));
+});
+
+afterAll(() => {
+  for (const child of running) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+    }
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('embedded defaults (no DATABASE_URL, no REDIS_URL)', () => {
+  const subject = unique('embedded');
+  let firstKey = '';
+
+  it('prints its URL, modes and a key; checks and commits land in the embedded ledger', async () => {
+    const service = await startEmbedded();
+    const printed = service.output();
+    expect(printed).toMatch(/token-budget listening on http:\/\/localhost:\d+/);
+    expect(printed).toMatch(/store:\s+in-process \(single instance\)/);
+    expect(printed).toContain(`database: embedded PGlite under ${dataDir}`);
+    expect(service.key).toMatch(/^tb_[A-Za-z0-9_-]{20,}$/);
+    firstKey = service.key;
+    expect(existsSync(join(dataDir, 'pglite'))).toBe(true);
+
+    expect((await call(service, 'GET', '/healthz', undefined, null)).status).toBe(200);
+    const ready = await call(service, 'GET', '/readyz', undefined, null);
+    expect(ready).toMatchObject({
+      status: 200,
+      body: { status: 'ready', modes: { store: 'memory', database: 'embedded' } },
+    });
+    expect(
+      (await call(service, 'GET', `/v1/subjects/${subject}/usage`, undefined, null)).status,
+    ).toBe(401);
+
+    const allowed = await call(service, 'POST', '/v1/check', {
+      subject,
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Hello!' }],
+      max_tokens: 50,
+    });
+    expect(allowed).toMatchObject({ status: 200, body: { allowed: true, tier: 'free' } });
+    const committed = await call(service, 'POST', '/v1/commit', {
+      reservation_id: allowed.body.reservation_id,
+      usage: { prompt_tokens: 100, completion_tokens: 40 },
+    });
+    // gpt-4o-mini: 100 × $0.15/M + 40 × $0.60/M
+    expect(committed).toMatchObject({
+      status: 200,
+      body: { status: 'committed', cost_usd: '0.000039' },
+    });
+
+    const usage = await call(service, 'GET', `/v1/subjects/${subject}/usage`);
+    expect(usage.status).toBe(200);
+    expect(usage.body.today).toMatchObject({
+      date: new Date().toISOString().slice(0, 10),
+      cost_usd: '0.000039',
+      requests: 1,
+      prompt_tokens: 100,
+      completion_tokens: 40,
+    });
+    expect(usage.body.in_flight).toEqual([]);
+
+    expect(await stop(service)).toBe(0);
+  }, 90_000);
+
+  it('keeps the ledger across a restart, with a fresh key', async () => {
+    const service = await startEmbedded();
+    try {
+      expect(service.key).toMatch(/^tb_/);
+      expect(service.key).not.toBe(firstKey);
+      const usage = await call(service, 'GET', `/v1/subjects/${subject}/usage`);
+      expect(usage.status).toBe(200);
+      expect(usage.body.today).toMatchObject({ cost_usd: '0.000039', requests: 1 });
+    } finally {
+      expect(await stop(service)).toBe(0);
+    }
+  }, 90_000);
+});
