@@ -118,6 +118,7 @@ describe('Redis up, then killed, then back', () => {
     expect(ready.body).toMatchObject({
       status: 'not_ready',
       checks: { store: 'down', database: 'up' },
+      modes: { store: 'redis', decisions: 'local_fallback' },
     });
   });
 

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const key = app.get(BootstrapKeyService).announcedKey;
   const lines = [
     `token-budget listening on ${url}`,
-    `  store:    ${store.mode === 'redis' ? `redis (${redact(config.get('REDIS_URL'))})` : 'in-process (single instance)'}; on Redis failure: ${config.get('REDIS_FAILURE_MODE')}`,
+    `  store:    ${store.mode === 'redis' ? `redis (${redact(config.get('REDIS_URL'))}); on Redis failure: ${config.get('REDIS_FAILURE_MODE')}` : 'in-process (single instance)'}`,
     `  database: ${config.embeddedDatabase ? `embedded PGlite under ${config.get('DATA_DIR')}` : `postgres (${redact(config.get('DATABASE_URL'))})`}`,
     `  expired reservations: ${config.get('EXPIRED_RESERVATION_POLICY')}; default tier: ${config.get('DEFAULT_TIER')}`,
     key

@@ -22,6 +22,11 @@ export const UNCONFIRMED_RETENTION_MS = 7 * 24 * 3_600_000;
 export abstract class BudgetStore {
   abstract readonly mode: 'redis' | 'memory';
 
+  /** How decisions are taken right now; differs from `mode` only while Redis is unreachable. */
+  get activeMode(): string {
+    return this.mode;
+  }
+
   /** Judges every dimension at once; all or nothing. */
   abstract reserve(req: ReserveRequest): Promise<ReserveResult>;
 

@@ -24,6 +24,12 @@ export interface FailoverOptions {
   onModeChange?: (active: 'redis' | 'local_fallback') => void;
 }
 
+const FALLBACK_MODE: Record<RedisFailureMode, string> = {
+  local: 'local_fallback',
+  open: 'open_allow_all',
+  closed: 'closed_refusing',
+};
+
 const UNLIMITED: Limits = {
   requests: null,
   tokens: null,
@@ -58,6 +64,10 @@ export class FailoverBudgetStore extends BudgetStore {
   /** Whether decisions are currently taken without Redis. */
   get degraded(): boolean {
     return this.downSince !== null;
+  }
+
+  override get activeMode(): string {
+    return this.degraded ? FALLBACK_MODE[this.options.mode] : this.mode;
   }
 
   async reserve(req: ReserveRequest): Promise<ReserveResult> {

@@ -42,9 +42,11 @@ export class SettlementSweeper implements OnApplicationBootstrap, OnApplicationS
     this.timer.unref();
   }
 
+  /** Stops sweeping, then closes the store: the sweeper is its last user at shutdown. */
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
+    await this.store.close();
   }
 
   /** One pass; public so tests and shutdown can run it directly. */

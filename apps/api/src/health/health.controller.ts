@@ -42,6 +42,7 @@ export class HealthController {
       checks: { store, database },
       modes: {
         store: this.store.mode,
+        decisions: this.store.activeMode,
         database: this.config.embeddedDatabase ? 'embedded' : 'postgres',
         redis_failure_mode: this.config.get('REDIS_FAILURE_MODE'),
         expired_reservation_policy: this.config.get('EXPIRED_RESERVATION_POLICY'),

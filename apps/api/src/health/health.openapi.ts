@@ -24,6 +24,11 @@ export const HEALTH_SCHEMAS: Record<string, SchemaObject> = {
         type: 'object',
         properties: {
           store: { type: 'string', enum: ['redis', 'memory'] },
+          decisions: {
+            type: 'string',
+            enum: ['redis', 'memory', 'local_fallback', 'open_allow_all', 'closed_refusing'],
+            description: 'How checks are decided right now: a fallback while Redis is unreachable',
+          },
           database: { type: 'string', enum: ['postgres', 'embedded'] },
           redis_failure_mode: { type: 'string', enum: ['local', 'open', 'closed'] },
           expired_reservation_policy: { type: 'string', enum: ['charge', 'release'] },
