@@ -18,6 +18,7 @@ import { PieceCounter } from './piece.counter.js';
  */
 const KINDS: CorpusKind[] = [
   'prose',
+  'common-prose',
   'code',
   'json',
   'multilingual',
@@ -89,6 +90,13 @@ describe.each(['o200k_base', 'cl100k_base'] as const)('%s counts', (name: Encodi
     for (let seed = 1; seed <= 12; seed++) {
       const text = corpusText(KINDS[seed % KINDS.length]!, seed, 8_000);
       expect(small.countAll([text])).toBe(expected(text));
+    }
+  });
+
+  it('stays exact on long texts, counted a segment at a time', () => {
+    for (const kind of ['prose', 'code', 'json', 'multilingual', 'no-whitespace'] as const) {
+      const text = corpusText(kind, 77, 60_000);
+      expect({ kind, tokens: counter.countAll([text]) }).toEqual({ kind, tokens: expected(text) });
     }
   });
 

@@ -3,6 +3,7 @@ import { type BpeTable, hashBytes } from './bpe.table.js';
 import { type LoadedEncoding, loadEncoding } from './encoding.loader.js';
 import type { EncodingName } from './encoding.registry.js';
 import { PieceCache } from './piece.cache.js';
+import { safeCutAfter } from './text.partition.js';
 
 /**
  * Counting on one thread for one encoding: js-tiktoken's pre-tokenization regex splits the text,
@@ -37,6 +38,21 @@ export const DEFAULT_CACHE_CHARS = 1_000_000;
  * single-letter runs and at most 0.2 % for unpunctuated CJK (0.4 % at 128, 0.7 % at 64).
  */
 export const DEFAULT_SLICE_CHARS = 256;
+
+/**
+ * Long texts are split into pieces a segment at a time: one regex result array for a whole
+ * 500 kB prompt lives long enough to be copied by the GC, and counting became superlinear.
+ */
+const SEGMENT_CHARS = 16_384;
+
+/** Where the segment from `from` ends: at a safe cut (see text.partition.ts), or the end. */
+function segmentEnd(text: string, from: number): number {
+  if (text.length - from <= SEGMENT_CHARS * 2) {
+    return text.length;
+  }
+  const cut = safeCutAfter(text, from + SEGMENT_CHARS, Number.POSITIVE_INFINITY);
+  return cut < 0 ? text.length : cut;
+}
 
 /** Longer whitespace runs are counted every time rather than cached. */
 const MAX_CACHED_WHITESPACE = 4096;
@@ -78,28 +94,30 @@ export class PieceCounter {
     let untilClock = CLOCK_EVERY;
     for (let t = 0; t < texts.length; t++) {
       const text = texts[t]!;
-      const pieces = text.match(this.splitter);
-      if (pieces === null) {
-        continue;
-      }
       let offset = 0;
-      for (let i = 0; i < pieces.length; i++) {
-        const piece = pieces[i]!;
-        let count = this.cache.get(piece);
-        if (count === undefined) {
-          count = this.countMiss(piece);
-          untilClock -= piece.length;
-        }
-        tokens += count;
-        offset += piece.length;
-        if (--untilClock <= 0) {
-          untilClock = CLOCK_EVERY;
-          if (performance.now() > deadline) {
-            const rest = texts.slice(t + 1);
-            if (offset < text.length) {
-              rest.unshift(text.slice(offset));
+      while (offset < text.length) {
+        const end = segmentEnd(text, offset);
+        const pieces = (end - offset === text.length ? text : text.slice(offset, end)).match(
+          this.splitter,
+        )!;
+        for (let i = 0; i < pieces.length; i++) {
+          const piece = pieces[i]!;
+          let count = this.cache.get(piece);
+          if (count === undefined) {
+            count = this.countMiss(piece);
+            untilClock -= piece.length;
+          }
+          tokens += count;
+          offset += piece.length;
+          if (--untilClock <= 0) {
+            untilClock = CLOCK_EVERY;
+            if (performance.now() > deadline) {
+              const rest = texts.slice(t + 1);
+              if (offset < text.length) {
+                rest.unshift(text.slice(offset));
+              }
+              return { tokens, rest };
             }
-            return { tokens, rest };
           }
         }
       }

@@ -8,7 +8,14 @@ import { partitionTexts } from './text.partition.js';
 describe('cutting texts for several workers', () => {
   it.each(ENCODINGS)('cuts only where %s pre-tokenization cuts anyway', async (name) => {
     const counter = new PieceCounter(await loadEncoding(name));
-    for (const kind of ['prose', 'code', 'multilingual', 'whitespace', 'json'] as const) {
+    for (const kind of [
+      'prose',
+      'code',
+      'multilingual',
+      'whitespace',
+      'json',
+      'no-whitespace',
+    ] as const) {
       const text = corpusText(kind, 3, 40_000);
       const segments = partitionTexts([text], 20, 1_000).flat();
       expect(segments.length).toBeGreaterThan(10);

@@ -1,21 +1,21 @@
 /**
- * Spreading one count over several worker threads. Texts are cut only where every encoding's
- * pre-tokenization cuts anyway — at a space that follows a letter or digit and precedes a letter
- * (" word" always starts a piece, and no piece runs across it) — so the parts' counts add up to
- * exactly the whole's.
+ * Where a text may be cut so that its parts' pieces are exactly the whole's pieces, for every
+ * encoding's pre-tokenization: before a letter that follows a space that follows a letter or
+ * digit (" word" always starts a piece and no piece runs across it), or before a letter that
+ * follows a digit (no piece holds both). The piece before such a cut never ends in whitespace,
+ * so the patterns' one lookahead, `\s+(?!\S)`, sees nothing different either. Used to count a
+ * long text in segments and to spread one count over several workers.
  */
+const SAFE_CUT = /(?<=[\p{L}\p{N}]) (?=\p{L})|(?<=\p{N})(?=\p{L})/gu;
 
-/** `text[k]` is a space between a letter/digit and a letter. */
-const SAFE_CUT = /(?<=[\p{L}\p{N}]) (?=\p{L})/gu;
-
-/** How far past the ideal cut we look for a safe one before giving up on that cut. */
+/** How far past the ideal cut partitionTexts looks for a safe one. */
 const CUT_WINDOW = 4096;
 
-/** The first safe cut at or after `near` (and within the window), or -1. */
-export function safeCutAfter(text: string, near: number): number {
+/** The first safe cut at or after `near` and at most `window` past it, or -1. */
+export function safeCutAfter(text: string, near: number, window = CUT_WINDOW): number {
   SAFE_CUT.lastIndex = near;
   const match = SAFE_CUT.exec(text);
-  return match !== null && match.index - near <= CUT_WINDOW ? match.index : -1;
+  return match !== null && match.index - near <= window ? match.index : -1;
 }
 
 /**

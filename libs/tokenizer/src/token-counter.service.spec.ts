@@ -96,8 +96,8 @@ describe('TokenCounter', () => {
   it('sets the inline limit from a measurement at warm-up', async () => {
     const tokens = counter({ poolSize: 0 });
     await tokens.warmUp(['o200k_base', 'cl100k_base']);
-    expect(tokens.stats.inlineMaxChars).toBeGreaterThanOrEqual(8_000);
-    expect(tokens.stats.inlineMaxChars).toBeLessThanOrEqual(128_000);
+    expect(tokens.stats.inlineMaxChars).toBeGreaterThanOrEqual(16_000);
+    expect(tokens.stats.inlineMaxChars).toBeLessThanOrEqual(256_000);
   });
 });
 

@@ -20,16 +20,20 @@ export class TokenCounterOptions {
   poolSize?: number;
   /** Inputs up to this many characters are counted inline. Default: measured by warmUp(). */
   inlineMaxChars?: number;
-  /** The longest an inline count may hold the event loop before the rest goes to a worker. */
+  /** The longest an inline count may hold the event loop before the rest goes to a worker (6 ms). */
   inlineBudgetMs?: number;
 }
 
-/** Before warmUp() measures: about a millisecond of prose on a modest core. */
+/** Before warmUp() measures: about three milliseconds of prose on a modest core. */
 const DEFAULT_INLINE_MAX_CHARS = 32_000;
-const DEFAULT_INLINE_BUDGET_MS = 4;
-/** The inline cost warmUp() aims for: above it a worker's round trip (~0.1 ms) pays off. */
-const INLINE_TARGET_MS = 1;
-const INLINE_MAX_CHARS_RANGE = [8_000, 128_000] as const;
+/**
+ * The inline cost warmUp() aims for. A worker round trip costs ~0.3–1 ms and the same CPU, so
+ * small counts are cheapest inline; 3 ms keeps an inline count far below the 20 ms an event
+ * loop may be held, and the deadline below catches text that counts slower than the sample.
+ */
+const INLINE_TARGET_MS = 3;
+const DEFAULT_INLINE_BUDGET_MS = 6;
+const INLINE_MAX_CHARS_RANGE = [16_000, 256_000] as const;
 
 export interface TokenCounterStats {
   /** Counts done entirely on the calling thread. */
@@ -86,7 +90,7 @@ export class TokenCounter implements OnModuleDestroy {
 
   /**
    * Loads the encodings here and in every worker thread, then measures how much text this
-   * machine counts inline in about a millisecond and sets the inline limit from it.
+   * machine counts inline in INLINE_TARGET_MS and sets the inline limit from it.
    */
   async warmUp(encodings: string[]): Promise<void> {
     const names = [...new Set(encodings.map((name) => name.trim().toLowerCase()))];

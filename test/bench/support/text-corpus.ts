@@ -135,6 +135,27 @@ export function prose(rng: Rng, chars: number): string {
   return out.join('');
 }
 
+/**
+ * Prose of common words only (no names, numbers or rare words): the friendliest case for any
+ * cache, and so the yardstick's best case.
+ */
+export function commonProse(rng: Rng, chars: number): string {
+  let text = '';
+  let words = 0;
+  while (text.length < chars) {
+    const word = COMMON[rng.zipf(COMMON.length)]!;
+    text += words === 0 ? word.charAt(0).toUpperCase() + word.slice(1) : word;
+    words++;
+    if (words > 8 && rng.chance(0.12)) {
+      text += '. ';
+      words = 0;
+    } else {
+      text += rng.chance(0.05) ? ', ' : ' ';
+    }
+  }
+  return text;
+}
+
 const KEYWORDS = ['const', 'let', 'return', 'if', 'else', 'for', 'while', 'async', 'await', 'new'];
 const TYPES = ['string', 'number', 'boolean', 'Promise<void>', 'Map<string, number>', 'unknown'];
 
@@ -335,7 +356,14 @@ export function withSpecialTokens(rng: Rng): string {
 }
 
 export type CorpusKind =
-  'prose' | 'code' | 'json' | 'multilingual' | 'whitespace' | 'no-whitespace' | 'special';
+  | 'prose'
+  | 'common-prose'
+  | 'code'
+  | 'json'
+  | 'multilingual'
+  | 'whitespace'
+  | 'no-whitespace'
+  | 'special';
 
 /** One text of the given kind; `chars` is a target, not an exact length. */
 export function corpusText(kind: CorpusKind, seed: number, chars: number): string {
@@ -343,6 +371,8 @@ export function corpusText(kind: CorpusKind, seed: number, chars: number): strin
   switch (kind) {
     case 'prose':
       return prose(rng, chars);
+    case 'common-prose':
+      return commonProse(rng, chars);
     case 'code':
       return code(rng, chars);
     case 'json':
