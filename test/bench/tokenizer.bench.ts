@@ -28,7 +28,7 @@ import {
 const SCRIPT = fileURLToPath(import.meta.url);
 const GPT4O = { name: 'gpt-4o', encoding: 'o200k_base', tokenMultiplier: 1 };
 const SIZES = [100, 1_000, 10_000, 100_000];
-const CALLS: Record<number, number> = { 100: 300, 1_000: 150, 10_000: 30, 100_000: 9 };
+const CALLS: Record<number, number> = { 100: 300, 1_000: 150, 10_000: 40, 100_000: 15 };
 const KINDS: [CorpusKind, string][] = [
   ['prose', 'prose'],
   ['common-prose', 'prose, common words only'],
