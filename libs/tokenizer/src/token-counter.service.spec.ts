@@ -126,6 +126,19 @@ describe('TokenCounter with worker threads', () => {
     expect(tokens.stats).toMatchObject({ inline: 0, offloaded: 2, sliced: 0 });
   });
 
+  it('tries text up to 4× the inline limit inline first, and hands over the rest', async () => {
+    const text = corpusText('common-prose', 36, 30_000);
+    const patient = counter({ poolSize: 1, inlineMaxChars: 10_000, inlineBudgetMs: 1e6 });
+    expect(await patient.countText(text, gpt4o)).toBe(o200kTokens(text));
+    expect(patient.stats).toMatchObject({ inline: 1, offloaded: 0 });
+    const hurried = counter({ poolSize: 1, inlineMaxChars: 10_000, inlineBudgetMs: 0 });
+    expect(await hurried.countText(text, gpt4o)).toBe(o200kTokens(text));
+    expect(hurried.stats).toMatchObject({ inline: 0, offloaded: 1 });
+    const large = corpusText('common-prose', 37, 41_000);
+    expect(await patient.countText(large, gpt4o)).toBe(o200kTokens(large));
+    expect(patient.stats).toMatchObject({ inline: 1, offloaded: 1 });
+  });
+
   it('hands the rest of a slow inline count to a worker', async () => {
     const tokens = counter({ poolSize: 1, inlineMaxChars: 1e9, inlineBudgetMs: 0 });
     const text = corpusText('json', 34, 50_000);
