@@ -14,7 +14,7 @@ const WORDS = (
 const SYLLABLES =
   'ka ri to mo ne sa lu vi an en ber cal dor fen gal hin tion ment ing ly er est'.split(' ');
 
-export const CALIBRATION_CHARS = 32_000;
+const CALIBRATION_CHARS = 32_000;
 
 export function calibrationText(seed = 0): string {
   let state = (0x9e3779b9 ^ seed) >>> 0 || 1;

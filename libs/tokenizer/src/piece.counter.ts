@@ -31,13 +31,13 @@ export interface CountProgress {
   rest: string[];
 }
 
-export const DEFAULT_CACHE_ENTRIES = 50_000;
-export const DEFAULT_CACHE_CHARS = 1_000_000;
+const DEFAULT_CACHE_ENTRIES = 50_000;
+const DEFAULT_CACHE_CHARS = 1_000_000;
 /**
  * 256 UTF-16 units: measured drift over 200,000-character blobs is 0 for base64, hex and
  * single-letter runs and at most 0.2 % for unpunctuated CJK (0.4 % at 128, 0.7 % at 64).
  */
-export const DEFAULT_SLICE_CHARS = 256;
+const DEFAULT_SLICE_CHARS = 256;
 
 /**
  * Long texts are split into pieces a segment at a time: one regex result array for a whole
@@ -201,7 +201,7 @@ let scratch = new Uint8Array(1024);
  * Writes the UTF-8 bytes of `text` to `scratch` (growing it) and returns their number. A lone
  * surrogate becomes U+FFFD, as TextEncoder (and so js-tiktoken) encodes it.
  */
-export function utf8Encode(text: string): number {
+function utf8Encode(text: string): number {
   if (scratch.length < text.length * 3) {
     scratch = new Uint8Array(2 ** Math.ceil(Math.log2(text.length * 3)));
   }

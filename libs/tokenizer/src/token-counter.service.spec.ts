@@ -146,6 +146,16 @@ describe('TokenCounter with worker threads', () => {
     expect(tokens.stats.offloaded).toBe(1);
   });
 
+  it('finishes a count that was on a worker when shutdown stopped the pool', async () => {
+    const tokens = counter({ poolSize: 1, inlineMaxChars: 16_000 });
+    const text = corpusText('code', 38, 400_000);
+    const counting = tokens.countText(text, gpt4o);
+    await new Promise((resolve) => setImmediate(resolve)); // posted; the worker needs far longer
+    await tokens.onModuleDestroy();
+    expect(await counting).toBe(o200kTokens(text));
+    expect(tokens.stats).toMatchObject({ offloaded: 1, sliced: 1 });
+  });
+
   it('is what TokenizerModule provides, and stops its workers when the app closes', async () => {
     const app = await NestFactory.createApplicationContext(TokenizerModule, { logger: false });
     const tokens = app.get(TokenCounter);

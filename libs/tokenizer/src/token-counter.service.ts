@@ -162,10 +162,11 @@ export class TokenCounter implements OnModuleDestroy {
         this.counts.offloaded++;
         return await pool.count(encoding, texts);
       } catch (error) {
-        if (this.destroyed) {
-          throw error;
+        // A dead worker, or the pool stopped during shutdown while requests are still being
+        // finished: the count is redone here, in slices, rather than failing the request.
+        if (!this.destroyed) {
+          this.logger.warn(`Worker count failed, counting on the main thread: ${String(error)}`);
         }
-        this.logger.warn(`Worker count failed, counting on the main thread: ${String(error)}`);
       }
     }
     this.counts.sliced++;
