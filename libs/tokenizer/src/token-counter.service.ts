@@ -4,12 +4,7 @@ import { Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/comm
 import { calibrationText } from './calibration.text.js';
 import { planChat } from './chat.rules.js';
 import { CountPool } from './count.pool.js';
-import {
-  type EncodingName,
-  encodingForModel,
-  isEncodingName,
-  UnsupportedEncodingError,
-} from './encoding.registry.js';
+import { type EncodingName, encodingForModel, isEncodingName } from './encoding.registry.js';
 import { loadPieceCounter, type PieceCounter } from './piece.counter.js';
 import { applyTokenMultiplier } from './token.multiplier.js';
 import type { ChatMessage, ModelTokenization, ToolDefinition } from './tokenizer.types.js';
@@ -92,16 +87,17 @@ export class TokenCounter implements OnModuleDestroy {
 
   /**
    * Loads the encodings here and in every worker thread, then measures how much text this
-   * machine counts inline in INLINE_TARGET_MS and sets the inline limit from it.
+   * machine counts inline in INLINE_TARGET_MS and sets the inline limit from it. Names that
+   * are no encoding are skipped with a warning.
    */
   async warmUp(encodings: string[]): Promise<void> {
     const names = [...new Set(encodings.map((name) => name.trim().toLowerCase()))];
-    for (const name of names) {
-      if (!isEncodingName(name)) {
-        throw new UnsupportedEncodingError('(warm-up)', name);
-      }
+    // One bad catalogue row must not stop the service: it is skipped here, and counting for
+    // its model fails with `unsupported_encoding` (naming the model) until the row is fixed.
+    for (const name of names.filter((name) => !isEncodingName(name))) {
+      this.logger.warn(`Not warming up "${name}": not an encoding this service can load.`);
     }
-    const valid = names as EncodingName[];
+    const valid = names.filter(isEncodingName);
     const counters = await Promise.all(valid.map((name) => loadPieceCounter(name)));
     const pool = this.poolOrNull();
     if (pool !== null) {
