@@ -21,7 +21,8 @@ import {
  * from the generated corpus (a new seed each time), so no cache ever sees a repeated string;
  * what caches do win is the words different texts share, as in real traffic. The contenders
  * take turns going first. "ours" is the service's TokenCounter (inline, or worker threads above
- * its measured limit); "ours 1-thr" counts everything inline on one thread.
+ * its measured limit); "ours 1-thr" counts everything inline on one thread (it shares this
+ * thread's piece cache with "ours", as two requests in one process would).
  * Then the longest event-loop stall under a mix of ~100k-token and small prompts, and the RSS
  * of a fresh process with o200k_base and cl100k_base loaded.
  */
