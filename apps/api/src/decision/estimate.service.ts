@@ -2,7 +2,7 @@ import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig, DomainError } from '../../../../libs/config/src/index.js';
 import { costMicros, type Pricing } from '../../../../libs/budget/src/index.js';
 import { CatalogueService, type ModelEntry } from '../../../../libs/ledger/src/index.js';
-import { TokenCounter } from '../../../../libs/tokenizer/src/index.js';
+import { DEFAULT_ENCODING, TokenCounter } from '../../../../libs/tokenizer/src/index.js';
 import type { EstimateRequestDto } from './check.dto.js';
 
 export interface Estimate {
@@ -25,7 +25,8 @@ export class EstimateService implements OnApplicationBootstrap {
 
   /** Loads the encodings the catalogue uses before the first request needs them. */
   async onApplicationBootstrap(): Promise<void> {
-    await this.counter.warmUp([...this.catalogue.modelEncodings()]);
+    // The default encoding too: models without an encoding column resolve to it by name prefix.
+    await this.counter.warmUp([...new Set([...this.catalogue.modelEncodings(), DEFAULT_ENCODING])]);
   }
 
   async estimate(dto: EstimateRequestDto): Promise<Estimate> {
