@@ -20,19 +20,19 @@ export class RedisSweeps {
 
   async expireDue(policy: ExpiryPolicy, max: number): Promise<Settlement[]> {
     const settled: Settlement[] = [];
+    // Subjects are visited concurrently: each claims its share of `max` before its script runs.
+    let room = max;
     // One TIME per node per sweep: the script re-checks each expiry against its own clock.
-    const nowOf = new Map<Redis, number>();
+    const nowOf = new Map<Redis, Promise<number>>();
     await this.eachSubject('lease', async (keys, node) => {
-      const now = nowOf.get(node) ?? (await this.nodeNow(node));
+      if (room <= 0) {
+        return false;
+      }
+      const now = nowOf.get(node) ?? this.nodeNow(node);
       nowOf.set(node, now);
-      const refs = await this.client.zrangebyscore(
-        keys.leases,
-        '-inf',
-        now,
-        'LIMIT',
-        0,
-        max - settled.length,
-      );
+      const due = await this.client.zrangebyscore(keys.leases, '-inf', await now, 'LIMIT', 0, room);
+      const refs = due.slice(0, Math.max(0, room));
+      room -= refs.length;
       if (refs.length > 0) {
         const reply = asReply(
           await runScript(
@@ -50,7 +50,7 @@ export class RedisSweeps {
         );
         settled.push(...reply.map((entry) => settlementOf(asReply(entry))));
       }
-      return settled.length < max;
+      return room > 0;
     });
     return settled;
   }
@@ -59,6 +59,9 @@ export class RedisSweeps {
     const found: Settlement[] = [];
     const seen = new Set<string>();
     await this.eachSubject('pend', async (keys) => {
+      if (found.length >= max) {
+        return false;
+      }
       const refs = asReply(
         await runScript(
           this.client,
@@ -73,7 +76,8 @@ export class RedisSweeps {
         const settlement = reservationOfRecord(ref, records[i]!)?.settlement;
         if (settlement) {
           // SCAN may return a key twice; a settlement is offered once per call.
-          if (!seen.has(settlement.reservationId)) {
+          // Visits run concurrently: past `max`, the rest waits for the next pass.
+          if (!seen.has(settlement.reservationId) && found.length < max) {
             seen.add(settlement.reservationId);
             found.push(settlement);
           }
@@ -134,11 +138,16 @@ export class RedisSweeps {
       do {
         const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
         cursor = next;
-        for (const key of found) {
-          const keys = keysFromScanned(this.keyPrefix, key, suffix);
-          if (keys && !(await visit(keys, node))) {
-            return;
-          }
+        // The subjects of one SCAN page are visited concurrently: one pipelined burst of
+        // commands instead of a round trip per subject (a sweep must stay well under 10 s).
+        const visits = await Promise.all(
+          found.map((key) => {
+            const keys = keysFromScanned(this.keyPrefix, key, suffix);
+            return keys ? visit(keys, node) : true;
+          }),
+        );
+        if (visits.includes(false)) {
+          return;
         }
       } while (cursor !== '0');
     }

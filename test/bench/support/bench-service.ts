@@ -60,11 +60,16 @@ export interface RunningProcess {
 
 /** Starts a compiled entry point and waits until it prints `listening on <url>`. */
 export function startProcess(entry: string, env: Record<string, string>): Promise<RunningProcess> {
-  const script = fileURLToPath(new URL(`../../../${entry}`, import.meta.url));
-  const child = spawn(process.execPath, [script], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  // Compiled to dist/test/bench/support/: four levels up is the repository root.
+  const script = fileURLToPath(new URL(`../../../../${entry}`, import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), script],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   return new Promise((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => reject(new Error(`${entry} did not start: ${output}`)), 30_000);

@@ -9,8 +9,11 @@ import { BudgetStore, type Settlement } from '../../../../libs/budget/src/index.
 import { LedgerWriter } from '../../../../libs/ledger/src/index.js';
 import { MetricsService } from '../observability/metrics.service.js';
 
-/** Sweeps often enough that a reservation is settled within expiry + 10 s (SPEC §4). */
-const SWEEP_EVERY_MS = 2_000;
+/**
+ * A reservation is settled within expiry + 10 s (SPEC §4): a pass every 4 s, each pass a SCAN
+ * of the active subjects, leaves the rest of the budget to the pass itself.
+ */
+const SWEEP_EVERY_MS = 4_000;
 /** A settlement still unconfirmed after this long is re-appended (the insert is idempotent). */
 const PENDING_AFTER_MS = 10_000;
 const BATCH = 500;
