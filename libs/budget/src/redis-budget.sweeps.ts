@@ -5,6 +5,9 @@ import { SubjectKeys, keysFromScanned, parseReservationId, scanPattern } from '.
 import type { ExpiryPolicy, Settlement } from './budget.types.js';
 import { asReply, reservationOfRecord, settlementOf } from './redis-budget.replies.js';
 
+/** Subjects visited concurrently by a sweep. */
+const VISIT_GROUP = 32;
+
 /**
  * The background half of the Redis store: expiry, and the ledger handoff. Due reservations and
  * unconfirmed settlements are found by SCANning every master for the per-subject `:lease` and
@@ -138,14 +141,20 @@ export class RedisSweeps {
       do {
         const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
         cursor = next;
-        // The subjects of one SCAN page are visited concurrently: one pipelined burst of
-        // commands instead of a round trip per subject (a sweep must stay well under 10 s).
-        const visits = await Promise.all(
-          found.map((key) => {
-            const keys = keysFromScanned(this.keyPrefix, key, suffix);
-            return keys ? visit(keys, node) : true;
-          }),
-        );
+        // Subjects are visited a few dozen at a time: one pipelined burst per group instead of a
+        // round trip per subject (a sweep must stay well under 10 s), yet small enough groups
+        // that handling their replies never holds the event loop for long.
+        const visits: boolean[] = [];
+        for (let i = 0; i < found.length && !visits.includes(false); i += VISIT_GROUP) {
+          visits.push(
+            ...(await Promise.all(
+              found.slice(i, i + VISIT_GROUP).map((key) => {
+                const keys = keysFromScanned(this.keyPrefix, key, suffix);
+                return keys ? visit(keys, node) : true;
+              }),
+            )),
+          );
+        }
         if (visits.includes(false)) {
           return;
         }
