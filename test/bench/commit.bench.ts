@@ -1,67 +1,72 @@
 import { randomBytes } from 'node:crypto';
+import autocannon from 'autocannon';
+import 'reflect-metadata';
 import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { LedgerWriter, dataSourceOptions } from '../../libs/ledger/src/index.js';
 import { benchEnvironment, startService } from './support/bench-service.js';
 
 /**
  * npm run bench:commit — check + commit pairs over HTTP against one service process with real
- * Postgres and Redis: durable commits per second and commit latency (p50/p99), beside the same
- * number of single-row INSERT transactions done one at a time (the naive ledger) in the same run.
+ * Postgres and Redis: durable commits per second and request latency, beside single-row INSERT
+ * transactions done one at a time (the naive ledger) in the same run.
  */
-const PAIRS = Number(process.env.BENCH_PAIRS ?? 20_000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 128);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const SUBJECTS = 5_000;
+const NAIVE_ROWS = 5_000;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+interface PairContext {
+  n?: number;
+  reservationId?: string;
 }
 
-async function post(
-  url: string,
-  key: string,
-  path: string,
-  body: unknown,
-): Promise<Record<string, unknown>> {
-  const response = await fetch(`${url}${path}`, {
-    method: 'POST',
+/**
+ * Check + commit pairs with autocannon (fetch would be the bottleneck on two cores): each
+ * connection checks, then commits the reservation that check returned, for `seconds`.
+ */
+function servicePairs(url: string, key: string, seconds: number): Promise<autocannon.Result> {
+  let n = 0;
+  return autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify(body),
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/check',
+        setupRequest: (request, context: PairContext) => {
+          n += 1;
+          context.n = n;
+          return {
+            ...request,
+            body: JSON.stringify({
+              subject: `bench_commit_${n % SUBJECTS}`,
+              model: 'gpt-4o-mini',
+              prompt_tokens: 300,
+              max_tokens: 200,
+            }),
+          };
+        },
+        onResponse: (status, body, context: PairContext) => {
+          context.reservationId =
+            status === 200 ? (JSON.parse(body) as { reservation_id: string }).reservation_id : '';
+        },
+      },
+      {
+        method: 'POST',
+        path: '/v1/commit',
+        setupRequest: (request, context: PairContext) => ({
+          ...request,
+          body: JSON.stringify({
+            reservation_id: context.reservationId,
+            usage: { prompt_tokens: 300, completion_tokens: 120 + ((context.n ?? 0) % 80) },
+          }),
+        }),
+      },
+    ],
   });
-  const parsed = (await response.json()) as Record<string, unknown>;
-  if (response.status !== 200) {
-    throw new Error(`${path} answered ${response.status}: ${JSON.stringify(parsed)}`);
-  }
-  return parsed;
-}
-
-async function servicePairs(
-  url: string,
-  key: string,
-): Promise<{ seconds: number; latencies: number[] }> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      for (let i = next++; i < PAIRS; i = next++) {
-        const check = await post(url, key, '/v1/check', {
-          subject: `bench_commit_${i % SUBJECTS}`,
-          model: 'gpt-4o-mini',
-          prompt_tokens: 300,
-          max_tokens: 200,
-        });
-        const t0 = performance.now();
-        await post(url, key, '/v1/commit', {
-          reservation_id: check.reservation_id,
-          usage: { prompt_tokens: 300, completion_tokens: 120 + (i % 80) },
-        });
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  return {
-    seconds: (performance.now() - started) / 1000,
-    latencies: latencies.sort((a, b) => a - b),
-  };
 }
 
 /** The naive baseline: one INSERT + daily upsert transaction per commit, one at a time. */
@@ -89,6 +94,40 @@ async function naiveInserts(databaseUrl: string, count: number): Promise<number>
   return count / seconds;
 }
 
+/** The ledger writer alone, in this process: 20,000 appends from 128 concurrent callers. */
+async function writerAppends(databaseUrl: string): Promise<number> {
+  const dataSource = new DataSource(
+    dataSourceOptions({ DATABASE_URL: databaseUrl, DATA_DIR: '.' }),
+  );
+  await dataSource.initialize();
+  const writer = new LedgerWriter(dataSource, { batchWaitMs: 2 });
+  const count = 20_000;
+  const at = Date.now();
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: 128 }, async () => {
+      for (let i = next++; i < count; i = next++) {
+        await writer.append({
+          reservationId: `writer_${i}_${randomBytes(4).toString('hex')}`,
+          subject: `writer_${i % SUBJECTS}`,
+          tier: 'bench',
+          model: 'gpt-4o-mini',
+          promptTokens: 300,
+          completionTokens: 150,
+          costMicros: 135,
+          status: 'committed',
+          reservedAtMs: at,
+          settledAtMs: at,
+        });
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await dataSource.destroy();
+  return count / seconds;
+}
+
 async function main(): Promise<void> {
   const bench = await benchEnvironment();
   await bench.sql(
@@ -98,23 +137,31 @@ async function main(): Promise<void> {
   const service = await startService(bench, { DEFAULT_TIER: 'bench' });
   try {
     process.stdout.write(
-      `bench:commit — ${PAIRS} check+commit pairs, ${CONCURRENCY} concurrent callers, one service process\n`,
+      `bench:commit — check+commit pairs over HTTP, ${CONNECTIONS} connections, ${SECONDS} s, one service process, Node ${process.version}\n`,
     );
-    const { seconds, latencies } = await servicePairs(service.url, service.key);
+    const result = await servicePairs(service.url, service.key, SECONDS);
     const rows = await bench.sql(
-      `SELECT count(*)::int AS n FROM usage_ledger WHERE status = 'committed'`,
+      `SELECT count(*)::int AS n, count(DISTINCT xmin::text)::int AS transactions
+       FROM usage_ledger WHERE status = 'committed'`,
     );
-    const batches = await bench.sql(`SELECT count(DISTINCT xmin)::int AS n FROM usage_ledger`);
-    const durable = (rows.rows[0] as { n: number }).n;
-    const naive = await naiveInserts(bench.databaseUrl, Math.min(PAIRS, 5_000));
-    const perSecond = durable / seconds;
+    const { n: durable, transactions } = rows.rows[0] as { n: number; transactions: number };
+    const naive = await naiveInserts(bench.databaseUrl, NAIVE_ROWS);
+    const writer = await writerAppends(bench.databaseUrl);
+    const perSecond = durable / SECONDS;
     process.stdout.write(
-      `service: ${durable} durable ledger rows in ${seconds.toFixed(2)} s = ${perSecond.toFixed(0)} commits/s (check+commit pairs over HTTP)   commit p50 ${percentile(latencies, 50).toFixed(2)} ms   p99 ${percentile(latencies, 99).toFixed(2)} ms   ledger transactions ${(batches.rows[0] as { n: number }).n} (avg ${(durable / (batches.rows[0] as { n: number }).n).toFixed(1)} rows each)\n`,
+      `service: ${durable} durable ledger rows in ${SECONDS} s = ${perSecond.toFixed(0)} commits/s   ` +
+        `latency of every request (check or commit): p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms   ` +
+        `non-2xx ${result.non2xx}   ledger transactions ${transactions} (avg ${(durable / transactions).toFixed(1)} rows each)\n`,
     );
     process.stdout.write(
       `naive:   ${naive.toFixed(0)} single-row INSERT transactions/s, one at a time\n`,
     );
-    process.stdout.write(`ratio service ÷ naive = ${(perSecond / naive).toFixed(2)}\n`);
+    process.stdout.write(
+      `writer:  ${writer.toFixed(0)} durable appends/s through the LedgerWriter alone (group commit, 128 concurrent callers, no HTTP)\n`,
+    );
+    process.stdout.write(
+      `ratio service ÷ naive = ${(perSecond / naive).toFixed(2)}   writer ÷ naive = ${(writer / naive).toFixed(2)}\n`,
+    );
   } finally {
     await service.stop();
     await bench.dispose();
