@@ -1,14 +1,18 @@
-import type { Provider } from '@nestjs/common';
+import { Logger, type Provider } from '@nestjs/common';
 import { AppConfig } from '../../../../libs/config/src/index.js';
 import {
   BudgetStore,
   MemoryBudgetStore,
   RedisBudgetStore,
   createRedisClient,
+  whenReady,
 } from '../../../../libs/budget/src/index.js';
 import { FailoverBudgetStore } from '../../../../libs/budget/src/failover.store.js';
 import { DailyUsageRepository } from '../../../../libs/ledger/src/index.js';
 import { MetricsService } from '../observability/metrics.service.js';
+
+const STARTUP_WAIT_MS = 5_000;
+const logger = new Logger('BudgetStore');
 
 /**
  * Redis when REDIS_URL is set (any number of instances), wrapped by REDIS_FAILURE_MODE;
@@ -17,11 +21,11 @@ import { MetricsService } from '../observability/metrics.service.js';
 export const budgetStoreProvider: Provider = {
   provide: BudgetStore,
   inject: [AppConfig, DailyUsageRepository, MetricsService],
-  useFactory: (
+  useFactory: async (
     config: AppConfig,
     daily: DailyUsageRepository,
     metrics: MetricsService,
-  ): BudgetStore => {
+  ): Promise<BudgetStore> => {
     const url = config.get('REDIS_URL');
     if (url === undefined) {
       metrics.setStoreMode('memory');
@@ -31,6 +35,14 @@ export const budgetStoreProvider: Provider = {
     const client = createRedisClient(url, {
       commandTimeoutMs: config.get('REDIS_COMMAND_TIMEOUT_MS'),
     });
+    // Without an offline queue a command sent before the connection is up fails, and the first
+    // checks would be decided locally: wait for Redis at start (REDIS_FAILURE_MODE covers an
+    // instance that starts while Redis is down).
+    await whenReady(client, STARTUP_WAIT_MS).catch((error: unknown) =>
+      logger.warn(
+        `${String(error)}: starting with REDIS_FAILURE_MODE=${config.get('REDIS_FAILURE_MODE')}`,
+      ),
+    );
     return new FailoverBudgetStore(
       new RedisBudgetStore(client, config.get('REDIS_KEY_PREFIX'), daily),
       new MemoryBudgetStore(daily),
