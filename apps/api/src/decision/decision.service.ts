@@ -142,7 +142,9 @@ export class DecisionService {
     }
     // Durable before 200: a retry of this call is safe, the ledger row is unique per reservation.
     await this.ledger.append(result.settlement);
-    this.metrics.recordSettlement(result.settlement);
+    if (!result.replayed) {
+      this.metrics.recordSettlement(result.settlement);
+    }
     this.log.assign({
       subject: result.settlement.subject,
       tier: result.settlement.tier,
@@ -150,6 +152,7 @@ export class DecisionService {
       decision: result.settlement.status,
       reservation_id: reservationId,
     });
+    // Unconfirmed settlements are re-appended by the sweeper, so a failure here loses nothing.
     void this.store.confirmLedgered([result.settlement]).catch(() => undefined);
     return { settlement: result.settlement, state: result.state };
   }
