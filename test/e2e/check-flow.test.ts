@@ -205,6 +205,31 @@ describe('reservation lifecycle over HTTP', () => {
   });
 });
 
+describe('metrics', () => {
+  const committed = async (): Promise<number> => {
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    const match = /^token_budget_settlements_total\{status="committed"\} (\d+)/m.exec(text);
+    return match ? Number(match[1]) : 0;
+  };
+
+  it('counts a decision and a settlement once, however often the commit is retried', async () => {
+    const before = await committed();
+    const allowed = await check(unique('metrics'));
+    const commit = {
+      reservation_id: allowed.body.reservation_id,
+      usage: { prompt_tokens: 10, completion_tokens: 5 },
+    };
+    expect((await t.request('POST', '/v1/commit', commit)).status).toBe(200);
+    expect((await t.request('POST', '/v1/commit', commit)).status).toBe(200);
+    expect(await committed()).toBe(before + 1);
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    expect(text).toMatch(
+      /^token_budget_decisions_total\{outcome="allowed",dimension="",tier="free"\} \d+/m,
+    );
+    expect(text).toMatch(/^token_budget_tokens_total\{kind="refunded"\} \d+/m);
+  });
+});
+
 describe('callers', () => {
   it('answers 401 with the error body without a key or with an unknown key', async () => {
     const none = await t.request('POST', '/v1/check', {}, { authorization: '' });
