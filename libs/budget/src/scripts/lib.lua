@@ -13,8 +13,12 @@ local function clock(offset)
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + offset
 end
 
--- Lua numbers reach Redis through "%.14g"; keep every digit instead.
+-- Lua numbers reach Redis through "%.14g"; keep every digit instead. Integers well inside
+-- the exact range print the same digits through the much cheaper '%d' (-0 keeps '%.17g').
 local function num(x)
+  if x == math.floor(x) and x > -1e15 and x < 1e15 and x ~= 0 then
+    return string.format('%d', x)
+  end
   return string.format('%.17g', x)
 end
 
@@ -33,14 +37,31 @@ local function cost_micros(p, c, inp, outp)
   return p * in_hi + c * out_hi + ceil_div(p * in_lo + c * out_lo, 1000000)
 end
 
--- The stored bucket refilled to now under its own capacity and rate; nil when absent.
-local function stored_bucket(dim, now)
-  local v = redis.call('HMGET', KEYS[1], 'l|' .. dim, 't|' .. dim, 'c|' .. dim, 'r|' .. dim)
-  if not v[1] then return nil end
-  local level, t, cap, rate = tonumber(v[1]), tonumber(v[2]), tonumber(v[3]), tonumber(v[4])
+-- Fields i..i+3 of an HMGET reply as a bucket refilled to now under its own capacity and
+-- rate; nil when absent.
+local function bucket_at(v, i, now)
+  if not v[i] then return nil end
+  local level, t, cap, rate = tonumber(v[i]), tonumber(v[i + 1]), tonumber(v[i + 2]),
+    tonumber(v[i + 3])
   if now > t then level = level + (now - t) * rate / MINUTE_MS end
   if level > cap then level = cap end
   return { level = level, cap = cap, rate = rate }
+end
+
+local function bucket_fields(fields, dim)
+  fields[#fields + 1] = 'l|' .. dim; fields[#fields + 1] = 't|' .. dim
+  fields[#fields + 1] = 'c|' .. dim; fields[#fields + 1] = 'r|' .. dim
+  return fields
+end
+
+-- The stored buckets of dims (one HMGET), each as bucket_at reads it or false when absent.
+local function stored_buckets(dims, now)
+  local fields = {}
+  for i = 1, #dims do bucket_fields(fields, dims[i]) end
+  local v = redis.call('HMGET', KEYS[1], unpack(fields))
+  local out = {}
+  for i = 1, #dims do out[i] = bucket_at(v, 4 * i - 3, now) or false end
+  return out
 end
 
 -- Milliseconds until the bucket holds need; 0 if it does; -1 if it never refills.
@@ -50,19 +71,27 @@ local function wait_ms(b, need)
   return math.max(1, math.ceil((need - b.level) * MINUTE_MS / b.rate))
 end
 
--- A PEXPIRE that only ever lengthens: other writers may need the key longer.
+-- A PEXPIRE that only ever lengthens: other writers may need the key longer. GT (Redis 7)
+-- lengthens in one call when the key has a TTL; a key without one (just created) gets it set,
+-- a missing key stays missing.
 local function keep_for(key, ms)
-  local current = redis.call('PTTL', key)
-  if current ~= -2 and current < ms then redis.call('PEXPIRE', key, ms) end
+  if redis.call('PEXPIRE', key, ms, 'GT') == 1 then return end
+  if redis.call('PTTL', key) == -1 then redis.call('PEXPIRE', key, ms) end
 end
 
--- Writes a bucket and keeps the hash until it would be full again (then absent == full).
-local function write_bucket(dim, b, now)
-  redis.call('HSET', KEYS[1], 'l|' .. dim, num(b.level), 't|' .. dim, num(now),
-    'c|' .. dim, num(b.cap), 'r|' .. dim, num(b.rate))
+-- How long the buckets hash must live for b to refill to full (then absent == full).
+local function bucket_keep_ms(b)
   local full = wait_ms(b, b.cap)
   if full < 0 then full = 2 * DAY_MS end
-  keep_for(KEYS[1], full + MINUTE_MS)
+  return full + MINUTE_MS
+end
+
+-- Appends a bucket's HSET field/value pairs.
+local function bucket_values(values, dim, b, now)
+  values[#values + 1] = 'l|' .. dim; values[#values + 1] = num(b.level)
+  values[#values + 1] = 't|' .. dim; values[#values + 1] = num(now)
+  values[#values + 1] = 'c|' .. dim; values[#values + 1] = num(b.cap)
+  values[#values + 1] = 'r|' .. dim; values[#values + 1] = num(b.rate)
 end
 
 local function push_bucket(out, b)
@@ -80,14 +109,15 @@ end
 -- Appends concurrent (limit, active) and daily (limit, committed today, in flight), '' where
 -- unlimited; a committed of '' under a limit means today's counter is missing (the caller
 -- asks the ledger).
-local function push_limits(out, conc_limit, daily_limit, now)
+-- s: the subject's day, dcost and icost when the caller already holds them.
+local function push_limits(out, conc_limit, daily_limit, now, s)
   if conc_limit >= 0 then
     out[#out + 1] = num(conc_limit); out[#out + 1] = num(active_leases(now))
   else
     out[#out + 1] = ''; out[#out + 1] = ''
   end
   if daily_limit >= 0 then
-    local s = redis.call('HMGET', KEYS[2], 'day', 'dcost', 'icost')
+    s = s or redis.call('HMGET', KEYS[2], 'day', 'dcost', 'icost')
     out[#out + 1] = num(daily_limit)
     if s[1] and tonumber(s[1]) == math.floor(now / DAY_MS) then
       out[#out + 1] = s[2]
@@ -118,12 +148,25 @@ end
 
 -- Gives a settled bucket back what the reservation did not use (or charges the overage: the
 -- level may go negative). An absent bucket was unlimited, or refilled to full and expired.
-local function adjust_bucket(dim, delta, now)
-  local b = stored_bucket(dim, now)
-  if not b then return end
-  b.level = b.level + delta
-  if b.level > b.cap then b.level = b.cap end
-  write_bucket(dim, b, now)
+-- All dims at once: one HMGET, one HSET, one lengthening PEXPIRE (the longest of the writes'
+-- keeps, which is what one keep_for per write leaves).
+local function adjust_buckets(dims, deltas, now)
+  local stored = stored_buckets(dims, now)
+  local values, keep = {}, nil
+  for i = 1, #dims do
+    local b = stored[i]
+    if b then
+      b.level = b.level + deltas[i]
+      if b.level > b.cap then b.level = b.cap end
+      bucket_values(values, dims[i], b, now)
+      local ms = bucket_keep_ms(b)
+      if not keep or ms > keep then keep = ms end
+    end
+  end
+  if keep then
+    redis.call('HSET', KEYS[1], unpack(values))
+    keep_for(KEYS[1], keep)
+  end
 end
 
 -- Settles one held reservation: buckets, lease, in-flight and day cost, record, pending ledger.
@@ -132,11 +175,10 @@ local function settle(rec_key, ref, r, status, up, uc, give_request, now, keep_m
   local p, c = tonumber(r.p), tonumber(r.c)
   local delta = (p + c) - (up + uc)
   local cost = cost_micros(up, uc, tonumber(r['in']), tonumber(r.out))
-  adjust_bucket('tk', delta, now)
-  adjust_bucket('mt|' .. r.model, delta, now)
   if give_request then
-    adjust_bucket('rq', 1, now)
-    adjust_bucket('mr|' .. r.model, 1, now)
+    adjust_buckets({ 'tk', 'mt|' .. r.model, 'rq', 'mr|' .. r.model }, { delta, delta, 1, 1 }, now)
+  else
+    adjust_buckets({ 'tk', 'mt|' .. r.model }, { delta, delta }, now)
   end
   redis.call('ZREM', KEYS[3], ref)
   local s = redis.call('HMGET', KEYS[2], 'icost', 'day')
@@ -160,10 +202,8 @@ end
 
 -- The subject's figures after a settlement, under the limits its last reserve stored.
 local function push_settled_state(out, model, now)
-  push_bucket(out, stored_bucket('rq', now))
-  push_bucket(out, stored_bucket('tk', now))
-  push_bucket(out, stored_bucket('mr|' .. model, now))
-  push_bucket(out, stored_bucket('mt|' .. model, now))
+  local b = stored_buckets({ 'rq', 'tk', 'mr|' .. model, 'mt|' .. model }, now)
+  for i = 1, 4 do push_bucket(out, b[i] or nil) end
   local s = redis.call('HMGET', KEYS[2], 'cl', 'dl')
   push_limits(out, tonumber(s[1] or '-1'), tonumber(s[2] or '-1'), now)
 end

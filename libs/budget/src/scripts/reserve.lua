@@ -13,24 +13,34 @@ local conc_limit, daily_limit = tonumber(ARGV[16]), tonumber(ARGV[17])
 local model, keep_ms = ARGV[20], tonumber(ARGV[24])
 local today = math.floor(now / DAY_MS)
 
+-- The subject's day, committed and in-flight cost, read once: only the seed below changes them
+-- before the charge.
+local s = redis.call('HMGET', KEYS[2], 'day', 'dcost', 'icost')
+
 -- The day counter caches the ledger. When it is missing, the caller reads the ledger and calls
 -- again with the value; it is set only if still missing, so a concurrent seed is never undone.
 if daily_limit >= 0 then
-  local day = redis.call('HGET', KEYS[2], 'day')
+  local day = s[1]
   if not day or tonumber(day) ~= today then
     if tonumber(ARGV[22]) ~= today then return { 'seed', num(today) } end
     redis.call('HSET', KEYS[2], 'day', num(today), 'dcost', ARGV[23])
     keep_for(KEYS[2], 2 * DAY_MS)
+    s[1], s[2] = num(today), ARGV[23]
   end
 end
 
 local dims = { 'rq', 'tk', 'mr|' .. model, 'mt|' .. model }
-local views = {}
+local views = { false, false, false, false }
+local limited = {}
 for i = 1, 4 do
-  local cap = tonumber(ARGV[6 + 2 * i])
-  views[i] = false
-  if cap >= 0 then
-    local b = stored_bucket(dims[i], now)
+  if tonumber(ARGV[6 + 2 * i]) >= 0 then limited[#limited + 1] = i end
+end
+if #limited > 0 then
+  local wanted = {}
+  for j, i in ipairs(limited) do wanted[j] = dims[i] end
+  local stored = stored_buckets(wanted, now)
+  for j, i in ipairs(limited) do
+    local cap, b = tonumber(ARGV[6 + 2 * i]), stored[j]
     local level = cap
     if b and b.level < cap then level = b.level end
     views[i] = { level = level, cap = cap, rate = tonumber(ARGV[7 + 2 * i]) }
@@ -40,7 +50,7 @@ local rq, tk, mr, mt = views[1], views[2], views[3], views[4]
 
 local function with_state(out)
   for i = 1, 4 do push_bucket(out, views[i]) end
-  push_limits(out, conc_limit, daily_limit, now)
+  push_limits(out, conc_limit, daily_limit, now, s)
   return out
 end
 
@@ -58,8 +68,7 @@ local lo = C
 if M >= 0 and M < C then lo = M end
 local least_tokens = P + lo
 local least_cost = cost_micros(P, lo, inp, outp)
-local s = redis.call('HMGET', KEYS[2], 'dcost', 'icost')
-local used = tonumber(s[1] or '0') + tonumber(s[2] or '0')
+local used = tonumber(s[2] or '0') + tonumber(s[3] or '0')
 
 local function refuse(reason, dimension, retry)
   return with_state({ 'no', reason, dimension, num(retry), num(now) })
@@ -118,23 +127,31 @@ if daily_limit >= 0 and cost_micros(P, granted, inp, outp) > daily_limit - used 
 end
 local cost = cost_micros(P, granted, inp, outp)
 
+-- One HSET for the limited dimensions, one HDEL for the unlimited ones, and one lengthening
+-- PEXPIRE for the longest keep: the same end state as a write and a keep_for per dimension.
+-- Settlements arriving up to the expiry (and a sweep later) still find the buckets they adjust.
 local charges = { 1, P + granted, 1, P + granted }
+local values, unlimited, keep = {}, {}, ttl + MINUTE_MS
 for i = 1, 4 do
-  if views[i] then
-    views[i].level = views[i].level - charges[i]
-    write_bucket(dims[i], views[i], now)
+  local b = views[i]
+  if b then
+    b.level = b.level - charges[i]
+    bucket_values(values, dims[i], b, now)
+    local ms = bucket_keep_ms(b)
+    if ms > keep then keep = ms end
   else
-    local d = dims[i]
-    redis.call('HDEL', KEYS[1], 'l|' .. d, 't|' .. d, 'c|' .. d, 'r|' .. d)
+    bucket_fields(unlimited, dims[i])
   end
 end
--- Settlements arriving up to the expiry (and a sweep later) still find the buckets they adjust.
-keep_for(KEYS[1], ttl + MINUTE_MS)
+if #values > 0 then redis.call('HSET', KEYS[1], unpack(values)) end
+if #unlimited > 0 then redis.call('HDEL', KEYS[1], unpack(unlimited)) end
+keep_for(KEYS[1], keep)
 local ref, exp = ARGV[21], now + ttl
 redis.call('ZADD', KEYS[3], exp, ref)
 keep_for(KEYS[3], ttl + keep_ms)
-redis.call('HINCRBY', KEYS[2], 'icost', num(cost))
-redis.call('HSET', KEYS[2], 'cl', num(conc_limit), 'dl', num(daily_limit))
+-- In-flight cost as HINCRBY would leave it (an integer string), in the same HSET as the limits.
+s[3] = num(tonumber(s[3] or '0') + cost)
+redis.call('HSET', KEYS[2], 'icost', s[3], 'cl', num(conc_limit), 'dl', num(daily_limit))
 keep_for(KEYS[2], ttl + 2 * DAY_MS)
 redis.call('HSET', KEYS[4], 'sub', ARGV[18], 'tier', ARGV[19], 'model', model, 'p', num(P),
   'c', num(granted), 'cost', num(cost), 'in', ARGV[6], 'out', ARGV[7], 'at', num(now),
