@@ -23,35 +23,58 @@ export class RedisSweeps {
 
   async expireDue(policy: ExpiryPolicy, max: number): Promise<Settlement[]> {
     const settled: Settlement[] = [];
-    // Subjects are visited concurrently: each claims its share of `max` before its script runs.
     let room = max;
     // One TIME per node per sweep: the script re-checks each expiry against its own clock.
-    const nowOf = new Map<Redis, Promise<number>>();
-    await this.eachSubject('lease', async (keys, node) => {
+    const nowOf = new Map<Redis, number>();
+    await this.eachPage('lease', async (page, node) => {
       if (room <= 0) {
         return false;
       }
-      const now = nowOf.get(node) ?? this.nodeNow(node);
+      const now = nowOf.get(node) ?? (await this.nodeNow(node));
       nowOf.set(node, now);
-      const due = await this.client.zrangebyscore(keys.leases, '-inf', await now, 'LIMIT', 0, room);
-      const refs = due.slice(0, Math.max(0, room));
-      room -= refs.length;
-      if (refs.length > 0) {
-        const reply = asReply(
-          await runScript(
-            this.client,
-            'expire',
-            [
-              keys.buckets,
-              keys.state,
-              keys.leases,
-              keys.pending,
-              ...refs.map((ref) => keys.record(ref)),
-            ],
-            [this.offset(), policy, UNCONFIRMED_RETENTION_MS, ...refs],
-          ),
+      // One pipelined round trip finds the whole page's due leases (most subjects have none);
+      // only subjects with some run the expire script, which claims each one atomically.
+      const limit = room;
+      const due = await this.perKey(node, page, (keys) => [
+        'zrangebyscore',
+        keys.leases,
+        '-inf',
+        now,
+        'LIMIT',
+        0,
+        limit,
+      ]);
+      const work: [SubjectKeys, string[]][] = [];
+      page.forEach((keys, i) => {
+        const refs = (due[i] as string[]).slice(0, Math.max(0, room));
+        room -= refs.length;
+        if (refs.length > 0) {
+          work.push([keys, refs]);
+        }
+      });
+      // A few dozen scripts at a time: each its own slot, pipelined by the client.
+      for (let i = 0; i < work.length; i += VISIT_GROUP) {
+        const replies = await Promise.all(
+          work
+            .slice(i, i + VISIT_GROUP)
+            .map(([keys, refs]) =>
+              runScript(
+                this.client,
+                'expire',
+                [
+                  keys.buckets,
+                  keys.state,
+                  keys.leases,
+                  keys.pending,
+                  ...refs.map((ref) => keys.record(ref)),
+                ],
+                [this.offset(), policy, UNCONFIRMED_RETENTION_MS, ...refs],
+              ),
+            ),
         );
-        settled.push(...reply.map((entry) => settlementOf(asReply(entry))));
+        for (const reply of replies) {
+          settled.push(...asReply(reply).map((entry) => settlementOf(asReply(entry))));
+        }
       }
       return room > 0;
     });
@@ -61,7 +84,7 @@ export class RedisSweeps {
   async pendingLedger(olderThanMs: number, max: number): Promise<Settlement[]> {
     const found: Settlement[] = [];
     const seen = new Set<string>();
-    await this.eachSubject('pend', async (keys) => {
+    const visit = async (keys: SubjectKeys): Promise<boolean> => {
       if (found.length >= max) {
         return false;
       }
@@ -93,6 +116,36 @@ export class RedisSweeps {
         await this.client.zrem(keys.pending, ...orphans);
       }
       return found.length < max;
+    };
+    const nowOf = new Map<Redis, number>();
+    await this.eachPage('pend', async (page, node) => {
+      if (found.length >= max) {
+        return false;
+      }
+      const now = nowOf.get(node) ?? (await this.nodeNow(node));
+      nowOf.set(node, now);
+      // One pipelined round trip skips the subjects with nothing old enough yet (by this node's
+      // clock at the start of the sweep: one that ages during it is found next pass); the rest
+      // run the pending script, which judges by its own clock.
+      const oldest = await this.perKey(node, page, (keys) => [
+        'zrangebyscore',
+        keys.pending,
+        '-inf',
+        now - olderThanMs,
+        'LIMIT',
+        0,
+        1,
+      ]);
+      const waiting = page.filter((_, i) => (oldest[i] as string[]).length > 0);
+      // Subjects are visited a few dozen at a time: one pipelined burst per group, yet small
+      // enough groups that handling their replies never holds the event loop for long.
+      for (let i = 0; i < waiting.length; i += VISIT_GROUP) {
+        const visits = await Promise.all(waiting.slice(i, i + VISIT_GROUP).map(visit));
+        if (visits.includes(false)) {
+          return false;
+        }
+      }
+      return true;
     });
     return found;
   }
@@ -130,10 +183,34 @@ export class RedisSweeps {
     return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) + this.offset();
   }
 
-  /** Calls `visit` for each subject holding a key of this kind, until it answers false. */
-  private async eachSubject(
+  /**
+   * One plain single-key command per subject of a page, pipelined to the node its SCAN came
+   * from: one round trip for the page. A key whose slot moved since (a resharding Cluster)
+   * answers MOVED there, and is asked again through the client, which follows the redirection.
+   */
+  private async perKey(
+    node: Redis,
+    page: SubjectKeys[],
+    command: (keys: SubjectKeys) => [string, ...(string | number)[]],
+  ): Promise<unknown[]> {
+    const pipeline = node.pipeline(page.map((keys) => command(keys)));
+    const results = (await pipeline.exec()) ?? [];
+    return Promise.all(
+      page.map(async (keys, i) => {
+        const [error, value] = results[i] ?? [new Error('no reply')];
+        if (!error) {
+          return value;
+        }
+        const [name, ...args] = command(keys);
+        return this.client.call(name, ...args);
+      }),
+    );
+  }
+
+  /** Calls `visit` with each SCAN page's subjects holding a key of this kind, until false. */
+  private async eachPage(
     suffix: 'lease' | 'pend',
-    visit: (keys: SubjectKeys, node: Redis) => Promise<boolean>,
+    visit: (page: SubjectKeys[], node: Redis) => Promise<boolean>,
   ): Promise<void> {
     const pattern = scanPattern(this.keyPrefix, suffix);
     for (const node of this.masters()) {
@@ -141,21 +218,10 @@ export class RedisSweeps {
       do {
         const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
         cursor = next;
-        // Subjects are visited a few dozen at a time: one pipelined burst per group instead of a
-        // round trip per subject (a sweep must stay well under 10 s), yet small enough groups
-        // that handling their replies never holds the event loop for long.
-        const visits: boolean[] = [];
-        for (let i = 0; i < found.length && !visits.includes(false); i += VISIT_GROUP) {
-          visits.push(
-            ...(await Promise.all(
-              found.slice(i, i + VISIT_GROUP).map((key) => {
-                const keys = keysFromScanned(this.keyPrefix, key, suffix);
-                return keys ? visit(keys, node) : true;
-              }),
-            )),
-          );
-        }
-        if (visits.includes(false)) {
+        const page = found
+          .map((key) => keysFromScanned(this.keyPrefix, key, suffix))
+          .filter((keys): keys is SubjectKeys => keys !== null);
+        if (page.length > 0 && !(await visit(page, node))) {
           return;
         }
       } while (cursor !== '0');
