@@ -48,6 +48,15 @@ export const UNLIMITED: Limits = {
   modelTokens: null,
 };
 
+/** Every dimension limited, small enough to exhaust in a test (settlement and expiry cases). */
+export const EVERY: Limits = {
+  ...UNLIMITED,
+  requests: { capacity: 10, perMinute: 1 },
+  tokens: { capacity: 1_000, perMinute: 1 },
+  concurrent: 5,
+  dailyCostMicros: 10_000,
+};
+
 /** 1 micro-dollar per prompt token, 2 per completion token. */
 export const PRICING = { inputPicosPerToken: 1_000_000, outputPicosPerToken: 2_000_000 };
 

@@ -7,17 +7,10 @@ import {
   request,
   reserveId,
   subjectName,
+  EVERY,
   UNLIMITED,
   useHarness,
 } from '../budget-store.harness.js';
-
-const EVERY: Limits = {
-  ...UNLIMITED,
-  requests: { capacity: 10, perMinute: 1 },
-  tokens: { capacity: 1_000, perMinute: 1 },
-  concurrent: 5,
-  dailyCostMicros: 10_000,
-};
 
 /** Expiry by policy, exactly once under concurrent sweepers; no overspend under load. */
 export function expiryCases(make: HarnessFactory): void {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { Limits } from '../../../libs/budget/src/index.js';
 import {
   type HarnessFactory,
   allowed,
@@ -8,18 +7,10 @@ import {
   reserveId,
   settled,
   subjectName,
-  UNLIMITED,
+  EVERY,
   useHarness,
   utcToday,
 } from '../budget-store.harness.js';
-
-const EVERY: Limits = {
-  ...UNLIMITED,
-  requests: { capacity: 10, perMinute: 1 },
-  tokens: { capacity: 1_000, perMinute: 1 },
-  concurrent: 5,
-  dailyCostMicros: 10_000,
-};
 
 /** Commit, refund, their replays and conflicts, the ledger handoff and the daily cache. */
 export function settlementCases(make: HarnessFactory): void {
