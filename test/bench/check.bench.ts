@@ -1,6 +1,7 @@
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { benchEnvironment, startProcess, startService } from './support/bench-service.js';
+import { type PacedLoadResult, pacedLoad } from './support/paced-load.js';
 
 /**
  * npm run bench:check — /v1/check (prompt_tokens given, many subjects) on one service process
@@ -9,51 +10,55 @@ import { benchEnvironment, startProcess, startService } from './support/bench-se
  */
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-/**
- * autocannon paces a fixed rate by firing every connection at each tick: with many connections
- * that burst alone costs tens of milliseconds of p99 even against the bare app. The half-rate
- * runs use fewer connections, for both servers, and print the bare app's figure beside ours.
- */
-const HALF_RATE_CONNECTIONS = Number(process.env.BENCH_HALF_CONNECTIONS ?? 8);
 const SUBJECTS = 10_000;
 
-function run(
-  url: string,
-  key: string,
-  connections: number,
-  overallRate?: number,
-): Promise<autocannon.Result> {
+function checkBody(n: number): string {
+  return JSON.stringify({
+    subject: `bench_user_${n % SUBJECTS}`,
+    model: 'gpt-4o-mini',
+    prompt_tokens: 200 + (n % 50),
+    max_tokens: 100,
+    ttl_seconds: 30,
+  });
+}
+
+function headers(key: string): Record<string, string> {
+  return { 'content-type': 'application/json', authorization: `Bearer ${key}` };
+}
+
+/** As many requests as the server answers, over CONNECTIONS connections (autocannon). */
+function maxRate(url: string, key: string): Promise<autocannon.Result> {
   let n = 0;
   return autocannon({
     url: `${url}/v1/check`,
     method: 'POST',
-    connections,
+    connections: CONNECTIONS,
     duration: SECONDS,
-    ...(overallRate ? { overallRate } : {}),
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    requests: [
-      {
-        setupRequest: (request) => {
-          n += 1;
-          return {
-            ...request,
-            body: JSON.stringify({
-              subject: `bench_user_${n % SUBJECTS}`,
-              model: 'gpt-4o-mini',
-              prompt_tokens: 200 + (n % 50),
-              max_tokens: 100,
-              ttl_seconds: 30,
-            }),
-          };
-        },
-      },
-    ],
+    headers: headers(key),
+    requests: [{ setupRequest: (request) => ({ ...request, body: checkBody(n++) }) }],
+  });
+}
+
+/** A steady open-loop rate, evenly spaced (see paced-load.ts for why not autocannon). */
+function steadyRate(url: string, key: string, rate: number): Promise<PacedLoadResult> {
+  return pacedLoad({
+    url,
+    path: '/v1/check',
+    headers: headers(key),
+    body: checkBody,
+    rate,
+    seconds: SECONDS,
+    connections: CONNECTIONS,
   });
 }
 
 function line(label: string, result: autocannon.Result): string {
   const ok = result['2xx'];
-  return `${label.padEnd(34)} ${result.requests.average.toFixed(0).padStart(7)} req/s   p50 ${result.latency.p50.toFixed(2)} ms   p99 ${result.latency.p99.toFixed(2)} ms   2xx ${ok}  non-2xx ${result.non2xx}  errors ${result.errors}`;
+  return `${label.padEnd(40)} ${result.requests.average.toFixed(0).padStart(7)} req/s   p50 ${result.latency.p50.toFixed(2)} ms   p99 ${result.latency.p99.toFixed(2)} ms   2xx ${ok}  non-2xx ${result.non2xx}  errors ${result.errors}`;
+}
+
+function steadyLine(label: string, rate: number, result: PacedLoadResult): string {
+  return `${label.padEnd(40)} ${String(rate).padStart(7)} req/s   p50 ${result.p50.toFixed(2)} ms   p99 ${result.p99.toFixed(2)} ms   max ${result.max.toFixed(2)} ms   2xx ${result.ok}  failed ${result.failed}`;
 }
 
 /**
@@ -82,24 +87,22 @@ async function main(): Promise<void> {
     process.stdout.write(
       `bench:check — ${CONNECTIONS} connections, ${SECONDS} s per run, ${SUBJECTS} subjects, Node ${process.version}\n`,
     );
-    await run(service.url, service.key, CONNECTIONS); // warm-up: JIT, script load, connection pools
-    const baseline = await run(bare.url, service.key, CONNECTIONS);
+    await maxRate(service.url, service.key); // warm-up: JIT, script load, connection pools
+    const baseline = await maxRate(bare.url, service.key);
     const redis = new Redis(bench.redisUrl);
     const before = await redisCalls(redis);
-    const max = await run(service.url, service.key, CONNECTIONS);
+    const max = await maxRate(service.url, service.key);
     const commandsPerCheck = ((await redisCalls(redis)) - before) / max.requests.total;
     redis.disconnect();
     const halfRate = Math.floor(max.requests.average / 2);
-    const half = await run(service.url, service.key, HALF_RATE_CONNECTIONS, halfRate);
-    const bareHalf = await run(bare.url, service.key, HALF_RATE_CONNECTIONS, halfRate);
-    process.stdout.write(`${line('bare fastify (fixed JSON)', baseline)}\n`);
-    process.stdout.write(`${line('/v1/check at max rate', max)}\n`);
+    const half = await steadyRate(service.url, service.key, halfRate);
+    const bareHalf = await steadyRate(bare.url, service.key, halfRate);
+    process.stdout.write(`${line('bare fastify (fixed JSON), max rate', baseline)}\n`);
+    process.stdout.write(`${line('/v1/check, max rate', max)}\n`);
+    process.stdout.write(`${steadyLine('/v1/check, steady half of its max', halfRate, half)}\n`);
+    process.stdout.write(`${steadyLine('bare fastify, same steady rate', halfRate, bareHalf)}\n`);
     process.stdout.write(
-      `${line(`/v1/check at half (${halfRate} req/s, ${HALF_RATE_CONNECTIONS} conns)`, half)}\n`,
-    );
-    process.stdout.write(`${line(`bare fastify at the same rate and conns`, bareHalf)}\n`);
-    process.stdout.write(
-      `ratio /v1/check ÷ bare = ${(max.requests.average / baseline.requests.average).toFixed(3)}   p99 at half rate = ${half.latency.p99.toFixed(2)} ms   Redis script calls per check (INFO commandstats; the background sweeper's included) = ${commandsPerCheck.toFixed(3)}\n`,
+      `ratio /v1/check ÷ bare = ${(max.requests.average / baseline.requests.average).toFixed(3)}   p99 at half rate = ${half.p99.toFixed(2)} ms   Redis script calls per check (INFO commandstats; the background sweeper's included) = ${commandsPerCheck.toFixed(3)}\n`,
     );
   } finally {
     await Promise.all([service.stop(), bare.stop()]);

@@ -26,6 +26,16 @@ async function client(url: string): Promise<RedisClient> {
   return redis;
 }
 
+/** A client whose Redis (behind a proxy) stops answering once it is connected. */
+async function hungClient(): Promise<RedisClient> {
+  const proxy = new PostgresProxy(new URL(testEnv().redisUrl));
+  await proxy.start();
+  cleanups.push(() => proxy.stop());
+  const redis = await client(proxy.url);
+  proxy.hang();
+  return redis;
+}
+
 function blockEventLoop(ms: number): void {
   const until = Date.now() + ms;
   while (Date.now() < until) {
@@ -42,13 +52,20 @@ describe('Redis command timeout', () => {
   });
 
   it('still fails a command Redis never answers, soon after the timeout', async () => {
-    const proxy = new PostgresProxy(new URL(testEnv().redisUrl));
-    await proxy.start();
-    cleanups.push(() => proxy.stop());
-    const redis = await client(proxy.url);
-    proxy.hang();
+    const redis = await hungClient();
     const started = performance.now();
     await expect(redis.ping()).rejects.toThrow(/timed out/);
     expect(performance.now() - started).toBeLessThan(TIMEOUT_MS + 300);
+  });
+
+  it('fails a command queued behind a hung batch within twice the timeout', async () => {
+    const redis = await hungClient();
+    const first = redis.ping();
+    await new Promise((resolve) => setTimeout(resolve, TIMEOUT_MS / 2));
+    const started = performance.now();
+    const queued = redis.ping();
+    await expect(first).rejects.toThrow(/timed out/);
+    await expect(queued).rejects.toThrow(/timed out/);
+    expect(performance.now() - started).toBeLessThan(2 * TIMEOUT_MS + 300);
   });
 });

@@ -19,8 +19,20 @@ import { createHash, randomBytes } from 'node:crypto';
 
 const REF = /^[A-Za-z0-9_-]{22}$/;
 
+const REF_BYTES = 16;
+/** Random bytes are drawn 256 refs at a time: one call into the CSPRNG per 256 reservations. */
+const POOL_BYTES = REF_BYTES * 256;
+let pool = Buffer.alloc(0);
+let used = 0;
+
+/** 128 random bits, base64url: 22 characters. */
 export function newRef(): string {
-  return randomBytes(16).toString('base64url');
+  if (used + REF_BYTES > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    used = 0;
+  }
+  used += REF_BYTES;
+  return pool.toString('base64url', used - REF_BYTES, used);
 }
 
 export function reservationId(subject: string, ref: string): string {

@@ -7,6 +7,12 @@ import { asReply, reservationOfRecord, settlementOf } from './redis-budget.repli
 
 /** Subjects visited concurrently by a sweep. */
 const VISIT_GROUP = 32;
+/**
+ * Keys one SCAN call walks. Redis runs nothing else meanwhile, and the keyspace is mostly
+ * reservation records: 1,000 held Redis ~1.5 ms per call (a check arriving then waited that
+ * long); 250 keeps each call a few hundred µs for a few more round trips per pass.
+ */
+const SCAN_COUNT = 250;
 
 /**
  * The background half of the Redis store: expiry, and the ledger handoff. Due reservations and
@@ -216,7 +222,7 @@ export class RedisSweeps {
     for (const node of this.masters()) {
       let cursor = '0';
       do {
-        const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
         cursor = next;
         const page = found
           .map((key) => keysFromScanned(this.keyPrefix, key, suffix))

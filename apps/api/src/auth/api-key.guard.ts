@@ -42,7 +42,7 @@ export class ApiKeyGuard implements CanActivate {
         401,
       );
     }
-    const clientName = await this.clientNameFor(hashApiKey(match[1]!));
+    const clientName = await this.clientNameFor(match[1]!);
     if (clientName === null) {
       throw new DomainError('unauthorized', 'The API key is unknown or has been revoked.', 401);
     }
@@ -50,15 +50,16 @@ export class ApiKeyGuard implements CanActivate {
     return true;
   }
 
-  private async clientNameFor(keyHash: string): Promise<string | null> {
-    const cached = this.verdicts.get(keyHash);
+  /** Cached by the key as sent (this process holds it anyway): no hash on a cache hit. */
+  private async clientNameFor(key: string): Promise<string | null> {
+    const cached = this.verdicts.get(key);
     const now = Date.now();
     if (cached && now - cached.checkedAt < CACHE_MS) {
       return cached.clientName;
     }
     try {
-      const client = await this.clients.findActiveByKeyHash(keyHash);
-      this.remember(keyHash, { clientName: client?.name ?? null, checkedAt: now });
+      const client = await this.clients.findActiveByKeyHash(hashApiKey(key));
+      this.remember(key, { clientName: client?.name ?? null, checkedAt: now });
       return client?.name ?? null;
     } catch (error) {
       // Postgres unreachable: a key we knew keeps working, so checks go on (SPEC §7).
@@ -74,14 +75,14 @@ export class ApiKeyGuard implements CanActivate {
     }
   }
 
-  private remember(keyHash: string, verdict: Verdict): void {
+  private remember(key: string, verdict: Verdict): void {
     if (this.verdicts.size >= CACHE_MAX) {
       const oldest = this.verdicts.keys().next().value;
       if (oldest !== undefined) {
         this.verdicts.delete(oldest);
       }
     }
-    this.verdicts.delete(keyHash);
-    this.verdicts.set(keyHash, verdict);
+    this.verdicts.delete(key);
+    this.verdicts.set(key, verdict);
   }
 }
