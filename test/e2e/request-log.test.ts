@@ -55,16 +55,20 @@ describe('request logs', () => {
 
     let line: Record<string, unknown> | undefined;
     for (let i = 0; i < 50 && !line; i++) {
-      line = requestLines().find((entry) => (entry.req as { id?: string })?.id === 'log-test-1');
+      line = requestLines().find((entry) => entry.request_id === 'log-test-1');
       if (!line) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
     expect(line).toMatchObject({
       level: 30,
-      req: { id: 'log-test-1', method: 'POST', url: '/v1/check' },
-      res: { statusCode: 200 },
+      request_id: 'log-test-1',
+      method: 'POST',
+      url: '/v1/check',
+      status: 200,
+      response_ms: expect.any(Number),
       subject,
+      tier: expect.any(String),
       model: 'gpt-4o-mini',
       decision: 'allowed',
       reservation_id: reply.body.reservation_id,

@@ -6,6 +6,7 @@ import { type EnvironmentVariables, validateEnvironment } from '../../../libs/co
 import { AppModule } from './app.module.js';
 import { setupOpenApi } from './http/openapi.js';
 import { requestId } from './http/request-id.js';
+import { logRequests } from './observability/request-log.js';
 
 /**
  * Builds the HTTP application from a validated environment: used by main.ts and by the
@@ -27,6 +28,7 @@ export async function createApp(
   adapter.getInstance().addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  logRequests(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
     bufferLogs: true,
     abortOnError: false,

@@ -1,9 +1,11 @@
-import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../../../../libs/config/src/index.js';
 import type { LimitsState, Settlement } from '../../../../libs/budget/src/index.js';
 import { microsToUsd } from '../../../../libs/ledger/src/index.js';
 import { CheckRequestDto, EstimateRequestDto } from './check.dto.js';
+import { assignLogFields } from '../observability/request-log.js';
+import { checkLogFields, settlementLogFields } from './decision.log.js';
 import { DecisionService } from './decision.service.js';
 import { EstimateService } from './estimate.service.js';
 import { isoSeconds, limitsView, rateLimitHeaders } from './limits.presenter.js';
@@ -37,6 +39,7 @@ export class DecisionController {
       dto,
       this.config.get('RESERVATION_TTL_MAX_SECONDS'),
     );
+    assignLogFields(reply.request, checkLogFields(decision));
     const now = Date.now();
     void reply.headers(rateLimitHeaders(decision.state, now));
     if (!decision.allowed) {
@@ -90,6 +93,7 @@ export class DecisionController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Record<string, unknown>> {
     const { settlement, state } = await this.decisions.commit(dto);
+    assignLogFields(reply.request, settlementLogFields(settlement));
     void reply.headers(rateLimitHeaders(state, Date.now()));
     return settledBody(settlement, state);
   }
@@ -97,8 +101,12 @@ export class DecisionController {
   @ApiRefund()
   @Post('refund')
   @HttpCode(200)
-  async refund(@Body() dto: RefundRequestDto): Promise<Record<string, unknown>> {
+  async refund(
+    @Body() dto: RefundRequestDto,
+    @Req() request: FastifyRequest,
+  ): Promise<Record<string, unknown>> {
     const { settlement, state } = await this.decisions.refund(dto);
+    assignLogFields(request, settlementLogFields(settlement));
     return settledBody(settlement, state);
   }
 }

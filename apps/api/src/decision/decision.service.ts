@@ -9,7 +9,6 @@ import {
   type Usage,
 } from '../../../../libs/budget/src/index.js';
 import { CatalogueService, LedgerWriter } from '../../../../libs/ledger/src/index.js';
-import { PinoLogger } from 'nestjs-pino';
 import { MetricsService } from '../observability/metrics.service.js';
 import type { CheckRequestDto } from './check.dto.js';
 import { type Estimate, EstimateService } from './estimate.service.js';
@@ -32,7 +31,6 @@ export class DecisionService {
     private readonly store: BudgetStore,
     private readonly ledger: LedgerWriter,
     private readonly metrics: MetricsService,
-    private readonly log: PinoLogger,
   ) {}
 
   async check(
@@ -74,20 +72,6 @@ export class DecisionService {
       estimate.completionTokens,
       (performance.now() - started) / 1000,
     );
-    // Fields for this request's one log line (never the prompt, never the key).
-    this.log.assign({
-      subject: estimate.subject,
-      tier: estimate.tier,
-      model: estimate.model.name,
-      decision: result.allowed
-        ? 'allowed'
-        : result.reason === 'limited'
-          ? 'refused'
-          : result.reason,
-      ...(result.allowed
-        ? { reservation_id: result.reservation.reservationId }
-        : { dimension: result.dimension }),
-    });
     return { ...result, estimate };
   }
 
@@ -145,13 +129,6 @@ export class DecisionService {
     if (!result.replayed) {
       this.metrics.recordSettlement(result.settlement);
     }
-    this.log.assign({
-      subject: result.settlement.subject,
-      tier: result.settlement.tier,
-      model: result.settlement.model,
-      decision: result.settlement.status,
-      reservation_id: reservationId,
-    });
     // Unconfirmed settlements are re-appended by the sweeper, so a failure here loses nothing.
     void this.store.confirmLedgered([result.settlement]).catch(() => undefined);
     return { settlement: result.settlement, state: result.state };
