@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestApp, type TestApp, unique } from '../support/app.harness.js';
+import { deleteKeysUnder } from '../support/redis-keys.js';
 
 let t: TestApp;
 let tier: string;
@@ -12,6 +13,10 @@ async function assignTier(subject: string, tierName: string): Promise<void> {
     return reply.body.tier === tierName;
   });
 }
+
+/** A settlement's body without `limits`: the live state, which may have refilled since. */
+const withoutLimits = (body: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(body).filter(([name]) => name !== 'limits'));
 
 const check = (subject: string, extra: Record<string, unknown> = {}) =>
   t.request('POST', '/v1/check', {
@@ -102,9 +107,6 @@ describe('reservation lifecycle over HTTP', () => {
     });
     const again = await t.request('POST', '/v1/commit', commit);
     expect(again.status).toBe(200);
-    // The same settlement again; `limits` is the live state, so it may have refilled since.
-    const withoutLimits = (body: Record<string, unknown>) =>
-      Object.fromEntries(Object.entries(body).filter(([name]) => name !== 'limits'));
     expect(withoutLimits(again.body)).toEqual(withoutLimits(first.body));
     const refund = await t.request('POST', '/v1/refund', { reservation_id: id });
     expect(refund.status).toBe(409);
@@ -151,6 +153,33 @@ describe('reservation lifecycle over HTTP', () => {
     });
     expect(reply.status).toBe(200);
     expect(reply.body.usage).toEqual({ prompt_tokens: 100, completion_tokens: 2 });
+  });
+
+  it('answers repeats from the ledger once the store has let the settled reservation go', async () => {
+    const subject = unique('ledgered');
+    const allowed = await check(subject);
+    const id = String(allowed.body.reservation_id);
+    const commit = { reservation_id: id, usage: { prompt_tokens: 100, completion_tokens: 40 } };
+    const first = await t.request('POST', '/v1/commit', commit);
+    expect(first.status).toBe(200);
+    // What SETTLED_RETENTION_MS does once the ledger has the row: the store forgets the record.
+    expect(await deleteKeysUnder(t.redisUrl, `${t.keyPrefix}{${subject}}:r:`)).toBe(1);
+
+    const again = await t.request('POST', '/v1/commit', commit);
+    expect(again.status).toBe(200);
+    expect(withoutLimits(again.body)).toEqual(withoutLimits(first.body));
+    expect(again.headers.get('x-ratelimit-limit-requests')).toBe('10');
+    const asText = await t.request('POST', '/v1/commit', { reservation_id: id, completion: 'Hi' });
+    expect(asText.status).toBe(200);
+    expect(withoutLimits(asText.body)).toEqual(withoutLimits(first.body));
+    const refund = await t.request('POST', '/v1/refund', { reservation_id: id });
+    expect(refund.status).toBe(409);
+    expect(refund.body).toMatchObject({ error: 'reservation_conflict' });
+    expect(String(refund.body.message)).toContain('already committed');
+    const rows = await t.sql('SELECT count(*)::int AS n FROM usage_ledger WHERE subject = $1', [
+      subject,
+    ]);
+    expect(rows.rows).toEqual([{ n: 1 }]);
   });
 
   it('returns the same reservation for a retried check with the same idempotency key', async () => {

@@ -10,8 +10,12 @@ import type {
   Usage,
 } from './budget.types.js';
 
-/** How long a settled reservation stays answerable (replays, conflicts). */
-export const SETTLED_RETENTION_MS = 24 * 3_600_000;
+/**
+ * How long the store keeps a settled reservation once the ledger has it: repeats within this
+ * window are answered by the store; later ones from the ledger row (DecisionService). Short, so
+ * Redis holds about rate × 10 minutes of records, not a day's worth.
+ */
+export const SETTLED_RETENTION_MS = 10 * 60_000;
 /** A settlement the ledger never confirmed is kept this long for re-appending. */
 export const UNCONFIRMED_RETENTION_MS = 7 * 24 * 3_600_000;
 

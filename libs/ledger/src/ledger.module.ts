@@ -8,6 +8,7 @@ import { CatalogueService } from './catalogue.service.js';
 import { DailyUsageRepository } from './daily-usage.repository.js';
 import { dataSourceOptions } from './data-source.options.js';
 import { LedgerWriter } from './ledger.writer.js';
+import { SettlementRepository } from './settlement.repository.js';
 
 /**
  * Recording: the Postgres connection, the ledger writer, daily usage, the catalogue and API
@@ -54,6 +55,7 @@ import { LedgerWriter } from './ledger.writer.js';
     DailyUsageRepository,
     { provide: DailyCostSource, useExisting: DailyUsageRepository },
     ApiClientRepository,
+    SettlementRepository,
   ],
   exports: [
     LedgerWriter,
@@ -62,6 +64,7 @@ import { LedgerWriter } from './ledger.writer.js';
     DailyUsageRepository,
     DailyCostSource,
     ApiClientRepository,
+    SettlementRepository,
   ],
 })
 export class LedgerModule {}

@@ -173,7 +173,7 @@ export const ERRORS = {
   },
   reservation_not_found: {
     error: 'reservation_not_found',
-    message: `No reservation ${RESERVATION_ID}: it was never issued, or it was settled more than a day ago.`,
+    message: `No reservation ${RESERVATION_ID}: it was never issued (or it was lost with the store before it was settled).`,
   },
   reservation_conflict: {
     error: 'reservation_conflict',

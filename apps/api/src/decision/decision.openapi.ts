@@ -141,9 +141,7 @@ export const ApiEstimate = () =>
 const SETTLE_ERRORS = [
   errors(400, 'Invalid input.', ['invalid_request', 'invalid_json']),
   ...BODY_ERRORS,
-  errors(404, 'No such reservation (never issued, or settled more than a day ago).', [
-    'reservation_not_found',
-  ]),
+  errors(404, 'No such reservation (never issued).', ['reservation_not_found']),
   errors(409, 'Already settled another way (committed, refunded or expired).', [
     'reservation_conflict',
   ]),

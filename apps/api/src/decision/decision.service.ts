@@ -6,9 +6,14 @@ import {
   type ReserveResult,
   type SettleResult,
   type Settlement,
+  type SettlementStatus,
   type Usage,
 } from '../../../../libs/budget/src/index.js';
-import { CatalogueService, LedgerWriter } from '../../../../libs/ledger/src/index.js';
+import {
+  CatalogueService,
+  LedgerWriter,
+  SettlementRepository,
+} from '../../../../libs/ledger/src/index.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import type { CheckRequestDto } from './check.dto.js';
 import { type Estimate, EstimateService } from './estimate.service.js';
@@ -30,6 +35,7 @@ export class DecisionService {
     private readonly catalogue: CatalogueService,
     private readonly store: BudgetStore,
     private readonly ledger: LedgerWriter,
+    private readonly settlements: SettlementRepository,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -77,18 +83,32 @@ export class DecisionService {
 
   async commit(dto: CommitRequestDto): Promise<SettleOutcome> {
     const usage = await this.commitUsage(dto);
-    return this.settle(dto.reservation_id, await this.store.commit(dto.reservation_id, usage));
+    if (usage === null) {
+      return this.settledBefore(dto.reservation_id, 'committed');
+    }
+    return this.settle(
+      dto.reservation_id,
+      'committed',
+      await this.store.commit(dto.reservation_id, usage),
+    );
   }
 
   async refund(dto: RefundRequestDto): Promise<SettleOutcome> {
     const usage = dto.usage
       ? { promptTokens: dto.usage.prompt_tokens, completionTokens: dto.usage.completion_tokens }
       : null;
-    return this.settle(dto.reservation_id, await this.store.refund(dto.reservation_id, usage));
+    return this.settle(
+      dto.reservation_id,
+      'refunded',
+      await this.store.refund(dto.reservation_id, usage),
+    );
   }
 
-  /** Usage as given, with the gaps (prompt tokens, completion as text) filled from the reservation. */
-  private async commitUsage(dto: CommitRequestDto): Promise<Usage> {
+  /**
+   * Usage as given, with the gaps (prompt tokens, completion as text) filled from the
+   * reservation; null when the store no longer holds it (settled long ago, or never issued).
+   */
+  private async commitUsage(dto: CommitRequestDto): Promise<Usage | null> {
     const given = dto.usage?.completion_tokens;
     if ((given === undefined) === (dto.completion === undefined)) {
       throw new DomainError(
@@ -103,7 +123,7 @@ export class DecisionService {
     }
     const reservation = await this.store.find(dto.reservation_id);
     if (!reservation) {
-      throw notFound(dto.reservation_id);
+      return null;
     }
     return {
       promptTokens: prompt ?? reservation.promptTokens,
@@ -112,17 +132,16 @@ export class DecisionService {
     };
   }
 
-  private async settle(reservationId: string, result: SettleResult): Promise<SettleOutcome> {
+  private async settle(
+    reservationId: string,
+    status: SettlementStatus,
+    result: SettleResult,
+  ): Promise<SettleOutcome> {
     if (!result.ok) {
       if (result.error === 'not_found') {
-        throw notFound(reservationId);
+        return this.settledBefore(reservationId, status);
       }
-      throw new DomainError(
-        'reservation_conflict',
-        `Reservation ${reservationId} is already ${result.status}; it cannot be settled another way.`,
-        409,
-        { status: result.status },
-      );
+      throw conflict(reservationId, result.status);
     }
     // Durable before 200: a retry of this call is safe, the ledger row is unique per reservation.
     await this.ledger.append(result.settlement);
@@ -133,12 +152,42 @@ export class DecisionService {
     void this.store.confirmLedgered([result.settlement]).catch(() => undefined);
     return { settlement: result.settlement, state: result.state };
   }
+
+  /**
+   * A reservation the store no longer holds: the store keeps settled ones only a short while
+   * (SETTLED_RETENTION_MS), the ledger for good. A repeat of the same settlement answers its
+   * ledger row (with the subject's limits now); another settlement is a conflict.
+   */
+  private async settledBefore(
+    reservationId: string,
+    status: SettlementStatus,
+  ): Promise<SettleOutcome> {
+    const settlement = await this.settlements.find(reservationId);
+    if (!settlement) {
+      throw notFound(reservationId);
+    }
+    if (settlement.status !== status) {
+      throw conflict(reservationId, settlement.status);
+    }
+    const limits = this.catalogue.limitsFor(settlement.tier, settlement.model);
+    const { state } = await this.store.usage(settlement.subject, limits);
+    return { settlement, state };
+  }
+}
+
+function conflict(reservationId: string, status: SettlementStatus): DomainError {
+  return new DomainError(
+    'reservation_conflict',
+    `Reservation ${reservationId} is already ${status}; it cannot be settled another way.`,
+    409,
+    { status },
+  );
 }
 
 function notFound(reservationId: string): DomainError {
   return new DomainError(
     'reservation_not_found',
-    `No reservation ${reservationId}: it was never issued, or it was settled more than a day ago.`,
+    `No reservation ${reservationId}: it was never issued (or it was lost with the store before it was settled).`,
     404,
   );
 }

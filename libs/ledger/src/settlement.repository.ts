@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { Settlement, SettlementStatus } from '../../budget/src/budget.types.js';
+import { usdToMicros } from './money.util.js';
+
+/**
+ * Settlements read back from usage_ledger. The ledger keeps them for good, while the store keeps
+ * a settled reservation only a short while: a commit or refund repeated later is answered from
+ * here (the same 200, or 409 when it was settled another way).
+ */
+@Injectable()
+export class SettlementRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async find(reservationId: string): Promise<Settlement | null> {
+    // ::text keeps numeric exact and the same shape under pg and PGlite.
+    const rows: {
+      subject: string;
+      tier: string;
+      model: string;
+      prompt_tokens: number;
+      completion_tokens: number;
+      cost_usd: string;
+      status: SettlementStatus;
+      reserved_ms: string;
+      settled_ms: string;
+    }[] = await this.dataSource.query(
+      `SELECT subject, tier, model, prompt_tokens, completion_tokens, cost_usd::text AS cost_usd,
+              status, floor(extract(epoch FROM reserved_at) * 1000)::bigint::text AS reserved_ms,
+              floor(extract(epoch FROM settled_at) * 1000)::bigint::text AS settled_ms
+         FROM usage_ledger WHERE reservation_id = $1`,
+      [reservationId],
+    );
+    const row = rows[0];
+    if (row === undefined) {
+      return null;
+    }
+    return {
+      reservationId,
+      subject: row.subject,
+      tier: row.tier,
+      model: row.model,
+      promptTokens: Number(row.prompt_tokens),
+      completionTokens: Number(row.completion_tokens),
+      costMicros: usdToMicros(row.cost_usd),
+      status: row.status,
+      reservedAtMs: Number(row.reserved_ms),
+      settledAtMs: Number(row.settled_ms),
+    };
+  }
+}
