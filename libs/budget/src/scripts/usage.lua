@@ -9,6 +9,6 @@ for _, dim in ipairs({ 'rq', 'tk' }) do
 end
 local s = redis.call('HMGET', KEYS[2], 'day', 'dcost', 'icost')
 for i = 1, 3 do out[#out + 1] = s[i] or '' end
-out[#out + 1] = num(active_leases(now))
+out[#out + 1] = num(active_leases(out[1]))
 out[#out + 1] = redis.call('ZRANGE', KEYS[3], 0, tonumber(ARGV[2]) - 1)
 return out
