@@ -19,14 +19,15 @@ end
 
 -- Fields i..i+3 of an HMGET reply as a bucket refilled to now under its own capacity and
 -- rate; nil when absent. cap_s and rate_s are the stored strings: num() wrote them, so they are
--- already what num() would print for cap and rate.
+-- already what num() would print for cap and rate (stored: they need no writing either).
 local function bucket_at(v, i, now)
   if not v[i] then return nil end
-  local level, t, cap, rate = tonumber(v[i]), tonumber(v[i + 1]), tonumber(v[i + 2]),
-    tonumber(v[i + 3])
+  local level, t, cap, rate = number(v[i]), number(v[i + 1]), number(v[i + 2]),
+    number(v[i + 3])
   if now > t then level = level + (now - t) * rate / MINUTE_MS end
   if level > cap then level = cap end
-  return { level = level, cap = cap, rate = rate, cap_s = v[i + 2], rate_s = v[i + 3] }
+  return { level = level, cap = cap, rate = rate, cap_s = v[i + 2], rate_s = v[i + 3],
+    stored = true }
 end
 
 local function bucket_fields(fields, dim)
@@ -58,11 +59,14 @@ local function bucket_keep_ms(b)
 end
 
 -- Appends a bucket's HSET field/value pairs; b carries its formatted level_s, cap_s, rate_s.
+-- Capacity and rate are left out when b.stored says the hash already holds exactly them.
 local function bucket_values(values, dim, b, now_s)
   values[#values + 1] = 'l|' .. dim; values[#values + 1] = b.level_s
   values[#values + 1] = 't|' .. dim; values[#values + 1] = now_s
-  values[#values + 1] = 'c|' .. dim; values[#values + 1] = b.cap_s
-  values[#values + 1] = 'r|' .. dim; values[#values + 1] = b.rate_s
+  if not b.stored then
+    values[#values + 1] = 'c|' .. dim; values[#values + 1] = b.cap_s
+    values[#values + 1] = 'r|' .. dim; values[#values + 1] = b.rate_s
+  end
 end
 
 -- Appends a bucket's (level, cap, perMinute) to a reply, '' three times when it is unlimited.
@@ -88,7 +92,7 @@ local function push_limits(out, lim, now, s, active)
   end
   if lim.daily >= 0 then
     out[#out + 1] = lim.daily_s
-    if s[1] and tonumber(s[1]) == math.floor(now / DAY_MS) then
+    if s[1] and number(s[1]) == math.floor(now / DAY_MS) then
       out[#out + 1] = s[2]
     else
       out[#out + 1] = ''

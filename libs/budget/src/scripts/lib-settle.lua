@@ -13,7 +13,7 @@ end
 
 local function settlement_reply(ref, r)
   return { ref, r.sub, r.tier, r.model, r.sp, r.sc, r.scost, r.st, r.at, r.sat,
-    num(tonumber(r.p) + tonumber(r.c)) }
+    num(number(r.p) + number(r.c)) }
 end
 
 -- Gives the settled buckets back what the reservation did not use (or charges the overage: the
@@ -52,20 +52,20 @@ end
 -- KEYS[4] is the pending-ledger zset. s: the subject's day, dcost, icost (read by the caller,
 -- updated here). Returns the four buckets as adjust_buckets does.
 local function settle(rec_key, ref, r, status, up, uc, give_request, now, now_s, keep_ms, s)
-  local p, c = tonumber(r.p), tonumber(r.c)
+  local p, c = number(r.p), number(r.c)
   local delta = (p + c) - (up + uc)
-  local cost = cost_micros(up, uc, tonumber(r['in']), tonumber(r.out))
+  local cost = cost_micros(up, uc, number(r['in']), number(r.out))
   local buckets = adjust_buckets(r.model, delta, give_request and 1 or nil, now, now_s)
   redis.call('ZREM', KEYS[3], ref)
   if s[3] then
-    local left = tonumber(s[3]) - tonumber(r.cost)
+    local left = number(s[3]) - number(r.cost)
     if left < 0 then left = 0 end
     s[3] = num(left)
     redis.call('HSET', KEYS[2], 'icost', s[3])
   end
   local cost_s = num(cost)
   -- Only a counter that exists for today is moved: never create a partial day from one commit.
-  if cost > 0 and s[1] and tonumber(s[1]) == math.floor(now / DAY_MS) then
+  if cost > 0 and s[1] and number(s[1]) == math.floor(now / DAY_MS) then
     local dcost = redis.call('HINCRBY', KEYS[2], 'dcost', cost_s)
     -- The reply shows the counter as Redis prints it; num() prints the same digits below 1e15.
     if dcost > -1e15 and dcost < 1e15 then
@@ -88,7 +88,7 @@ local function subject_state()
   local s = redis.call('HMGET', KEYS[2], 'day', 'dcost', 'icost', 'cl', 'dl')
   -- cl and dl were written by num(), so the stored strings are what num() would print.
   local conc_s, daily_s = s[4] or '-1', s[5] or '-1'
-  return s, { conc = tonumber(conc_s), conc_s = conc_s, daily = tonumber(daily_s),
+  return s, { conc = number(conc_s), conc_s = conc_s, daily = number(daily_s),
     daily_s = daily_s }
 end
 

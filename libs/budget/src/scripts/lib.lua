@@ -8,10 +8,17 @@
 local DAY_MS = 86400000
 local MINUTE_MS = 60000
 
+-- A string that holds a number, as that number. tonumber() parses a string twice
+-- (lua_isnumber, then lua_tonumber); arithmetic coercion parses it once, into the same double
+-- (x * 1 keeps -0 too). Unlike tonumber, anything else is an error, never nil.
+local function number(s)
+  return s * 1
+end
+
 -- Time comes from Redis only; the offset (ARGV[1], 0 in production) lets tests move it.
 local function clock(offset)
   local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + offset
+  return number(t[1]) * 1000 + math.floor(number(t[2]) / 1000) + offset
 end
 
 -- Lua numbers reach Redis through "%.14g"; keep every digit instead. Integers well inside

@@ -6,14 +6,14 @@
 --   12/13 model requests, 14/15 model tokens (capacity -1: unlimited), 16 concurrent (-1),
 --   17 daily micros (-1), 18 subject, 19 tier, 20 model, 21 ref, 22 seed day (-1),
 --   23 seed micros, 24 how long a record outlives its expiry (ms)
-local now = clock(tonumber(ARGV[1]))
+local now = clock(number(ARGV[1]))
 local now_s = num(now)
-local P, C, M = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local ttl, inp, outp = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local conc_limit, daily_limit = tonumber(ARGV[16]), tonumber(ARGV[17])
+local P, C, M = number(ARGV[2]), number(ARGV[3]), number(ARGV[4])
+local ttl, inp, outp = number(ARGV[5]), number(ARGV[6]), number(ARGV[7])
+local conc_limit, daily_limit = number(ARGV[16]), number(ARGV[17])
 local lim = { conc = conc_limit, conc_s = num(conc_limit), daily = daily_limit,
   daily_s = num(daily_limit) }
-local model, keep_ms = ARGV[20], tonumber(ARGV[24])
+local model, keep_ms = ARGV[20], number(ARGV[24])
 local today = math.floor(now / DAY_MS)
 
 -- The subject's day, committed and in-flight cost, read once: only the seed below changes them
@@ -24,8 +24,8 @@ local s = redis.call('HMGET', KEYS[2], 'day', 'dcost', 'icost')
 -- again with the value; it is set only if still missing, so a concurrent seed is never undone.
 if daily_limit >= 0 then
   local day = s[1]
-  if not day or tonumber(day) ~= today then
-    if tonumber(ARGV[22]) ~= today then return { 'seed', num(today) } end
+  if not day or number(day) ~= today then
+    if number(ARGV[22]) ~= today then return { 'seed', num(today) } end
     redis.call('HSET', KEYS[2], 'day', num(today), 'dcost', ARGV[23])
     keep_for(KEYS[2], 2 * DAY_MS)
     s[1], s[2] = num(today), ARGV[23]
@@ -37,7 +37,7 @@ end
 local dims = { 'rq', 'tk', 'mr|' .. model, 'mt|' .. model }
 local caps, fields = {}, {}
 for i = 1, 4 do
-  caps[i] = tonumber(ARGV[6 + 2 * i])
+  caps[i] = number(ARGV[6 + 2 * i])
   if caps[i] >= 0 then bucket_fields(fields, dims[i]) else fields[#fields + 1] = 'l|' .. dims[i] end
 end
 local stored = redis.call('HMGET', KEYS[1], unpack(fields))
@@ -45,13 +45,14 @@ local views, stale, at = { false, false, false, false }, {}, 1
 for i = 1, 4 do
   local cap = caps[i]
   if cap >= 0 then
-    local b, rate = bucket_at(stored, at, now), tonumber(ARGV[7 + 2 * i])
+    local b, rate = bucket_at(stored, at, now), number(ARGV[7 + 2 * i])
     local level = cap
     if b and b.level < cap then level = b.level end
-    -- Unchanged limits keep their stored strings: no formatting.
+    -- Unchanged limits keep their stored strings: no formatting, and no writing when both are.
+    local same_cap, same_rate = b and b.cap == cap, b and b.rate == rate
     views[i] = { level = level, cap = cap, rate = rate,
-      cap_s = b and b.cap == cap and b.cap_s or num(cap),
-      rate_s = b and b.rate == rate and b.rate_s or num(rate) }
+      cap_s = same_cap and b.cap_s or num(cap), rate_s = same_rate and b.rate_s or num(rate),
+      stored = same_cap and same_rate }
     at = at + 4
   else
     if stored[at] then bucket_fields(stale, dims[i]) end
@@ -79,7 +80,7 @@ if #KEYS >= 5 then
   local f = redis.call('HMGET', KEYS[5], 'ref', 'tier', 'model', 'p', 'c', 'cost', 'in', 'out',
     'at', 'exp')
   local score = f[1] and redis.call('ZSCORE', KEYS[3], f[1])
-  if score and tonumber(score) > now then
+  if score and number(score) > now then
     return with_state({ 'ok', 1, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], now_s })
   end
 end
@@ -88,7 +89,7 @@ local lo = C
 if M >= 0 and M < C then lo = M end
 local least_tokens = P + lo
 local least_cost = cost_micros(P, lo, inp, outp)
-local dcost, icost = tonumber(s[2] or '0'), tonumber(s[3] or '0')
+local dcost, icost = number(s[2] or '0'), number(s[3] or '0')
 local used = dcost + icost
 
 local function refuse(reason, dimension, retry)
@@ -116,7 +117,7 @@ if conc_limit >= 0 then
     local first = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. now_s, '+inf', 'WITHSCORES',
       'LIMIT', 0, 1)
     local ends = now + 1
-    if first[2] then ends = tonumber(first[2]) end
+    if first[2] then ends = number(first[2]) end
     w = math.max(1, ends - now)
   end
   waits[#waits + 1] = 'concurrent'; waits[#waits + 1] = w
