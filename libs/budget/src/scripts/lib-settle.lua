@@ -98,16 +98,16 @@ end
 local function settle_request(ref, status, up, uc, give_request, now, keep_ms)
   local r = read_record(KEYS[5])
   if not r then return { 'not_found' } end
+  if r.st ~= 'held' and r.st ~= status then return { 'conflict', r.st } end
   local now_s = num(now)
   local s, lim = subject_state()
   local replayed, buckets = 0, nil
   if r.st == 'held' then
     buckets = settle(KEYS[5], ref, r, status, up, uc, give_request, now, now_s, keep_ms, s)
-  elseif r.st == status then
-    replayed = 1
-    buckets = adjust_buckets(r.model, nil, nil, now, now_s)
   else
-    return { 'conflict', r.st }
+    replayed = 1
+    -- No deltas: only reads the four buckets as they stand.
+    buckets = adjust_buckets(r.model, nil, nil, now, now_s)
   end
   local out = { 'ok', replayed }
   for _, v in ipairs(settlement_reply(ref, r)) do out[#out + 1] = v end
