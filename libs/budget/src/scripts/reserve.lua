@@ -81,7 +81,8 @@ if #KEYS >= 5 then
     'at', 'exp')
   local score = f[1] and redis.call('ZSCORE', KEYS[3], f[1])
   if score and number(score) > now then
-    return with_state({ 'ok', 1, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], now_s })
+    return with_state({ 'ok', 1, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10],
+      now_s })
   end
 end
 
