@@ -2,8 +2,8 @@ import type { BucketState, LimitsState, Pricing } from './budget.types.js';
 
 /**
  * The arithmetic of the decision, shared by the in-process store, the Redis store's TypeScript
- * side and the unit tests. scripts/lib.lua repeats exactly these formulas (same operation order,
- * so the same doubles) inside Redis; the conformance suite proves the two agree.
+ * side and the unit tests. scripts/lib-buckets.lua repeats exactly these formulas (same operation
+ * order, so the same doubles) inside Redis; the conformance suite proves the two agree.
  */
 
 export const MINUTE_MS = 60_000;

@@ -4,9 +4,24 @@ import type { Cluster, Redis } from 'ioredis';
 
 export type RedisClient = Redis | Cluster;
 
-/** One operation, one script: each is the shared prelude (lib.lua) followed by its own file. */
+/** One operation, one script: its preludes followed by its own file. */
 export type ScriptName =
   'reserve' | 'commit' | 'refund' | 'expire' | 'usage' | 'pending' | 'confirm';
+
+/**
+ * The shared helpers each script is prepended with. Redis runs a script's whole text on every
+ * call, defining every helper again, so each script gets only the helpers it uses.
+ */
+const SETTLING = ['lib', 'lib-buckets', 'lib-settle'];
+const PRELUDES: Record<ScriptName, string[]> = {
+  reserve: ['lib', 'lib-buckets'],
+  commit: SETTLING,
+  refund: SETTLING,
+  expire: SETTLING,
+  usage: ['lib'],
+  pending: ['lib'],
+  confirm: ['lib'],
+};
 
 interface LoadedScript {
   source: string;
@@ -22,19 +37,9 @@ let loaded: Map<ScriptName, LoadedScript> | undefined;
 
 function scripts(): Map<ScriptName, LoadedScript> {
   if (!loaded) {
-    const lib = read('lib');
-    const names: ScriptName[] = [
-      'reserve',
-      'commit',
-      'refund',
-      'expire',
-      'usage',
-      'pending',
-      'confirm',
-    ];
     loaded = new Map(
-      names.map((name) => {
-        const source = `${lib}\n${read(name)}`;
+      (Object.keys(PRELUDES) as ScriptName[]).map((name) => {
+        const source = [...PRELUDES[name], name].map(read).join('\n');
         return [name, { source, sha: createHash('sha1').update(source).digest('hex') }];
       }),
     );

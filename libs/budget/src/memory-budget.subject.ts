@@ -5,7 +5,7 @@ import { reservationId } from './budget.keys.js';
 /**
  * The in-process store's picture of one subject: the same fields as the Redis layout
  * (budget.keys.ts), and the settlement step shared by commit, refund and expiry — the
- * TypeScript twin of `settle` in scripts/lib.lua.
+ * TypeScript twin of `settle` in scripts/lib-settle.lua.
  */
 
 export interface MemoryRecord {

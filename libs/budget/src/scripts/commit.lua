@@ -1,6 +1,6 @@
 -- commit: settle a reservation to its real usage (accepted even after expiry, until swept).
 -- KEYS: 1 buckets, 2 subject, 3 leases, 4 pending ledger, 5 record
 -- ARGV: 1 clock offset, 2 ref, 3 prompt tokens, 4 completion tokens, 5 record keep ms
-local now = clock(tonumber(ARGV[1]))
-return settle_request(ARGV[2], 'committed', tonumber(ARGV[3]), tonumber(ARGV[4]), false, now,
-  tonumber(ARGV[5]))
+local now = clock(number(ARGV[1]))
+return settle_request(ARGV[2], 'committed', number(ARGV[3]), number(ARGV[4]), false, now,
+  number(ARGV[5]))

@@ -2,23 +2,26 @@
 -- happen in one script, so concurrent sweepers settle each reservation exactly once.
 -- KEYS: 1 buckets, 2 subject, 3 leases, 4 pending ledger, 5.. candidate records
 -- ARGV: 1 clock offset, 2 policy (charge|release), 3 keep ms, 4.. refs of the records
-local now = clock(tonumber(ARGV[1]))
+local now = clock(number(ARGV[1]))
 local charge = ARGV[2] == 'charge'
-local keep_ms = tonumber(ARGV[3])
+local keep_ms = number(ARGV[3])
+local now_s = num(now)
+local s = subject_state()
 local out = {}
 for i = 5, #KEYS do
   local ref = ARGV[i - 1]
   local r = read_record(KEYS[i])
-  if r and r.st == 'held' and tonumber(r.exp) <= now then
+  if r and r.st == 'held' and number(r.exp) <= now then
     if charge then
-      out[#out + 1] = settle(KEYS[i], ref, r, 'expired', tonumber(r.p), tonumber(r.c), false, now, keep_ms)
+      settle(KEYS[i], ref, r, 'expired', number(r.p), number(r.c), false, now, now_s, keep_ms, s)
     else
-      out[#out + 1] = settle(KEYS[i], ref, r, 'expired', 0, 0, true, now, keep_ms)
+      settle(KEYS[i], ref, r, 'expired', 0, 0, true, now, now_s, keep_ms, s)
     end
+    out[#out + 1] = settlement_reply(ref, r)
   elseif not r then
     -- The record outlived its retention unswept: nothing left to settle, drop the lease.
     local score = redis.call('ZSCORE', KEYS[3], ref)
-    if score and tonumber(score) <= now then redis.call('ZREM', KEYS[3], ref) end
+    if score and number(score) <= now then redis.call('ZREM', KEYS[3], ref) end
   end
 end
 return out

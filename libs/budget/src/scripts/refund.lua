@@ -2,9 +2,9 @@
 -- to a partial usage (that usage is charged, the rest of the tokens go back).
 -- KEYS: 1 buckets, 2 subject, 3 leases, 4 pending ledger, 5 record
 -- ARGV: 1 clock offset, 2 ref, 3 prompt tokens (-1: release all), 4 completion, 5 keep ms
-local now = clock(tonumber(ARGV[1]))
-local up, uc = tonumber(ARGV[3]), tonumber(ARGV[4])
+local now = clock(number(ARGV[1]))
+local up, uc = number(ARGV[3]), number(ARGV[4])
 if up < 0 then
-  return settle_request(ARGV[2], 'refunded', 0, 0, true, now, tonumber(ARGV[5]))
+  return settle_request(ARGV[2], 'refunded', 0, 0, true, now, number(ARGV[5]))
 end
-return settle_request(ARGV[2], 'refunded', up, uc, false, now, tonumber(ARGV[5]))
+return settle_request(ARGV[2], 'refunded', up, uc, false, now, number(ARGV[5]))

@@ -6,11 +6,14 @@
 --   12/13 model requests, 14/15 model tokens (capacity -1: unlimited), 16 concurrent (-1),
 --   17 daily micros (-1), 18 subject, 19 tier, 20 model, 21 ref, 22 seed day (-1),
 --   23 seed micros, 24 how long a record outlives its expiry (ms)
-local now = clock(tonumber(ARGV[1]))
-local P, C, M = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local ttl, inp, outp = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local conc_limit, daily_limit = tonumber(ARGV[16]), tonumber(ARGV[17])
-local model, keep_ms = ARGV[20], tonumber(ARGV[24])
+local now = clock(number(ARGV[1]))
+local now_s = num(now)
+local P, C, M = number(ARGV[2]), number(ARGV[3]), number(ARGV[4])
+local ttl, inp, outp = number(ARGV[5]), number(ARGV[6]), number(ARGV[7])
+local conc_limit, daily_limit = number(ARGV[16]), number(ARGV[17])
+local lim = { conc = conc_limit, conc_s = num(conc_limit), daily = daily_limit,
+  daily_s = num(daily_limit) }
+local model, keep_ms = ARGV[20], number(ARGV[24])
 local today = math.floor(now / DAY_MS)
 
 -- The subject's day, committed and in-flight cost, read once: only the seed below changes them
@@ -21,36 +24,54 @@ local s = redis.call('HMGET', KEYS[2], 'day', 'dcost', 'icost')
 -- again with the value; it is set only if still missing, so a concurrent seed is never undone.
 if daily_limit >= 0 then
   local day = s[1]
-  if not day or tonumber(day) ~= today then
-    if tonumber(ARGV[22]) ~= today then return { 'seed', num(today) } end
+  if not day or number(day) ~= today then
+    if number(ARGV[22]) ~= today then return { 'seed', num(today) } end
     redis.call('HSET', KEYS[2], 'day', num(today), 'dcost', ARGV[23])
     keep_for(KEYS[2], 2 * DAY_MS)
     s[1], s[2] = num(today), ARGV[23]
   end
 end
 
+-- One HMGET reads every limited dimension's bucket, and only the level field of the unlimited
+-- ones: fields are written and deleted four at a time, so it tells whether one is left to delete.
 local dims = { 'rq', 'tk', 'mr|' .. model, 'mt|' .. model }
-local views = { false, false, false, false }
-local limited = {}
+local caps, fields = {}, {}
 for i = 1, 4 do
-  if tonumber(ARGV[6 + 2 * i]) >= 0 then limited[#limited + 1] = i end
+  caps[i] = number(ARGV[6 + 2 * i])
+  if caps[i] >= 0 then bucket_fields(fields, dims[i]) else fields[#fields + 1] = 'l|' .. dims[i] end
 end
-if #limited > 0 then
-  local wanted = {}
-  for j, i in ipairs(limited) do wanted[j] = dims[i] end
-  local stored = stored_buckets(wanted, now)
-  for j, i in ipairs(limited) do
-    local cap, b = tonumber(ARGV[6 + 2 * i]), stored[j]
+local stored = redis.call('HMGET', KEYS[1], unpack(fields))
+local views, stale, at = { false, false, false, false }, {}, 1
+for i = 1, 4 do
+  local cap = caps[i]
+  if cap >= 0 then
+    local b, rate = bucket_at(stored, at, now), number(ARGV[7 + 2 * i])
     local level = cap
     if b and b.level < cap then level = b.level end
-    views[i] = { level = level, cap = cap, rate = tonumber(ARGV[7 + 2 * i]) }
+    -- Unchanged limits keep their stored strings: no formatting, and no writing when both are.
+    local same_cap, same_rate = b and b.cap == cap, b and b.rate == rate
+    views[i] = { level = level, cap = cap, rate = rate,
+      cap_s = same_cap and b.cap_s or num(cap), rate_s = same_rate and b.rate_s or num(rate),
+      stored = same_cap and same_rate }
+    at = at + 4
+  else
+    if stored[at] then bucket_fields(stale, dims[i]) end
+    at = at + 1
   end
 end
 local rq, tk, mr, mt = views[1], views[2], views[3], views[4]
 
+-- Running leases, counted at most once (nil until then).
+local active
+local function count_active()
+  active = active or active_leases(now_s)
+  return active
+end
+
 local function with_state(out)
   for i = 1, 4 do push_bucket(out, views[i]) end
-  push_limits(out, conc_limit, daily_limit, now, s)
+  if conc_limit >= 0 then count_active() end
+  push_limits(out, lim, now, s, active)
   return out
 end
 
@@ -59,8 +80,9 @@ if #KEYS >= 5 then
   local f = redis.call('HMGET', KEYS[5], 'ref', 'tier', 'model', 'p', 'c', 'cost', 'in', 'out',
     'at', 'exp')
   local score = f[1] and redis.call('ZSCORE', KEYS[3], f[1])
-  if score and tonumber(score) > now then
-    return with_state({ 'ok', 1, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], num(now) })
+  if score and number(score) > now then
+    return with_state({ 'ok', 1, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10],
+      now_s })
   end
 end
 
@@ -68,10 +90,11 @@ local lo = C
 if M >= 0 and M < C then lo = M end
 local least_tokens = P + lo
 local least_cost = cost_micros(P, lo, inp, outp)
-local used = tonumber(s[2] or '0') + tonumber(s[3] or '0')
+local dcost, icost = number(s[2] or '0'), number(s[3] or '0')
+local used = dcost + icost
 
 local function refuse(reason, dimension, retry)
-  return with_state({ 'no', reason, dimension, num(retry), num(now) })
+  return with_state({ 'no', reason, dimension, num(retry), now_s })
 end
 
 -- Waiting never helps.
@@ -84,32 +107,34 @@ end
 if mr and mr.cap < 1 then return refuse('exceeds_capacity', 'model_requests', -1) end
 if mt and least_tokens > mt.cap then return refuse('exceeds_capacity', 'model_tokens', -1) end
 
--- How long each dimension needs before the least acceptable request fits.
+-- How long each dimension needs before the least acceptable request fits, as (name, ms) pairs
+-- in the order they are judged.
 local waits = {}
-if rq then waits[#waits + 1] = { 'requests', wait_ms(rq, 1) } end
-if tk then waits[#waits + 1] = { 'tokens', wait_ms(tk, least_tokens) } end
+if rq then waits[#waits + 1] = 'requests'; waits[#waits + 1] = wait_ms(rq, 1) end
+if tk then waits[#waits + 1] = 'tokens'; waits[#waits + 1] = wait_ms(tk, least_tokens) end
 if conc_limit >= 0 then
   local w = 0
-  if active_leases(now) >= conc_limit then
-    local first = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. num(now), '+inf', 'WITHSCORES',
+  if count_active() >= conc_limit then
+    local first = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. now_s, '+inf', 'WITHSCORES',
       'LIMIT', 0, 1)
     local ends = now + 1
-    if first[2] then ends = tonumber(first[2]) end
+    if first[2] then ends = number(first[2]) end
     w = math.max(1, ends - now)
   end
-  waits[#waits + 1] = { 'concurrent', w }
+  waits[#waits + 1] = 'concurrent'; waits[#waits + 1] = w
 end
 if daily_limit >= 0 then
   local w = 0
   if used + least_cost > daily_limit then w = (today + 1) * DAY_MS - now end
-  waits[#waits + 1] = { 'daily_cost', w }
+  waits[#waits + 1] = 'daily_cost'; waits[#waits + 1] = w
 end
-if mr then waits[#waits + 1] = { 'model_requests', wait_ms(mr, 1) } end
-if mt then waits[#waits + 1] = { 'model_tokens', wait_ms(mt, least_tokens) } end
+if mr then waits[#waits + 1] = 'model_requests'; waits[#waits + 1] = wait_ms(mr, 1) end
+if mt then waits[#waits + 1] = 'model_tokens'; waits[#waits + 1] = wait_ms(mt, least_tokens) end
 local worst, worst_wait = nil, 0
-for _, w in ipairs(waits) do
-  if w[2] < 0 then return refuse('exceeds_capacity', w[1], -1) end
-  if w[2] > worst_wait then worst, worst_wait = w[1], w[2] end
+for i = 1, #waits, 2 do
+  local w = waits[i + 1]
+  if w < 0 then return refuse('exceeds_capacity', waits[i], -1) end
+  if w > worst_wait then worst, worst_wait = waits[i], w end
 end
 if worst then return refuse('limited', worst, worst_wait) end
 
@@ -127,41 +152,43 @@ if daily_limit >= 0 and cost_micros(P, granted, inp, outp) > daily_limit - used 
 end
 local cost = cost_micros(P, granted, inp, outp)
 
--- One HSET for the limited dimensions, one HDEL for the unlimited ones, and one lengthening
--- PEXPIRE for the longest keep: the same end state as a write and a keep_for per dimension.
--- Settlements arriving up to the expiry (and a sweep later) still find the buckets they adjust.
+-- One HSET for the limited dimensions, an HDEL only for unlimited ones still stored, and one
+-- lengthening PEXPIRE for the longest keep: the same end state as a write and a keep_for per
+-- dimension. Settlements arriving up to the expiry (and a sweep later) still find the buckets
+-- they adjust.
 local charges = { 1, P + granted, 1, P + granted }
-local values, unlimited, keep = {}, {}, ttl + MINUTE_MS
+local values, keep = {}, ttl + MINUTE_MS
 for i = 1, 4 do
   local b = views[i]
   if b then
     b.level = b.level - charges[i]
-    bucket_values(values, dims[i], b, now)
+    b.level_s = num(b.level)
+    bucket_values(values, dims[i], b, now_s)
     local ms = bucket_keep_ms(b)
     if ms > keep then keep = ms end
-  else
-    bucket_fields(unlimited, dims[i])
   end
 end
 if #values > 0 then redis.call('HSET', KEYS[1], unpack(values)) end
-if #unlimited > 0 then redis.call('HDEL', KEYS[1], unpack(unlimited)) end
+if #stale > 0 then redis.call('HDEL', KEYS[1], unpack(stale)) end
 keep_for(KEYS[1], keep)
 local ref, exp = ARGV[21], now + ttl
-redis.call('ZADD', KEYS[3], exp, ref)
+local exp_s = num(exp)
+-- The new lease runs past now (ttl > 0): it adds one to a count already taken.
+if redis.call('ZADD', KEYS[3], exp_s, ref) ~= 1 or exp <= now then active = nil end
+if active then active = active + 1 end
 keep_for(KEYS[3], ttl + keep_ms)
 -- In-flight cost as HINCRBY would leave it (an integer string), in the same HSET as the limits.
-s[3] = num(tonumber(s[3] or '0') + cost)
-redis.call('HSET', KEYS[2], 'icost', s[3], 'cl', num(conc_limit), 'dl', num(daily_limit))
+s[3] = num(icost + cost)
+redis.call('HSET', KEYS[2], 'icost', s[3], 'cl', lim.conc_s, 'dl', lim.daily_s)
 keep_for(KEYS[2], ttl + 2 * DAY_MS)
-redis.call('HSET', KEYS[4], 'sub', ARGV[18], 'tier', ARGV[19], 'model', model, 'p', num(P),
-  'c', num(granted), 'cost', num(cost), 'in', ARGV[6], 'out', ARGV[7], 'at', num(now),
-  'exp', num(exp), 'st', 'held')
+local p_s, c_s, cost_s = num(P), num(granted), num(cost)
+redis.call('HSET', KEYS[4], 'sub', ARGV[18], 'tier', ARGV[19], 'model', model, 'p', p_s,
+  'c', c_s, 'cost', cost_s, 'in', ARGV[6], 'out', ARGV[7], 'at', now_s, 'exp', exp_s, 'st', 'held')
 redis.call('PEXPIRE', KEYS[4], ttl + keep_ms)
 if #KEYS >= 5 then
-  redis.call('HSET', KEYS[5], 'ref', ref, 'tier', ARGV[19], 'model', model, 'p', num(P),
-    'c', num(granted), 'cost', num(cost), 'in', ARGV[6], 'out', ARGV[7], 'at', num(now),
-    'exp', num(exp))
+  redis.call('HSET', KEYS[5], 'ref', ref, 'tier', ARGV[19], 'model', model, 'p', p_s,
+    'c', c_s, 'cost', cost_s, 'in', ARGV[6], 'out', ARGV[7], 'at', now_s, 'exp', exp_s)
   redis.call('PEXPIRE', KEYS[5], ttl)
 end
-return with_state({ 'ok', 0, ref, ARGV[19], model, num(P), num(granted), num(cost), ARGV[6],
-  ARGV[7], num(now), num(exp), num(now) })
+return with_state({ 'ok', 0, ref, ARGV[19], model, p_s, c_s, cost_s, ARGV[6], ARGV[7], now_s,
+  exp_s, now_s })

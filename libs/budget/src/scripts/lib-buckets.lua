@@ -1,0 +1,104 @@
+-- Prelude of the deciding and settling scripts (after lib.lua): cost, buckets and limits.
+-- The formulas mirror bucket.math.ts operation for operation, so both stores compute the
+-- same doubles; the conformance suite proves it.
+
+local function ceil_div(n, d)
+  local q = math.floor(n / d)
+  if q * d > n then q = q - 1 end
+  if (q + 1) * d <= n then q = q + 1 end
+  if q * d < n then q = q + 1 end
+  return q
+end
+
+-- ceil((p*inp + c*outp) / 1e6), exact: prices split at 1e6 keep every product below 2^53.
+local function cost_micros(p, c, inp, outp)
+  local in_hi, in_lo = math.floor(inp / 1000000), inp % 1000000
+  local out_hi, out_lo = math.floor(outp / 1000000), outp % 1000000
+  return p * in_hi + c * out_hi + ceil_div(p * in_lo + c * out_lo, 1000000)
+end
+
+-- Fields i..i+3 of an HMGET reply as a bucket refilled to now under its own capacity and
+-- rate; nil when absent. cap_s and rate_s are the stored strings: num() wrote them, so they are
+-- already what num() would print for cap and rate (stored: they need no writing either).
+local function bucket_at(v, i, now)
+  if not v[i] then return nil end
+  local level, t, cap, rate = number(v[i]), number(v[i + 1]), number(v[i + 2]),
+    number(v[i + 3])
+  if now > t then level = level + (now - t) * rate / MINUTE_MS end
+  if level > cap then level = cap end
+  return { level = level, cap = cap, rate = rate, cap_s = v[i + 2], rate_s = v[i + 3],
+    stored = true }
+end
+
+local function bucket_fields(fields, dim)
+  fields[#fields + 1] = 'l|' .. dim; fields[#fields + 1] = 't|' .. dim
+  fields[#fields + 1] = 'c|' .. dim; fields[#fields + 1] = 'r|' .. dim
+  return fields
+end
+
+-- Milliseconds until the bucket holds need; 0 if it does; -1 if it never refills.
+local function wait_ms(b, need)
+  if b.level >= need then return 0 end
+  if b.rate <= 0 then return -1 end
+  return math.max(1, math.ceil((need - b.level) * MINUTE_MS / b.rate))
+end
+
+-- A PEXPIRE that only ever lengthens: other writers may need the key longer. GT (Redis 7)
+-- lengthens in one call when the key has a TTL; a key without one (just created) gets it set,
+-- a missing key stays missing.
+local function keep_for(key, ms)
+  if redis.call('PEXPIRE', key, ms, 'GT') == 1 then return end
+  if redis.call('PTTL', key) == -1 then redis.call('PEXPIRE', key, ms) end
+end
+
+-- How long the buckets hash must live for b to refill to full (then absent == full).
+local function bucket_keep_ms(b)
+  local full = wait_ms(b, b.cap)
+  if full < 0 then full = 2 * DAY_MS end
+  return full + MINUTE_MS
+end
+
+-- Appends a bucket's HSET field/value pairs; b carries its formatted level_s, cap_s, rate_s.
+-- Capacity and rate are left out when b.stored says the hash already holds exactly them.
+local function bucket_values(values, dim, b, now_s)
+  values[#values + 1] = 'l|' .. dim; values[#values + 1] = b.level_s
+  values[#values + 1] = 't|' .. dim; values[#values + 1] = now_s
+  if not b.stored then
+    values[#values + 1] = 'c|' .. dim; values[#values + 1] = b.cap_s
+    values[#values + 1] = 'r|' .. dim; values[#values + 1] = b.rate_s
+  end
+end
+
+-- Appends a bucket's (level, cap, perMinute) to a reply, '' three times when it is unlimited.
+local function push_bucket(out, b)
+  if b then
+    out[#out + 1] = b.level_s or num(b.level); out[#out + 1] = b.cap_s or num(b.cap)
+    out[#out + 1] = b.rate_s or num(b.rate)
+  else
+    out[#out + 1] = ''; out[#out + 1] = ''; out[#out + 1] = ''
+  end
+end
+
+-- Appends concurrent (limit, active) and daily (limit, committed today, in flight), '' where
+-- unlimited; a committed of '' under a limit means today's counter is missing (the caller
+-- asks the ledger).
+-- lim: conc and daily (negative: unlimited) with their strings conc_s and daily_s.
+-- s: the subject's day, dcost and icost. active: the running leases when the caller knows them.
+local function push_limits(out, lim, now, s, active)
+  if lim.conc >= 0 then
+    out[#out + 1] = lim.conc_s; out[#out + 1] = num(active or active_leases(num(now)))
+  else
+    out[#out + 1] = ''; out[#out + 1] = ''
+  end
+  if lim.daily >= 0 then
+    out[#out + 1] = lim.daily_s
+    if s[1] and number(s[1]) == math.floor(now / DAY_MS) then
+      out[#out + 1] = s[2]
+    else
+      out[#out + 1] = ''
+    end
+    out[#out + 1] = s[3] or '0'
+  else
+    out[#out + 1] = ''; out[#out + 1] = ''; out[#out + 1] = ''
+  end
+end

@@ -1,0 +1,118 @@
+-- Prelude of the settling scripts (commit, refund, expire), after lib.lua and lib-buckets.lua.
+
+local RECORD_FIELDS = { 'sub', 'tier', 'model', 'p', 'c', 'cost', 'in', 'out', 'at', 'exp', 'st',
+  'sp', 'sc', 'scost', 'sat' }
+
+local function read_record(key)
+  local v = redis.call('HMGET', key, unpack(RECORD_FIELDS))
+  if not v[1] then return nil end
+  local r = {}
+  for i, name in ipairs(RECORD_FIELDS) do r[name] = v[i] end
+  return r
+end
+
+local function settlement_reply(ref, r)
+  return { ref, r.sub, r.tier, r.model, r.sp, r.sc, r.scost, r.st, r.at, r.sat,
+    num(number(r.p) + number(r.c)) }
+end
+
+-- Gives the settled buckets back what the reservation did not use (or charges the overage: the
+-- level may go negative): tokens always, requests only when d_requests is given. An absent
+-- bucket was unlimited, or refilled to full and expired. One HMGET reads all four dimensions,
+-- one HSET writes the adjusted ones, one lengthening PEXPIRE keeps them (the longest of the
+-- writes' keeps, which is what one keep_for per write leaves).
+-- Returns the four buckets (rq, tk, mr, mt) as they stand at now, false where absent.
+local function adjust_buckets(model, d_tokens, d_requests, now, now_s)
+  local dims = { 'rq', 'tk', 'mr|' .. model, 'mt|' .. model }
+  local fields = {}
+  for i = 1, 4 do bucket_fields(fields, dims[i]) end
+  local v = redis.call('HMGET', KEYS[1], unpack(fields))
+  local deltas = { d_requests, d_tokens, d_requests, d_tokens }
+  local out, values, keep = {}, {}, nil
+  for i = 1, 4 do
+    local b = bucket_at(v, 4 * i - 3, now) or false
+    if b and deltas[i] then
+      b.level = b.level + deltas[i]
+      if b.level > b.cap then b.level = b.cap end
+      b.level_s = num(b.level)
+      bucket_values(values, dims[i], b, now_s)
+      local ms = bucket_keep_ms(b)
+      if not keep or ms > keep then keep = ms end
+    end
+    out[i] = b
+  end
+  if keep then
+    redis.call('HSET', KEYS[1], unpack(values))
+    keep_for(KEYS[1], keep)
+  end
+  return out
+end
+
+-- Settles one held reservation: buckets, lease, in-flight and day cost, record, pending ledger.
+-- KEYS[4] is the pending-ledger zset. s: the subject's day, dcost, icost (read by the caller,
+-- updated here). Returns the four buckets as adjust_buckets does.
+local function settle(rec_key, ref, r, status, up, uc, give_request, now, now_s, keep_ms, s)
+  local p, c = number(r.p), number(r.c)
+  local delta = (p + c) - (up + uc)
+  local cost = cost_micros(up, uc, number(r['in']), number(r.out))
+  local buckets = adjust_buckets(r.model, delta, give_request and 1 or nil, now, now_s)
+  redis.call('ZREM', KEYS[3], ref)
+  if s[3] then
+    local left = number(s[3]) - number(r.cost)
+    if left < 0 then left = 0 end
+    s[3] = num(left)
+    redis.call('HSET', KEYS[2], 'icost', s[3])
+  end
+  local cost_s = num(cost)
+  -- Only a counter that exists for today is moved: never create a partial day from one commit.
+  if cost > 0 and s[1] and number(s[1]) == math.floor(now / DAY_MS) then
+    local dcost = redis.call('HINCRBY', KEYS[2], 'dcost', cost_s)
+    -- The reply shows the counter as Redis prints it; num() prints the same digits below 1e15.
+    if dcost > -1e15 and dcost < 1e15 then
+      s[2] = num(dcost)
+    else
+      s[2] = redis.call('HGET', KEYS[2], 'dcost')
+    end
+  end
+  r.st, r.sp, r.sc, r.scost, r.sat = status, num(up), num(uc), cost_s, now_s
+  redis.call('HSET', rec_key, 'st', status, 'sp', r.sp, 'sc', r.sc, 'scost', cost_s,
+    'sat', now_s)
+  redis.call('PEXPIRE', rec_key, keep_ms)
+  redis.call('ZADD', KEYS[4], now_s, ref)
+  keep_for(KEYS[4], keep_ms)
+  return buckets
+end
+
+-- Reads the subject's day, dcost, icost (as settle wants them) and its last stored limits.
+local function subject_state()
+  local s = redis.call('HMGET', KEYS[2], 'day', 'dcost', 'icost', 'cl', 'dl')
+  -- cl and dl were written by num(), so the stored strings are what num() would print.
+  local conc_s, daily_s = s[4] or '-1', s[5] or '-1'
+  return s, { conc = number(conc_s), conc_s = conc_s, daily = number(daily_s),
+    daily_s = daily_s }
+end
+
+-- Commit and refund: KEYS[4] pending ledger, KEYS[5] the record; replays and conflicts first.
+-- The reply ends with the subject's figures after the settlement, under the limits its last
+-- reserve stored.
+local function settle_request(ref, status, up, uc, give_request, now, keep_ms)
+  local r = read_record(KEYS[5])
+  if not r then return { 'not_found' } end
+  if r.st ~= 'held' and r.st ~= status then return { 'conflict', r.st } end
+  local now_s = num(now)
+  local s, lim = subject_state()
+  local replayed, buckets = 0, nil
+  if r.st == 'held' then
+    buckets = settle(KEYS[5], ref, r, status, up, uc, give_request, now, now_s, keep_ms, s)
+  else
+    replayed = 1
+    -- No deltas: only reads the four buckets as they stand.
+    buckets = adjust_buckets(r.model, nil, nil, now, now_s)
+  end
+  local out = { 'ok', replayed }
+  for _, v in ipairs(settlement_reply(ref, r)) do out[#out + 1] = v end
+  out[#out + 1] = now_s
+  for i = 1, 4 do push_bucket(out, buckets[i]) end
+  push_limits(out, lim, now, s)
+  return out
+end
