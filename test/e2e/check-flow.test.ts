@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestApp, type TestApp, unique } from '../support/app.harness.js';
+import { SubjectKeys } from '../../libs/budget/src/budget.keys.js';
 import { deleteKeysUnder } from '../support/redis-keys.js';
 
 let t: TestApp;
@@ -163,7 +164,8 @@ describe('reservation lifecycle over HTTP', () => {
     const first = await t.request('POST', '/v1/commit', commit);
     expect(first.status).toBe(200);
     // What SETTLED_RETENTION_MS does once the ledger has the row: the store forgets the record.
-    expect(await deleteKeysUnder(t.redisUrl, `${t.keyPrefix}{${subject}}:r:`)).toBe(1);
+    const records = SubjectKeys.of(t.keyPrefix, subject).record('');
+    expect(await deleteKeysUnder(t.redisUrl, records)).toBe(1);
 
     const again = await t.request('POST', '/v1/commit', commit);
     expect(again.status).toBe(200);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestApp, type TestApp } from '../support/app.harness.js';
 import { createTier, subjectOnTier } from '../support/fixtures.js';
 import type { Reply } from '../support/http.client.js';
+import { SubjectKeys } from '../../libs/budget/src/budget.keys.js';
 import { keysUnder } from '../support/redis-keys.js';
 import { ThrowawayRedis } from '../support/redis-server.js';
 import { expectRefusal } from '../support/refusals.js';
@@ -151,7 +152,8 @@ describe('Redis up, then killed, then back', () => {
       expectRefusal(await check(app, subjects.back), 'requests');
     }
     const keys = await keysUnder(redis!.url, keyPrefix);
-    expect(keys.some((key) => key.includes(`{${subjects.back}}`))).toBe(true);
+    const back = SubjectKeys.of(keyPrefix, subjects.back);
+    expect(keys.some((key) => key.startsWith(back.base))).toBe(true);
 
     // A reservation made locally during the outage still settles, once.
     const commit = await local.request('POST', '/v1/commit', {

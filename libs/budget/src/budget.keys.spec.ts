@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  GROUPS,
+  GroupKeys,
   SubjectKeys,
-  keysFromScanned,
   newRef,
   parseReservationId,
   reservationId,
-  scanPattern,
+  subjectGroup,
   subjectTag,
 } from './budget.keys.js';
 
@@ -58,11 +59,27 @@ describe('key layout', () => {
     expect(subjectTag('~a')).not.toBe(subjectTag('a'));
   });
 
-  it('finds subjects back from scanned keys and ignores look-alikes', () => {
-    const keys = SubjectKeys.of('run*1:', 'u');
-    expect(scanPattern('run*1:', 'lease')).toBe('run\\*1:{*}:lease');
-    expect(keysFromScanned('run*1:', keys.leases, 'lease')?.base).toBe(keys.base);
-    expect(keysFromScanned('run*1:', `${keys.base}:r:x}:lease`, 'lease')).toBeNull();
-    expect(keysFromScanned('run*1:', keys.pending, 'lease')).toBeNull();
+  it("puts a subject's keys in its group's slot, next to the group's index", () => {
+    for (const subject of ['plain', '{a}b', 'due', ':due', '', '~tilde']) {
+      const keys = SubjectKeys.of('p:', subject);
+      const group = new GroupKeys('p:', subjectGroup(subject));
+      expect(keys.group).toEqual(group);
+      expect(/\{([^}]*)\}/.exec(keys.buckets)![1]).toBe(/\{([^}]*)\}/.exec(group.due)![1]);
+      // The index holds tags; a tag gives the subject's keys back.
+      expect(group.subject(keys.tag)).toEqual(keys);
+      for (const key of [keys.buckets, keys.leases, keys.pending, keys.record(newRef())]) {
+        expect([group.due, group.unconfirmed]).not.toContain(key);
+      }
+    }
+  });
+
+  it('spreads subjects over every group, stably', () => {
+    const seen = new Set<number>();
+    for (let i = 0; i < 20_000; i++) {
+      seen.add(subjectGroup(`user-${i}`));
+    }
+    expect(seen.size).toBe(GROUPS);
+    expect(subjectGroup('user-1')).toBe(subjectGroup('user-1'));
+    expect(GroupKeys.all('p:').map((group) => group.due)).toHaveLength(GROUPS);
   });
 });

@@ -1,20 +1,36 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 /**
- * Reservation ids and the Redis key layout of one subject.
+ * Reservation ids and the Redis key layout.
  *
  * A reservation id is `base64url(subject).ref`: commit and refund find every key of the subject
- * from the id alone, with no lookup. All keys of a subject share the hash tag `{<tag>}`, so every
- * script touches one Cluster slot:
+ * from the id alone, with no lookup. Subjects fall into GROUPS groups by a hash of the subject;
+ * every key carries its group's hash tag `{g<n>}`, so a subject's keys and its group's index
+ * share one Cluster slot and every script touches one slot:
  *
- *   <prefix>{<tag>}:b          hash   token buckets: l|t|c|r (level, at, capacity, perMinute) per
- *                                     dimension rq, tk, mr|<model>, mt|<model>
- *   <prefix>{<tag>}:s          hash   icost (in-flight micros), day + dcost (committed micros of
- *                                     that UTC day), cl / dl (last concurrent / daily limits)
- *   <prefix>{<tag>}:lease      zset   ref → expiresAt of every unsettled reservation
- *   <prefix>{<tag>}:pend       zset   ref → settledAt of settlements the ledger has not confirmed
- *   <prefix>{<tag>}:r:<ref>    hash   the reservation and, once settled, its settlement
- *   <prefix>{<tag>}:i:<sha>    hash   idempotency key → the reservation it made
+ *   <prefix>{g<n>}:{<tag>}:b          hash  token buckets: l|t|c|r (level, at, capacity,
+ *                                           perMinute) per dimension rq, tk, mr|<model>,
+ *                                           mt|<model>
+ *   <prefix>{g<n>}:{<tag>}:s          hash  icost (in-flight micros), day + dcost (committed
+ *                                           micros of that UTC day), cl / dl (last concurrent /
+ *                                           daily limits)
+ *   <prefix>{g<n>}:{<tag>}:lease      zset  ref → expiresAt of every unsettled reservation
+ *   <prefix>{g<n>}:{<tag>}:pend       zset  ref → settledAt of settlements the ledger has not
+ *                                           confirmed
+ *   <prefix>{g<n>}:{<tag>}:r:<ref>    hash  the reservation and, once settled, its settlement
+ *   <prefix>{g<n>}:{<tag>}:i:<sha>    hash  idempotency key → the reservation it made
+ *   <prefix>{g<n>}::due               zset  tag → earliest expiry among the subject's leases
+ *   <prefix>{g<n>}::unconfirmed       zset  tag → oldest settledAt in the subject's :pend
+ *
+ * The two index zsets let the sweeps read G keys per pass instead of walking the keyspace: the
+ * scripts keep them in step with :lease and :pend atomically. They carry no TTL (one could drop
+ * live entries): an index key exists only while it has members, and each member is visited by
+ * a sweep once its score passes, which refreshes it or removes it.
+ *
+ * Only the first `{...}` of a key is its hash tag, so the braces around `<tag>` just delimit it
+ * (tags never contain braces). After `{g<n>}:` a subject's key continues with `{` and an index
+ * key with `:`, so no subject key can equal an index key, and the closing brace keeps two
+ * subjects' keys apart whatever their tags contain.
  */
 
 const REF = /^[A-Za-z0-9_-]{22}$/;
@@ -59,9 +75,9 @@ export function parseReservationId(id: string): { subject: string; ref: string }
 }
 
 /**
- * The subject itself where it is a safe hash tag (readable keys), else `~` + base64url. Braces
- * would end the tag early (and `}x` would give an empty tag: keys scattered over slots); plain
- * tags never start with `~`, so the two forms cannot collide.
+ * The subject itself where it is a safe tag (readable keys), else `~` + base64url. Keys delimit
+ * the tag with braces, so a brace inside would end it early (and could make one subject's keys
+ * look like another's); plain tags never start with `~`, so the two forms cannot collide.
  */
 export function subjectTag(subject: string): string {
   return /[{}]/.test(subject) || subject.startsWith('~')
@@ -69,24 +85,65 @@ export function subjectTag(subject: string): string {
     : subject;
 }
 
+/** Subject groups. Part of the key layout: changing it moves every subject's keys. */
+export const GROUPS = 1024;
+
+/** The subject's group: the first two bytes of sha1(subject), mod GROUPS. Stable everywhere. */
+export function subjectGroup(subject: string): number {
+  return createHash('sha1').update(subject, 'utf8').digest().readUInt16BE(0) % GROUPS;
+}
+
+/** The index keys of one group, and the keys of its subjects. */
+export class GroupKeys {
+  /** `<prefix>{g<n>}`: the hash tag every key of the group carries. */
+  readonly base: string;
+  /** zset: subject tag → earliest expiry among its leases. */
+  readonly due: string;
+  /** zset: subject tag → oldest settlement the ledger has not confirmed. */
+  readonly unconfirmed: string;
+
+  constructor(prefix: string, group: number) {
+    this.base = `${prefix}{g${group}}`;
+    this.due = `${this.base}::due`;
+    this.unconfirmed = `${this.base}::unconfirmed`;
+  }
+
+  /** Every group under a prefix, in order: what a sweep reads. */
+  static all(prefix: string): GroupKeys[] {
+    return Array.from({ length: GROUPS }, (_, group) => new GroupKeys(prefix, group));
+  }
+
+  /** The keys of the subject whose tag (as the index holds it) this is. */
+  subject(tag: string): SubjectKeys {
+    return new SubjectKeys(this, tag);
+  }
+}
+
 export class SubjectKeys {
+  /** `<prefix>{g<n>}:{<tag>}`. */
+  readonly base: string;
   readonly buckets: string;
   readonly state: string;
   readonly leases: string;
   readonly pending: string;
 
-  /** `base` is `<prefix>{<tag>}`. */
-  constructor(readonly base: string) {
-    this.buckets = `${base}:b`;
-    this.state = `${base}:s`;
-    this.leases = `${base}:lease`;
-    this.pending = `${base}:pend`;
+  /** `tag` is the subject's subjectTag(): its member in the group's index zsets. */
+  constructor(
+    readonly group: GroupKeys,
+    readonly tag: string,
+  ) {
+    this.base = `${group.base}:{${tag}}`;
+    this.buckets = `${this.base}:b`;
+    this.state = `${this.base}:s`;
+    this.leases = `${this.base}:lease`;
+    this.pending = `${this.base}:pend`;
   }
 
   static of(prefix: string, subject: string): SubjectKeys {
-    return new SubjectKeys(`${prefix}{${subjectTag(subject)}}`);
+    return new SubjectKeys(new GroupKeys(prefix, subjectGroup(subject)), subjectTag(subject));
   }
 
+  /** The key of one reservation record; record('') is the start of all of them. */
   record(ref: string): string {
     return `${this.base}:r:${ref}`;
   }
@@ -95,26 +152,4 @@ export class SubjectKeys {
   idempotency(key: string): string {
     return `${this.base}:i:${createHash('sha256').update(key).digest('base64url')}`;
   }
-}
-
-/** SCAN pattern for one kind of per-subject key (`lease`, `pend`) under a prefix. */
-export function scanPattern(prefix: string, suffix: 'lease' | 'pend'): string {
-  return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}{*}:${suffix}`;
-}
-
-/**
- * The subject keys behind a key SCAN found, or null when the glob matched something else (an
- * idempotency key whose hash ends like ours cannot: tags never contain braces).
- */
-export function keysFromScanned(
-  prefix: string,
-  key: string,
-  suffix: 'lease' | 'pend',
-): SubjectKeys | null {
-  const end = `}:${suffix}`;
-  if (!key.startsWith(`${prefix}{`) || !key.endsWith(end)) {
-    return null;
-  }
-  const tag = key.slice(prefix.length + 1, key.length - end.length);
-  return /[{}]/.test(tag) ? null : new SubjectKeys(`${prefix}{${tag}}`);
 }

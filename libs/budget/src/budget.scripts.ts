@@ -12,15 +12,15 @@ export type ScriptName =
  * The shared helpers each script is prepended with. Redis runs a script's whole text on every
  * call, defining every helper again, so each script gets only the helpers it uses.
  */
-const SETTLING = ['lib', 'lib-buckets', 'lib-settle'];
+const SETTLING = ['lib', 'lib-buckets', 'lib-index', 'lib-settle'];
 const PRELUDES: Record<ScriptName, string[]> = {
   reserve: ['lib', 'lib-buckets'],
   commit: SETTLING,
   refund: SETTLING,
   expire: SETTLING,
   usage: ['lib'],
-  pending: ['lib'],
-  confirm: ['lib'],
+  pending: ['lib', 'lib-index'],
+  confirm: ['lib', 'lib-index'],
 };
 
 interface LoadedScript {

@@ -68,7 +68,7 @@ export class RedisBudgetStore extends BudgetStore {
     assertReserveRequest(req);
     const keys = SubjectKeys.of(this.keyPrefix, req.subject);
     const ref = newRef();
-    const scriptKeys = [keys.buckets, keys.state, keys.leases, keys.record(ref)];
+    const scriptKeys = [keys.buckets, keys.state, keys.leases, keys.record(ref), keys.group.due];
     if (req.idempotencyKey !== undefined) {
       scriptKeys.push(keys.idempotency(req.idempotencyKey));
     }
@@ -98,6 +98,7 @@ export class RedisBudgetStore extends BudgetStore {
           seed[0]!,
           seed[1]!,
           SETTLED_RETENTION_MS,
+          keys.tag,
         ]),
       );
       const kind = stringAt(reply, 0);
@@ -231,8 +232,16 @@ export class RedisBudgetStore extends BudgetStore {
       await runScript(
         this.client,
         operation,
-        [keys.buckets, keys.state, keys.leases, keys.pending, keys.record(parsed.ref)],
-        [this.offset(), parsed.ref, usage[0]!, usage[1]!, UNCONFIRMED_RETENTION_MS],
+        [
+          keys.buckets,
+          keys.state,
+          keys.leases,
+          keys.pending,
+          keys.group.due,
+          keys.group.unconfirmed,
+          keys.record(parsed.ref),
+        ],
+        [this.offset(), parsed.ref, usage[0]!, usage[1]!, UNCONFIRMED_RETENTION_MS, keys.tag],
       ),
     );
     const kind = stringAt(reply, 0);

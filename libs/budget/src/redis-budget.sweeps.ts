@@ -1,158 +1,111 @@
-import type { Redis } from 'ioredis';
 import { SETTLED_RETENTION_MS, UNCONFIRMED_RETENTION_MS } from './budget.store.js';
 import { type RedisClient, runScript } from './budget.scripts.js';
-import { SubjectKeys, keysFromScanned, parseReservationId, scanPattern } from './budget.keys.js';
+import { GroupKeys, SubjectKeys, parseReservationId } from './budget.keys.js';
 import type { ExpiryPolicy, Settlement } from './budget.types.js';
 import { asReply, reservationOfRecord, settlementOf } from './redis-budget.replies.js';
 
+/**
+ * Index zsets read at once. Each read is one small command on its group's slot; the client's
+ * auto-pipelining sends a batch as one write per node, so a pass over every group is a handful
+ * of round trips whatever the keyspace holds.
+ */
+const GROUP_BATCH = 256;
 /** Subjects visited concurrently by a sweep. */
 const VISIT_GROUP = 32;
-/**
- * Keys one SCAN call walks. Redis runs nothing else meanwhile, and the keyspace is mostly
- * reservation records: 1,000 held Redis ~1.5 ms per call (a check arriving then waited that
- * long); 250 keeps each call a few hundred µs for a few more round trips per pass.
- */
-const SCAN_COUNT = 250;
 
 /**
  * The background half of the Redis store: expiry, and the ledger handoff. Due reservations and
- * unconfirmed settlements are found by SCANning every master for the per-subject `:lease` and
- * `:pend` zsets (idle subjects' keys expire, so the keyspace stays that of active subjects);
- * each subject is then settled by one script on its own slot.
+ * unconfirmed settlements are found through the groups' index zsets (budget.keys.ts), which the
+ * scripts keep in step: a pass costs O(groups + due subjects), not O(keys). Each subject found is
+ * then settled by one script on its own slot, which claims each reservation atomically.
  */
 export class RedisSweeps {
+  private readonly groups: GroupKeys[];
+
   constructor(
     private readonly client: RedisClient,
     private readonly keyPrefix: string,
     private readonly offset: () => number,
-  ) {}
+  ) {
+    this.groups = GroupKeys.all(keyPrefix);
+  }
 
   async expireDue(policy: ExpiryPolicy, max: number): Promise<Settlement[]> {
     const settled: Settlement[] = [];
+    // One clock per sweep: the script re-checks each expiry against its own.
+    const now = await this.now();
     let room = max;
-    // One TIME per node per sweep: the script re-checks each expiry against its own clock.
-    const nowOf = new Map<Redis, number>();
-    await this.eachPage('lease', async (page, node) => {
-      if (room <= 0) {
-        return false;
-      }
-      const now = nowOf.get(node) ?? (await this.nodeNow(node));
-      nowOf.set(node, now);
-      // One pipelined round trip finds the whole page's due leases (most subjects have none);
-      // only subjects with some run the expire script, which claims each one atomically.
-      const limit = room;
-      const due = await this.perKey(node, page, (keys) => [
-        'zrangebyscore',
-        keys.leases,
-        '-inf',
-        now,
-        'LIMIT',
-        0,
-        limit,
-      ]);
-      const work: [SubjectKeys, string[]][] = [];
-      page.forEach((keys, i) => {
-        const refs = (due[i] as string[]).slice(0, Math.max(0, room));
-        room -= refs.length;
-        if (refs.length > 0) {
-          work.push([keys, refs]);
-        }
-      });
-      // A few dozen scripts at a time: each its own slot, pipelined by the client.
-      for (let i = 0; i < work.length; i += VISIT_GROUP) {
+    await this.eachIndexed(
+      'due',
+      now,
+      () => room,
+      async (subjects) => {
+        // One pipelined burst finds the subjects' due leases; records go to the script in KEYS.
+        const limit = room;
+        const due = await Promise.all(
+          subjects.map((keys) =>
+            this.client.zrangebyscore(keys.leases, '-inf', now, 'LIMIT', 0, limit),
+          ),
+        );
+        const work: [SubjectKeys, string[]][] = [];
+        subjects.forEach((keys, i) => {
+          const refs = due[i]!.slice(0, Math.max(0, room));
+          room -= refs.length;
+          // An entry with nothing due (its leases settled or vanished since) still runs the
+          // script, which then only repairs the entry; one left out for lack of room waits.
+          if (refs.length > 0 || due[i]!.length === 0) {
+            work.push([keys, refs]);
+          }
+        });
         const replies = await Promise.all(
-          work
-            .slice(i, i + VISIT_GROUP)
-            .map(([keys, refs]) =>
-              runScript(
-                this.client,
-                'expire',
-                [
-                  keys.buckets,
-                  keys.state,
-                  keys.leases,
-                  keys.pending,
-                  ...refs.map((ref) => keys.record(ref)),
-                ],
-                [this.offset(), policy, UNCONFIRMED_RETENTION_MS, ...refs],
-              ),
-            ),
+          work.map(([keys, refs]) => this.expire(keys, refs, policy)),
         );
         for (const reply of replies) {
           settled.push(...asReply(reply).map((entry) => settlementOf(asReply(entry))));
         }
-      }
-      return room > 0;
-    });
+      },
+    );
     return settled;
   }
 
   async pendingLedger(olderThanMs: number, max: number): Promise<Settlement[]> {
     const found: Settlement[] = [];
-    const seen = new Set<string>();
-    const visit = async (keys: SubjectKeys): Promise<boolean> => {
-      if (found.length >= max) {
-        return false;
-      }
+    const visit = async (keys: SubjectKeys): Promise<void> => {
       const refs = asReply(
         await runScript(
           this.client,
           'pending',
-          [keys.pending],
-          [this.offset(), olderThanMs, max - found.length],
+          [keys.pending, keys.group.unconfirmed],
+          [this.offset(), olderThanMs, max - found.length, keys.tag],
         ),
       ).map(String);
       const records = await Promise.all(refs.map((ref) => this.client.hgetall(keys.record(ref))));
       const orphans: string[] = [];
       refs.forEach((ref, i) => {
         const settlement = reservationOfRecord(ref, records[i]!)?.settlement;
-        if (settlement) {
-          // SCAN may return a key twice; a settlement is offered once per call.
-          // Visits run concurrently: past `max`, the rest waits for the next pass.
-          if (!seen.has(settlement.reservationId) && found.length < max) {
-            seen.add(settlement.reservationId);
-            found.push(settlement);
-          }
-        } else {
+        if (!settlement) {
           orphans.push(ref);
+        } else if (found.length < max) {
+          // Visits run concurrently: past `max`, the rest waits for the next pass.
+          found.push(settlement);
         }
       });
       if (orphans.length > 0) {
-        // The record is gone (retention passed): there is nothing left to re-append.
-        await this.client.zrem(keys.pending, ...orphans);
+        // The record is gone (retention passed): nothing is left to re-append.
+        await this.confirm(keys, orphans);
       }
-      return found.length < max;
     };
-    const nowOf = new Map<Redis, number>();
-    await this.eachPage('pend', async (page, node) => {
-      if (found.length >= max) {
-        return false;
-      }
-      const now = nowOf.get(node) ?? (await this.nodeNow(node));
-      nowOf.set(node, now);
-      // One pipelined round trip skips the subjects with nothing old enough yet (by this node's
-      // clock at the start of the sweep: one that ages during it is found next pass); the rest
-      // run the pending script, which judges by its own clock.
-      const oldest = await this.perKey(node, page, (keys) => [
-        'zrangebyscore',
-        keys.pending,
-        '-inf',
-        now - olderThanMs,
-        'LIMIT',
-        0,
-        1,
-      ]);
-      const waiting = page.filter((_, i) => (oldest[i] as string[]).length > 0);
-      // Subjects are visited a few dozen at a time: one pipelined burst per group, yet small
-      // enough groups that handling their replies never holds the event loop for long.
-      for (let i = 0; i < waiting.length; i += VISIT_GROUP) {
-        const visits = await Promise.all(waiting.slice(i, i + VISIT_GROUP).map(visit));
-        if (visits.includes(false)) {
-          return false;
-        }
-      }
-      return true;
-    });
+    // Judged by the index with this clock (one that ages during the sweep is found next pass);
+    // the pending script judges each settlement by its own.
+    const upTo = (await this.now()) - olderThanMs;
+    await this.eachIndexed(
+      'unconfirmed',
+      upTo,
+      () => max - found.length,
+      async (subjects) => {
+        await Promise.all(subjects.map(visit));
+      },
+    );
     return found;
   }
 
@@ -165,72 +118,68 @@ export class RedisSweeps {
       }
     }
     await Promise.all(
-      [...bySubject].map(([subject, refs]) => {
-        const keys = SubjectKeys.of(this.keyPrefix, subject);
-        return runScript(
-          this.client,
-          'confirm',
-          [keys.pending, ...refs.map((ref) => keys.record(ref))],
-          [this.offset(), SETTLED_RETENTION_MS, ...refs],
-        );
-      }),
+      [...bySubject].map(([subject, refs]) =>
+        this.confirm(SubjectKeys.of(this.keyPrefix, subject), refs),
+      ),
     );
   }
 
-  /** Every master (one node, or each master of a Cluster): SCANs are per node. */
-  private masters(): Redis[] {
-    return 'nodes' in this.client && typeof this.client.nodes === 'function'
-      ? this.client.nodes('master')
-      : [this.client as Redis];
+  private expire(keys: SubjectKeys, refs: string[], policy: ExpiryPolicy): Promise<unknown> {
+    return runScript(
+      this.client,
+      'expire',
+      [
+        keys.buckets,
+        keys.state,
+        keys.leases,
+        keys.pending,
+        keys.group.due,
+        keys.group.unconfirmed,
+        ...refs.map((ref) => keys.record(ref)),
+      ],
+      [this.offset(), policy, UNCONFIRMED_RETENTION_MS, keys.tag, ...refs],
+    );
   }
 
-  private async nodeNow(node: Redis): Promise<number> {
-    const [seconds, micros] = await node.time();
+  /** Forgets these refs as pending; the script keeps the subject's index entry in step. */
+  private confirm(keys: SubjectKeys, refs: string[]): Promise<unknown> {
+    return runScript(
+      this.client,
+      'confirm',
+      [keys.pending, keys.group.unconfirmed, ...refs.map((ref) => keys.record(ref))],
+      [this.offset(), SETTLED_RETENTION_MS, keys.tag, ...refs],
+    );
+  }
+
+  /** Redis time (of any node: the scripts re-check against their own), with the test offset. */
+  private async now(): Promise<number> {
+    const [seconds, micros] = await this.client.time();
     return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) + this.offset();
   }
 
   /**
-   * One plain single-key command per subject of a page, pipelined to the node its SCAN came
-   * from: one round trip for the page. A key whose slot moved since (a resharding Cluster)
-   * answers MOVED there, and is asked again through the client, which follows the redirection.
+   * Calls `visit` with the subjects whose entry in this index scores at most `upTo`, a few
+   * dozen at a time, until `room()` is used up. Each group is asked for at most `room()`
+   * subjects: every subject visited can use some room.
    */
-  private async perKey(
-    node: Redis,
-    page: SubjectKeys[],
-    command: (keys: SubjectKeys) => [string, ...(string | number)[]],
-  ): Promise<unknown[]> {
-    const pipeline = node.pipeline(page.map((keys) => command(keys)));
-    const results = (await pipeline.exec()) ?? [];
-    return Promise.all(
-      page.map(async (keys, i) => {
-        const [error, value] = results[i] ?? [new Error('no reply')];
-        if (!error) {
-          return value;
-        }
-        const [name, ...args] = command(keys);
-        return this.client.call(name, ...args);
-      }),
-    );
-  }
-
-  /** Calls `visit` with each SCAN page's subjects holding a key of this kind, until false. */
-  private async eachPage(
-    suffix: 'lease' | 'pend',
-    visit: (page: SubjectKeys[], node: Redis) => Promise<boolean>,
+  private async eachIndexed(
+    index: 'due' | 'unconfirmed',
+    upTo: number,
+    room: () => number,
+    visit: (subjects: SubjectKeys[]) => Promise<void>,
   ): Promise<void> {
-    const pattern = scanPattern(this.keyPrefix, suffix);
-    for (const node of this.masters()) {
-      let cursor = '0';
-      do {
-        const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
-        cursor = next;
-        const page = found
-          .map((key) => keysFromScanned(this.keyPrefix, key, suffix))
-          .filter((keys): keys is SubjectKeys => keys !== null);
-        if (page.length > 0 && !(await visit(page, node))) {
-          return;
-        }
-      } while (cursor !== '0');
+    for (let first = 0; first < this.groups.length && room() > 0; first += GROUP_BATCH) {
+      const groups = this.groups.slice(first, first + GROUP_BATCH);
+      const limit = room();
+      const tags = await Promise.all(
+        groups.map((group) =>
+          this.client.zrangebyscore(group[index], '-inf', upTo, 'LIMIT', 0, limit),
+        ),
+      );
+      const subjects = tags.flatMap((found, i) => found.map((tag) => groups[i]!.subject(tag)));
+      for (let i = 0; i < subjects.length && room() > 0; i += VISIT_GROUP) {
+        await visit(subjects.slice(i, i + VISIT_GROUP));
+      }
     }
   }
 }

@@ -10,8 +10,8 @@ import { LedgerWriter } from '../../../../libs/ledger/src/index.js';
 import { MetricsService } from '../observability/metrics.service.js';
 
 /**
- * A reservation is settled within expiry + 10 s (SPEC §4): a pass every 4 s, each pass a SCAN
- * of the active subjects, leaves the rest of the budget to the pass itself.
+ * A reservation is settled within expiry + 10 s (SPEC §4): a pass every 4 s, each pass a read of
+ * the store's due index (O(groups + due), not O(keys)), leaves the rest of the budget to the pass.
  */
 const SWEEP_EVERY_MS = 4_000;
 /** A settlement still unconfirmed after this long is re-appended (the insert is idempotent). */

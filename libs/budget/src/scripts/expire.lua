@@ -1,17 +1,21 @@
 -- expire: claim and settle due reservations of one subject. The status check and the settlement
--- happen in one script, so concurrent sweepers settle each reservation exactly once.
--- KEYS: 1 buckets, 2 subject, 3 leases, 4 pending ledger, 5.. candidate records
--- ARGV: 1 clock offset, 2 policy (charge|release), 3 keep ms, 4.. refs of the records
+-- happen in one script, so concurrent sweepers settle each reservation exactly once. Then the
+-- subject's due-index entry follows what is left: with no candidates, the script only does that
+-- (a sweep's clean-up of an entry whose leases were settled or vanished).
+-- KEYS: 1 buckets, 2 subject, 3 leases, 4 pending ledger, 5 due index, 6 unconfirmed index,
+--   7.. candidate records
+-- ARGV: 1 clock offset, 2 policy (charge|release), 3 keep ms, 4 tag, 5.. refs of the records
 local now = clock(number(ARGV[1]))
 local charge = ARGV[2] == 'charge'
 local keep_ms = number(ARGV[3])
 local now_s = num(now)
-local s = subject_state()
+local s
 local out = {}
-for i = 5, #KEYS do
-  local ref = ARGV[i - 1]
+for i = 7, #KEYS do
+  local ref = ARGV[i - 2]
   local r = read_record(KEYS[i])
   if r and r.st == 'held' and number(r.exp) <= now then
+    s = s or subject_state()
     if charge then
       settle(KEYS[i], ref, r, 'expired', number(r.p), number(r.c), false, now, now_s, keep_ms, s)
     else
@@ -24,4 +28,5 @@ for i = 5, #KEYS do
     if score and number(score) <= now then redis.call('ZREM', KEYS[3], ref) end
   end
 end
+reindex(ARGV[4], #out > 0, now_s)
 return out

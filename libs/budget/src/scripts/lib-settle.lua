@@ -1,4 +1,7 @@
--- Prelude of the settling scripts (commit, refund, expire), after lib.lua and lib-buckets.lua.
+-- Prelude of the settling scripts (commit, refund, expire), after lib.lua, lib-buckets.lua and
+-- lib-index.lua.
+-- Their KEYS: 1 buckets, 2 subject, 3 leases, 4 pending ledger, 5 the group's due index,
+-- 6 the group's unconfirmed index, 7.. records.
 
 local RECORD_FIELDS = { 'sub', 'tier', 'model', 'p', 'c', 'cost', 'in', 'out', 'at', 'exp', 'st',
   'sp', 'sc', 'scost', 'sat' }
@@ -83,6 +86,15 @@ local function settle(rec_key, ref, r, status, up, uc, give_request, now, now_s,
   return buckets
 end
 
+-- Keeps the group's indexes in step once a script has settled (or dropped) leases: the subject
+-- stays due at its earliest remaining lease, or leaves the due index with its last one. When
+-- something went to the pending ledger at now_s, the subject is unconfirmed since then, unless
+-- since earlier (NX keeps the older score).
+local function reindex(tag, settled, now_s)
+  follow_first(KEYS[5], KEYS[3], tag)
+  if settled then redis.call('ZADD', KEYS[6], 'NX', now_s, tag) end
+end
+
 -- Reads the subject's day, dcost, icost (as settle wants them) and its last stored limits.
 local function subject_state()
   local s = redis.call('HMGET', KEYS[2], 'day', 'dcost', 'icost', 'cl', 'dl')
@@ -92,18 +104,19 @@ local function subject_state()
     daily_s = daily_s }
 end
 
--- Commit and refund: KEYS[4] pending ledger, KEYS[5] the record; replays and conflicts first.
--- The reply ends with the subject's figures after the settlement, under the limits its last
--- reserve stored.
-local function settle_request(ref, status, up, uc, give_request, now, keep_ms)
-  local r = read_record(KEYS[5])
+-- Commit and refund: KEYS[7] the record; replays and conflicts first. tag: the subject's index
+-- member. The reply ends with the subject's figures after the settlement, under the limits its
+-- last reserve stored.
+local function settle_request(ref, tag, status, up, uc, give_request, now, keep_ms)
+  local r = read_record(KEYS[7])
   if not r then return { 'not_found' } end
   if r.st ~= 'held' and r.st ~= status then return { 'conflict', r.st } end
   local now_s = num(now)
   local s, lim = subject_state()
   local replayed, buckets = 0, nil
   if r.st == 'held' then
-    buckets = settle(KEYS[5], ref, r, status, up, uc, give_request, now, now_s, keep_ms, s)
+    buckets = settle(KEYS[7], ref, r, status, up, uc, give_request, now, now_s, keep_ms, s)
+    reindex(tag, true, now_s)
   else
     replayed = 1
     -- No deltas: only reads the four buckets as they stand.

@@ -1,11 +1,13 @@
 -- reserve: judge every dimension at once, then charge them all or nothing (mirrors
 -- budget.decision.ts step for step).
--- KEYS: 1 buckets, 2 subject, 3 leases, 4 the new record, [5 idempotency]
+-- KEYS: 1 buckets, 2 subject, 3 leases, 4 the new record, 5 the group's due index,
+--   [6 idempotency]
 -- ARGV: 1 clock offset, 2 prompt, 3 completion, 4 min completion (-1: none), 5 ttl ms,
 --   6 input pico/token, 7 output pico/token, 8/9 requests capacity/perMinute, 10/11 tokens,
 --   12/13 model requests, 14/15 model tokens (capacity -1: unlimited), 16 concurrent (-1),
 --   17 daily micros (-1), 18 subject, 19 tier, 20 model, 21 ref, 22 seed day (-1),
---   23 seed micros, 24 how long a record outlives its expiry (ms)
+--   23 seed micros, 24 how long a record outlives its expiry (ms), 25 the subject's tag (its
+--   member in the due index)
 local now = clock(number(ARGV[1]))
 local now_s = num(now)
 local P, C, M = number(ARGV[2]), number(ARGV[3]), number(ARGV[4])
@@ -76,8 +78,8 @@ local function with_state(out)
 end
 
 -- A retried check with the same key gets the same reservation while it lives.
-if #KEYS >= 5 then
-  local f = redis.call('HMGET', KEYS[5], 'ref', 'tier', 'model', 'p', 'c', 'cost', 'in', 'out',
+if #KEYS >= 6 then
+  local f = redis.call('HMGET', KEYS[6], 'ref', 'tier', 'model', 'p', 'c', 'cost', 'in', 'out',
     'at', 'exp')
   local score = f[1] and redis.call('ZSCORE', KEYS[3], f[1])
   if score and number(score) > now then
@@ -177,6 +179,8 @@ local exp_s = num(exp)
 if redis.call('ZADD', KEYS[3], exp_s, ref) ~= 1 or exp <= now then active = nil end
 if active then active = active + 1 end
 keep_for(KEYS[3], ttl + keep_ms)
+-- The subject is due at its earliest lease: LT lowers its score (or adds it), never raises it.
+redis.call('ZADD', KEYS[5], 'LT', exp_s, ARGV[25])
 -- In-flight cost as HINCRBY would leave it (an integer string), in the same HSET as the limits.
 s[3] = num(icost + cost)
 redis.call('HSET', KEYS[2], 'icost', s[3], 'cl', lim.conc_s, 'dl', lim.daily_s)
@@ -185,10 +189,10 @@ local p_s, c_s, cost_s = num(P), num(granted), num(cost)
 redis.call('HSET', KEYS[4], 'sub', ARGV[18], 'tier', ARGV[19], 'model', model, 'p', p_s,
   'c', c_s, 'cost', cost_s, 'in', ARGV[6], 'out', ARGV[7], 'at', now_s, 'exp', exp_s, 'st', 'held')
 redis.call('PEXPIRE', KEYS[4], ttl + keep_ms)
-if #KEYS >= 5 then
-  redis.call('HSET', KEYS[5], 'ref', ref, 'tier', ARGV[19], 'model', model, 'p', p_s,
+if #KEYS >= 6 then
+  redis.call('HSET', KEYS[6], 'ref', ref, 'tier', ARGV[19], 'model', model, 'p', p_s,
     'c', c_s, 'cost', cost_s, 'in', ARGV[6], 'out', ARGV[7], 'at', now_s, 'exp', exp_s)
-  redis.call('PEXPIRE', KEYS[5], ttl)
+  redis.call('PEXPIRE', KEYS[6], ttl)
 end
 return with_state({ 'ok', 0, ref, ARGV[19], model, p_s, c_s, cost_s, ARGV[6], ARGV[7], now_s,
   exp_s, now_s })
