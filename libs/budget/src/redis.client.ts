@@ -1,6 +1,21 @@
 import { Cluster, type ClusterNode, type Command, Redis, type RedisOptions } from 'ioredis';
 import type { RedisClient } from './budget.scripts.js';
 
+/**
+ * Commands issued in the same event-loop turn leave in one write per node (the sweeps read
+ * 1,024 index zsets per pass). A batch waits while the one before it is in flight, so such a
+ * command can wait one timeout behind a hung batch before its own starts: at most twice
+ * REDIS_COMMAND_TIMEOUT_MS in all.
+ *
+ * Except scripts (every check, commit and refund): they are written at once. Batched, checks
+ * queue behind the one batch in flight; measured on /v1/check, three runs each: 3,776 vs 3,434
+ * checks/s at max rate, server-side p99 at a steady 1,800/s 4-8 ms vs 7-12 ms.
+ */
+const PIPELINING = {
+  enableAutoPipelining: true,
+  autoPipeliningIgnoredCommands: ['evalsha', 'eval'],
+};
+
 export interface RedisClientOptions {
   /** Every command fails after this long instead of hanging (SPEC §7). */
   commandTimeoutMs: number;
@@ -17,11 +32,7 @@ export interface RedisClientOptions {
 export function createRedisClient(url: string, opts: RedisClientOptions): RedisClient {
   // No ioredis commandTimeout: bounded() times every command out instead.
   const common: RedisOptions = {
-    // Commands issued in the same event-loop turn leave in one write (and Redis reads them in
-    // one read): under load most of the socket cost per check goes away. A batch waits while
-    // the one before it is in flight, so a command can wait one timeout behind a hung batch
-    // before its own starts: at most twice REDIS_COMMAND_TIMEOUT_MS in all.
-    enableAutoPipelining: true,
+    ...PIPELINING,
     connectTimeout: Math.max(1_000, opts.commandTimeoutMs),
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -54,6 +65,7 @@ export function createRedisClient(url: string, opts: RedisClientOptions): RedisC
   const username = colon >= 0 ? decodeURIComponent(auth.slice(0, colon)) : undefined;
   const password = decodeURIComponent(colon >= 0 ? auth.slice(colon + 1) : auth) || undefined;
   const client = new Cluster(nodes, {
+    ...PIPELINING,
     enableOfflineQueue: false,
     clusterRetryStrategy: (times) => Math.min(100 * times, 2_000),
     slotsRefreshTimeout: Math.max(1_000, opts.commandTimeoutMs),
