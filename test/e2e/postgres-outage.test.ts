@@ -3,6 +3,8 @@ import { eventually, startTestApp, type TestApp } from '../support/app.harness.j
 import { createTier, subjectOnTier } from '../support/fixtures.js';
 import { testEnv } from '../support/test-env.js';
 import { PostgresProxy } from '../ledger/ledger.helpers.js';
+import { deleteKeysUnder } from '../support/redis-keys.js';
+import { SubjectKeys } from '../../libs/budget/src/budget.keys.js';
 
 /**
  * SPEC §7 "Postgres unreachable": checks go on; a commit whose ledger row cannot be made durable
@@ -117,4 +119,23 @@ describe('Postgres unreachable for the service', () => {
     expect(today.body.today).toMatchObject({ cost_usd: '0.000420', requests: 2 });
     expect(today.body.in_flight).toEqual([]);
   }, 60_000);
+
+  it('answers 503, not 404, for a settlement only the ledger still holds while it is unreachable', async () => {
+    const id = await reserve();
+    const first = await t.request('POST', '/v1/commit', { reservation_id: id, usage });
+    expect(first.status).toBe(200);
+    // The store has let the settled reservation go (SETTLED_RETENTION_MS), only the ledger knows it.
+    const record = SubjectKeys.of(t.keyPrefix, subject).record(id.slice(id.lastIndexOf('.') + 1));
+    expect(await deleteKeysUnder(t.redisUrl, record)).toBe(1);
+
+    await proxy.stop();
+    const during = await t.request('POST', '/v1/commit', { reservation_id: id, usage });
+    expect(during.status, JSON.stringify(during.body)).toBe(503);
+    expect(during.body.error).toBe('ledger_unavailable');
+
+    await proxy.start();
+    const after = await t.request('POST', '/v1/commit', { reservation_id: id, usage });
+    expect(after.status, JSON.stringify(after.body)).toBe(200);
+    expect(after.body).toMatchObject({ status: 'committed', cost_usd: '0.000210' });
+  }, 30_000);
 });

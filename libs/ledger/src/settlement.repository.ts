@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Settlement, SettlementStatus } from '../../budget/src/budget.types.js';
+import { LedgerUnavailableError } from './ledger.errors.js';
 import { usdToMicros } from './money.util.js';
 
 /**
@@ -24,13 +25,20 @@ export class SettlementRepository {
       status: SettlementStatus;
       reserved_ms: string;
       settled_ms: string;
-    }[] = await this.dataSource.query(
-      `SELECT subject, tier, model, prompt_tokens, completion_tokens, cost_usd::text AS cost_usd,
+    }[] = await this.dataSource
+      .query(
+        `SELECT subject, tier, model, prompt_tokens, completion_tokens, cost_usd::text AS cost_usd,
               status, floor(extract(epoch FROM reserved_at) * 1000)::bigint::text AS reserved_ms,
               floor(extract(epoch FROM settled_at) * 1000)::bigint::text AS settled_ms
          FROM usage_ledger WHERE reservation_id = $1`,
-      [reservationId],
-    );
+        [reservationId],
+      )
+      // Unreachable: a retryable 503 (the caller retries), never a 404 it would give up on.
+      .catch((error: unknown) => {
+        throw new LedgerUnavailableError(error instanceof Error ? error.message : String(error), {
+          cause: error,
+        });
+      });
     const row = rows[0];
     if (row === undefined) {
       return null;
