@@ -143,6 +143,21 @@ export class SubjectKeys {
     return new SubjectKeys(new GroupKeys(prefix, subjectGroup(subject)), subjectTag(subject));
   }
 
+  /**
+   * KEYS[1..6] of the settling scripts (commit, refund, expire): the subject's state, its
+   * pending ledger, and the group's two indexes; the record keys follow.
+   */
+  settlementKeys(): string[] {
+    return [
+      this.buckets,
+      this.state,
+      this.leases,
+      this.pending,
+      this.group.due,
+      this.group.unconfirmed,
+    ];
+  }
+
   /** The key of one reservation record; record('') is the start of all of them. */
   record(ref: string): string {
     return `${this.base}:r:${ref}`;

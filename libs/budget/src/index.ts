@@ -5,4 +5,5 @@ export { MemoryBudgetStore } from './memory-budget.store.js';
 export { createRedisClient, whenReady, type RedisClientOptions } from './redis.client.js';
 export type { RedisClient } from './budget.scripts.js';
 export { parseReservationId } from './budget.keys.js';
+export { DIMENSIONS } from './budget.decision.js';
 export { costMicros, nextUtcMidnight, isoDay, epochDay } from './bucket.math.js';

@@ -232,15 +232,7 @@ export class RedisBudgetStore extends BudgetStore {
       await runScript(
         this.client,
         operation,
-        [
-          keys.buckets,
-          keys.state,
-          keys.leases,
-          keys.pending,
-          keys.group.due,
-          keys.group.unconfirmed,
-          keys.record(parsed.ref),
-        ],
+        [...keys.settlementKeys(), keys.record(parsed.ref)],
         [this.offset(), parsed.ref, usage[0]!, usage[1]!, UNCONFIRMED_RETENTION_MS, keys.tag],
       ),
     );

@@ -128,15 +128,7 @@ export class RedisSweeps {
     return runScript(
       this.client,
       'expire',
-      [
-        keys.buckets,
-        keys.state,
-        keys.leases,
-        keys.pending,
-        keys.group.due,
-        keys.group.unconfirmed,
-        ...refs.map((ref) => keys.record(ref)),
-      ],
+      [...keys.settlementKeys(), ...refs.map((ref) => keys.record(ref))],
       [this.offset(), policy, UNCONFIRMED_RETENTION_MS, keys.tag, ...refs],
     );
   }

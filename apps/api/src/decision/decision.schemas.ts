@@ -1,4 +1,5 @@
 import { getSchemaPath, type SchemaObject } from '@nestjs/swagger';
+import { DIMENSIONS } from '../../../../libs/budget/src/index.js';
 
 /**
  * The /v1 response bodies as named OpenAPI schemas (SPEC §4), registered as components by
@@ -94,14 +95,7 @@ export const DECISION_SCHEMAS: Record<string, SchemaObject> = {
         message: { type: 'string' },
         dimension: {
           type: 'string',
-          enum: [
-            'requests',
-            'tokens',
-            'concurrent',
-            'daily_cost',
-            'model_requests',
-            'model_tokens',
-          ],
+          enum: [...DIMENSIONS],
         },
         retry_after_seconds: {
           type: 'integer',
