@@ -1,6 +1,7 @@
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { benchEnvironment, startProcess, startService } from './support/bench-service.js';
+import { ownCpuSeconds, processCpuSeconds, redisCpuSeconds } from './support/cpu-usage.js';
 import { type PacedLoadResult, pacedLoad } from './support/paced-load.js';
 
 /**
@@ -44,14 +45,19 @@ function maxRate(url: string, key: string): Promise<autocannon.Result> {
 }
 
 /** A steady open-loop rate, evenly spaced (see paced-load.ts for why not autocannon). */
-function steadyRate(url: string, key: string, rate: number): Promise<PacedLoadResult> {
+function steadyRate(
+  url: string,
+  key: string,
+  rate: number,
+  seconds = SECONDS,
+): Promise<PacedLoadResult> {
   return pacedLoad({
     url,
     path: '/v1/check',
     headers: headers(key),
     body: checkBody,
     rate,
-    seconds: SECONDS,
+    seconds,
     connections: CONNECTIONS,
   });
 }
@@ -78,6 +84,39 @@ async function redisCalls(redis: Redis): Promise<number> {
   return total;
 }
 
+interface CpuCost {
+  server: string;
+  redis: string;
+  generator: string;
+}
+
+/**
+ * CPU time per request over one run, from its start to perRequest(): the server process (all its
+ * threads; "n/a" without /proc), Redis (INFO cpu; the service's only Redis client here is the
+ * service) and this process, the load generator.
+ */
+function cpuMeter(redis: Redis, pid: number | undefined) {
+  const server = pid === undefined ? undefined : processCpuSeconds(pid);
+  const generator = ownCpuSeconds();
+  const redisStart = redisCpuSeconds(redis);
+  return {
+    perRequest: async (requests: number): Promise<CpuCost> => {
+      const micros = (seconds: number | undefined): string =>
+        seconds === undefined || Number.isNaN(seconds)
+          ? 'n/a'
+          : ((seconds * 1e6) / requests).toFixed(0);
+      const serverEnd = pid === undefined ? undefined : processCpuSeconds(pid);
+      return {
+        server: micros(
+          server === undefined || serverEnd === undefined ? undefined : serverEnd - server,
+        ),
+        redis: micros((await redisCpuSeconds(redis)) - (await redisStart)),
+        generator: micros(ownCpuSeconds() - generator),
+      };
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const bench = await benchEnvironment();
   // A generous tier so the benchmark measures decisions that are allowed, not refusals.
@@ -92,19 +131,30 @@ async function main(): Promise<void> {
       `bench:check — ${CONNECTIONS} connections, ${SECONDS} s per run, ${SUBJECTS} subjects, Node ${process.version}\n`,
     );
     await maxRate(service.url, service.key); // warm-up: JIT, script load, connection pools
-    const baseline = await maxRate(bare.url, service.key);
     const redis = new Redis(bench.redisUrl);
+    const bareCpu = cpuMeter(redis, bare.child.pid);
+    const baseline = await maxRate(bare.url, service.key);
+    const bareCost = await bareCpu.perRequest(baseline.requests.total);
     const before = await redisCalls(redis);
+    const serviceCpu = cpuMeter(redis, service.child.pid);
     const max = await maxRate(service.url, service.key);
+    const serviceCost = await serviceCpu.perRequest(max.requests.total);
     const commandsPerCheck = ((await redisCalls(redis)) - before) / max.requests.total;
     redis.disconnect();
     const halfRate = Math.floor(max.requests.average / 2);
+    // The steady generator's own warm-up (JIT, connections) before either is measured: its
+    // first second on a cold process runs tens of milliseconds late, whichever server it meets.
+    await steadyRate(service.url, service.key, halfRate, 2);
+    await steadyRate(bare.url, service.key, halfRate, 2);
     const half = await steadyRate(service.url, service.key, halfRate);
     const bareHalf = await steadyRate(bare.url, service.key, halfRate);
     process.stdout.write(`${line('bare fastify (fixed JSON), max rate', baseline)}\n`);
     process.stdout.write(`${line('/v1/check, max rate', max)}\n`);
     process.stdout.write(`${steadyLine('/v1/check, steady half of its max', halfRate, half)}\n`);
     process.stdout.write(`${steadyLine('bare fastify, same steady rate', halfRate, bareHalf)}\n`);
+    process.stdout.write(
+      `CPU per request at max rate, µs: /v1/check service ${serviceCost.server} + Redis ${serviceCost.redis} (generator ${serviceCost.generator});   bare app ${bareCost.server} (generator ${bareCost.generator})\n`,
+    );
     process.stdout.write(
       `ratio /v1/check ÷ bare = ${(max.requests.average / baseline.requests.average).toFixed(3)}   p99 at half rate = ${half.p99.toFixed(2)} ms   Redis script calls per check (INFO commandstats; the background sweeper's included) = ${commandsPerCheck.toFixed(3)}\n`,
     );
