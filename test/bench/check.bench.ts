@@ -15,7 +15,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const SUBJECTS = 10_000;
 /**
  * Steady-rate runs per server, alternating: one 10 s window's p99 swings with whatever else the
- * machine does then (seen here: 6 to 48 ms for the same build), so the median is what is judged.
+ * machine does then (seen here: from 6 to 48 ms between runs), so the median is what is judged.
  */
 const STEADY_RUNS = Number(process.env.BENCH_STEADY_RUNS ?? 3);
 
