@@ -103,24 +103,18 @@ interface CpuCost {
 
 /**
  * CPU time per request over one run, from its start to perRequest(): the server process (all its
- * threads; "n/a" without /proc), Redis (INFO cpu; the service's only Redis client here is the
- * service) and this process, the load generator.
+ * threads; "n/a" without /proc), Redis (INFO cpu) and this process, the load generator.
  */
 function cpuMeter(redis: Redis, pid: number | undefined) {
-  const server = pid === undefined ? undefined : processCpuSeconds(pid);
+  const server = processCpuSeconds(pid);
   const generator = ownCpuSeconds();
   const redisStart = redisCpuSeconds(redis);
   return {
     perRequest: async (requests: number): Promise<CpuCost> => {
-      const micros = (seconds: number | undefined): string =>
-        seconds === undefined || Number.isNaN(seconds)
-          ? 'n/a'
-          : ((seconds * 1e6) / requests).toFixed(0);
-      const serverEnd = pid === undefined ? undefined : processCpuSeconds(pid);
+      const micros = (seconds: number): string =>
+        Number.isNaN(seconds) ? 'n/a' : ((seconds * 1e6) / requests).toFixed(0);
       return {
-        server: micros(
-          server === undefined || serverEnd === undefined ? undefined : serverEnd - server,
-        ),
+        server: micros(processCpuSeconds(pid) - server),
         redis: micros((await redisCpuSeconds(redis)) - (await redisStart)),
         generator: micros(ownCpuSeconds() - generator),
       };

@@ -2,10 +2,13 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 /**
- * CPU seconds a process has used so far, all its threads counted (Linux /proc); undefined where
- * /proc is missing.
+ * CPU seconds a process has used so far, all its threads counted (Linux /proc); NaN where /proc
+ * or the process is missing.
  */
-export function processCpuSeconds(pid: number): number | undefined {
+export function processCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) {
+    return NaN;
+  }
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // After the command name's ")": state is field 3 of proc(5), utime 14 and stime 15, in
@@ -13,7 +16,7 @@ export function processCpuSeconds(pid: number): number | undefined {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
-    return undefined;
+    return NaN;
   }
 }
 
