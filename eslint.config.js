@@ -20,5 +20,56 @@ export default tseslint.config(
       curly: 'error',
     },
   },
+  // Libs are imported by name (package.json "imports": #kernel, #config, #tokenizer, #budget,
+  // #ledger) and only through their index.ts: no relative path into a lib from outside it, no
+  // deep import past an index.
+  {
+    files: ['**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/libs/**', '#*/**'],
+              message: 'Import a lib by its name (#budget, #ledger, …), through its index.ts.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['libs/*/src/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../../**', '../*/**', '#*/**'],
+              message: 'Import another lib by its name (#budget, #ledger, …), never by a path.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['libs/*/src/*/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../../../**', '../../*/**', '#*/**'],
+              message: 'Import another lib by its name (#budget, #ledger, …), never by a path.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   prettier,
 );

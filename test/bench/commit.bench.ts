@@ -4,7 +4,7 @@ import autocannon from 'autocannon';
 import 'reflect-metadata';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { LedgerWriter, dataSourceOptions } from '../../libs/ledger/src/index.js';
+import { LedgerWriter, dataSourceOptions } from '#ledger';
 import { benchEnvironment, startService } from './support/bench-service.js';
 
 /**

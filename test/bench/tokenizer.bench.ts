@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { Tiktoken } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import o200k from 'js-tiktoken/ranks/o200k_base';
-import { TokenCounter } from '../../libs/tokenizer/src/index.js';
-import { type CorpusKind, corpusText, noWhitespace, Rng } from './support/text-corpus.js';
+import { TokenCounter } from '#tokenizer';
+import { type CorpusKind, corpusText, noWhitespace, Rng } from '#tokenizer';
 import {
   inFreshProcess,
   measureStalls,

@@ -6,7 +6,7 @@ import {
   type ReserveRequest,
   type ReserveResult,
   type SettleResult,
-} from '../../libs/budget/src/index.js';
+} from '#budget';
 
 /** What the conformance suite needs from one store implementation. */
 export interface StoreHarness {

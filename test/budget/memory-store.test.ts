@@ -1,4 +1,4 @@
-import { MemoryBudgetStore } from '../../libs/budget/src/index.js';
+import { MemoryBudgetStore } from '#budget';
 import { budgetStoreConformance } from './budget-store.conformance.js';
 import { FakeDailyCostSource, type StoreHarness } from './budget-store.harness.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRedisClient, whenReady } from '../../libs/budget/src/index.js';
-import type { RedisClient } from '../../libs/budget/src/budget.scripts.js';
+import { createRedisClient, whenReady } from '#budget';
+import type { RedisClient } from '#budget';
 import { PostgresProxy } from '../ledger/ledger.helpers.js';
 import { testEnv } from '../support/test-env.js';
 

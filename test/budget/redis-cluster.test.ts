@@ -6,7 +6,7 @@ import {
   type RedisClient,
   createRedisClient,
   whenReady,
-} from '../../libs/budget/src/index.js';
+} from '#budget';
 import { testEnv } from '../support/test-env.js';
 import {
   FakeDailyCostSource,

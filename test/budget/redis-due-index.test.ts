@@ -5,8 +5,8 @@ import {
   createRedisClient,
   parseReservationId,
   whenReady,
-} from '../../libs/budget/src/index.js';
-import { GROUPS, GroupKeys, SubjectKeys } from '../../libs/budget/src/budget.keys.js';
+} from '#budget';
+import { GROUPS, GroupKeys, SubjectKeys } from '#budget';
 import { testEnv } from '../support/test-env.js';
 import { FakeDailyCostSource, UNLIMITED, allowed, request } from './budget-store.harness.js';
 

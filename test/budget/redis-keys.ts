@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { RedisClient } from '../../libs/budget/src/index.js';
+import type { RedisClient } from '#budget';
 
 /** Deletes every key matching `pattern` on every master. */
 export async function deleteKeys(client: RedisClient, pattern: string): Promise<void> {

@@ -5,7 +5,7 @@ import {
   RedisBudgetStore,
   createRedisClient,
   whenReady,
-} from '../../libs/budget/src/index.js';
+} from '#budget';
 import { testEnv } from '../support/test-env.js';
 import { budgetStoreConformance } from './budget-store.conformance.js';
 import {

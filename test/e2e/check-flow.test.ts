@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestApp, type TestApp, unique } from '../support/app.harness.js';
-import { SubjectKeys } from '../../libs/budget/src/budget.keys.js';
+import { SubjectKeys } from '#budget';
 import { deleteKeysUnder } from '../support/redis-keys.js';
 
 let t: TestApp;

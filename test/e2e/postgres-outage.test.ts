@@ -4,7 +4,7 @@ import { createTier, subjectOnTier } from '../support/fixtures.js';
 import { testEnv } from '../support/test-env.js';
 import { PostgresProxy } from '../ledger/ledger.helpers.js';
 import { deleteKeysUnder } from '../support/redis-keys.js';
-import { SubjectKeys } from '../../libs/budget/src/budget.keys.js';
+import { SubjectKeys } from '#budget';
 
 /**
  * SPEC §7 "Postgres unreachable": checks go on; a commit whose ledger row cannot be made durable

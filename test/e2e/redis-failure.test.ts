@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestApp, type TestApp } from '../support/app.harness.js';
 import { createTier, subjectOnTier } from '../support/fixtures.js';
 import type { Reply } from '../support/http.client.js';
-import { SubjectKeys } from '../../libs/budget/src/budget.keys.js';
+import { SubjectKeys } from '#budget';
 import { keysUnder } from '../support/redis-keys.js';
 import { ThrowawayRedis } from '../support/redis-server.js';
 import { expectRefusal } from '../support/refusals.js';

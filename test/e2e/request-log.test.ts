@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '../../libs/ledger/src/index.js';
+import { hashApiKey } from '#ledger';
 import { startTestApp, type TestApp, unique } from '../support/app.harness.js';
 import { httpClient } from '../support/http.client.js';
 import { type ServiceProcess, startServiceProcess } from '../support/service-process.js';

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '../../libs/ledger/src/index.js';
+import { hashApiKey } from '#ledger';
 import { unique } from '../support/app.harness.js';
 import { testEnv } from '../support/test-env.js';
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClientRepository } from '../../libs/ledger/src/api-client.repository.js';
-import { ApiClientExistsError } from '../../libs/ledger/src/ledger.errors.js';
+import { ApiClientRepository } from '#ledger';
+import { ApiClientExistsError } from '#ledger';
 import { testEnv } from '../support/test-env.js';
 import { openDataSource, unique } from './ledger.helpers.js';
 

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateDatabase } from '../../libs/ledger/src/migrate.js';
-import { CatalogueService } from '../../libs/ledger/src/catalogue.service.js';
+import { migrateDatabase } from '#ledger';
+import { CatalogueService } from '#ledger';
 import { testEnv } from '../support/test-env.js';
 import { PostgresProxy, eventually, openDataSource, unique } from './ledger.helpers.js';
 

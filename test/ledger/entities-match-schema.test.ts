@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataSourceOptions } from '../../libs/ledger/src/data-source.options.js';
+import { dataSourceOptions } from '#ledger';
 import { testEnv } from '../support/test-env.js';
 
 /**

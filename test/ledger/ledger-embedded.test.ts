@@ -1,3 +1,4 @@
+import { utcDay } from '#kernel';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,14 +6,8 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { afterAll, expect, it } from 'vitest';
-import { AppConfigModule, validateEnvironment } from '../../libs/config/src/index.js';
-import {
-  CatalogueService,
-  DailyUsageRepository,
-  LedgerModule,
-  LedgerWriter,
-  utcDay,
-} from '../../libs/ledger/src/index.js';
+import { AppConfigModule, validateEnvironment } from '#config';
+import { CatalogueService, DailyUsageRepository, LedgerModule, LedgerWriter } from '#ledger';
 import { eventually, settlement } from './ledger.helpers.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'token-budget-ledger-'));

@@ -1,17 +1,17 @@
+import { utcDay } from '#kernel';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DailyCostSource, SettlementSink } from '../../libs/budget/src/budget.types.js';
-import { AppConfigModule, validateEnvironment } from '../../libs/config/src/index.js';
+import { DailyCostSource, SettlementSink } from '#budget';
+import { AppConfigModule, validateEnvironment } from '#config';
 import {
   ApiClientRepository,
   CatalogueService,
   DailyUsageRepository,
   LedgerModule,
   LedgerWriter,
-  utcDay,
-} from '../../libs/ledger/src/index.js';
+} from '#ledger';
 import { testEnv } from '../support/test-env.js';
 import { openDataSource, settlement } from './ledger.helpers.js';
 

@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Settlement, SettlementStatus } from '../../libs/budget/src/budget.types.js';
-import { CatalogueService } from '../../libs/ledger/src/catalogue.service.js';
-import { DailyUsageRepository } from '../../libs/ledger/src/daily-usage.repository.js';
-import { type LedgerBatchEvent, LedgerWriter } from '../../libs/ledger/src/ledger.writer.js';
+import type { Settlement, SettlementStatus } from '#budget';
+import { CatalogueService } from '#ledger';
+import { DailyUsageRepository } from '#ledger';
+import { type LedgerBatchEvent, LedgerWriter } from '#ledger';
 import { testEnv } from '../support/test-env.js';
 import { openDataSource, unique } from './ledger.helpers.js';
 

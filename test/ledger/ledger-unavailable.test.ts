@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LedgerUnavailableError } from '../../libs/ledger/src/ledger.errors.js';
-import { LedgerWriter } from '../../libs/ledger/src/ledger.writer.js';
+import { LedgerUnavailableError } from '#ledger';
+import { LedgerWriter } from '#ledger';
 import { testEnv } from '../support/test-env.js';
 import { PostgresProxy, openDataSource, settlement, unique } from './ledger.helpers.js';
 

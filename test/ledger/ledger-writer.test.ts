@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Settlement } from '../../libs/budget/src/budget.types.js';
-import { DailyUsageRepository } from '../../libs/ledger/src/daily-usage.repository.js';
-import { InvalidSettlementError } from '../../libs/ledger/src/ledger.errors.js';
-import { type LedgerBatchEvent, LedgerWriter } from '../../libs/ledger/src/ledger.writer.js';
+import type { Settlement } from '#budget';
+import { DailyUsageRepository } from '#ledger';
+import { InvalidSettlementError } from '#ledger';
+import { type LedgerBatchEvent, LedgerWriter } from '#ledger';
 import { testEnv } from '../support/test-env.js';
 import { openDataSource, settlement, unique } from './ledger.helpers.js';
 

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import type { Settlement } from '../../libs/budget/src/budget.types.js';
-import { dataSourceOptions } from '../../libs/ledger/src/data-source.options.js';
+import type { Settlement } from '#budget';
+import { dataSourceOptions } from '#ledger';
 
 export async function openDataSource(databaseUrl: string): Promise<DataSource> {
   const dataSource = new DataSource(

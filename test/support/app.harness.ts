@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
-import { validateEnvironment } from '../../libs/config/src/index.js';
+import { validateEnvironment } from '#config';
 import { createApp } from '../../apps/api/src/app.factory.js';
-import { hashApiKey } from '../../libs/ledger/src/index.js';
+import { hashApiKey } from '#ledger';
 import { type Reply, type Requester, httpClient } from './http.client.js';
 import { testEnv } from './test-env.js';
 

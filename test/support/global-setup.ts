@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { migrateDatabase } from '../../libs/ledger/src/migrate.js';
+import { migrateDatabase } from '#ledger';
 import { assertTestDatabaseName, databaseUrlWithName } from './test-database.js';
 
 /**

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { type EnvironmentVariables, validateEnvironment } from '../../../libs/config/src/index.js';
+import { type EnvironmentVariables, validateEnvironment } from '#config';
 import { AppModule } from './app.module.js';
 import { setupOpenApi } from './http/openapi.js';
 import { requestId } from './http/request-id.js';

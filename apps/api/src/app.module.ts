@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { AppConfigModule, type EnvironmentVariables } from '../../../libs/config/src/index.js';
-import { LedgerModule } from '../../../libs/ledger/src/index.js';
+import { AppConfigModule, type EnvironmentVariables } from '#config';
+import { LedgerModule } from '#ledger';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { BootstrapKeyService } from './auth/bootstrap-key.service.js';
 import { DecisionModule } from './decision/decision.module.js';

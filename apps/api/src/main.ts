@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AppConfig } from '../../../libs/config/src/index.js';
-import { BudgetStore } from '../../../libs/budget/src/index.js';
+import { AppConfig } from '#config';
+import { BudgetStore } from '#budget';
 import { createApp } from './app.factory.js';
 import { BootstrapKeyService } from './auth/bootstrap-key.service.js';
 

@@ -1,15 +1,15 @@
+import { microsToUsd } from '#kernel';
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
-import { validateEnvironment } from '../../../libs/config/src/index.js';
+import { validateEnvironment } from '#config';
 import {
   ApiClientRepository,
   DailyUsageRepository,
   dataSourceOptions,
   generateApiKey,
   hashApiKey,
-  microsToUsd,
-} from '../../../libs/ledger/src/index.js';
+} from '#ledger';
 
 const USAGE = `token-budget admin commands (same DATABASE_URL / DATA_DIR as the service)
 

@@ -1,10 +1,9 @@
+import { isoDay, nextUtcMidnight } from '#kernel';
 import { describe, expect, it } from 'vitest';
 import {
   bucketState,
   costMicros,
-  isoDay,
   largestAffordableCompletion,
-  nextUtcMidnight,
   refill,
   viewBucket,
   waitMs,

@@ -1,3 +1,4 @@
+import { nextUtcMidnight } from '#kernel';
 import type { BucketState, LimitsState, Pricing } from './budget.types.js';
 
 /**
@@ -7,7 +8,6 @@ import type { BucketState, LimitsState, Pricing } from './budget.types.js';
  */
 
 export const MINUTE_MS = 60_000;
-export const DAY_MS = 86_400_000;
 const MICRO_PER_PICO = 1_000_000;
 
 /** A token bucket as stored: its level at time `t`, under its own capacity and refill rate. */
@@ -99,20 +99,6 @@ export function bucketState(view: BucketView): BucketState {
     // A bucket that never refills reports no reset (0) rather than an endless one.
     resetMs: resetMs < 0 ? 0 : resetMs,
   };
-}
-
-/** Days since the epoch, UTC. */
-export function epochDay(ms: number): number {
-  return Math.floor(ms / DAY_MS);
-}
-
-export function nextUtcMidnight(ms: number): number {
-  return (epochDay(ms) + 1) * DAY_MS;
-}
-
-/** `YYYY-MM-DD` of an epoch day: what DailyCostSource is asked for. */
-export function isoDay(day: number): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
 /**

@@ -1,11 +1,6 @@
+import { nextUtcMidnight } from '#kernel';
 import type { Dimension, Pricing } from './budget.types.js';
-import {
-  type BucketView,
-  costMicros,
-  largestAffordableCompletion,
-  nextUtcMidnight,
-  waitMs,
-} from './bucket.math.js';
+import { type BucketView, costMicros, largestAffordableCompletion, waitMs } from './bucket.math.js';
 
 /**
  * The reserve decision as a pure function of what the store read. The in-process store calls

@@ -1,5 +1,5 @@
+import { DomainError } from '#kernel';
 import { Logger } from '@nestjs/common';
-import { DomainError } from '../../config/src/domain.error.js';
 import { BudgetStore } from './budget.store.js';
 import type {
   ExpiryPolicy,

@@ -6,4 +6,6 @@ export { createRedisClient, whenReady, type RedisClientOptions } from './redis.c
 export type { RedisClient } from './budget.scripts.js';
 export { parseReservationId } from './budget.keys.js';
 export { DIMENSIONS } from './budget.decision.js';
-export { costMicros, nextUtcMidnight, isoDay, epochDay } from './bucket.math.js';
+export { costMicros } from './bucket.math.js';
+export { FailoverBudgetStore } from './failover.store.js';
+export { GROUPS, GroupKeys, SubjectKeys } from './budget.keys.js';

@@ -1,3 +1,4 @@
+import { epochDay, isoDay } from '#kernel';
 import { parseReservationId } from './budget.keys.js';
 import {
   BudgetStore,
@@ -23,8 +24,6 @@ import {
   type BucketView,
   type RawLimits,
   costMicros,
-  epochDay,
-  isoDay,
   limitsState,
   viewBucket,
 } from './bucket.math.js';

@@ -1,5 +1,6 @@
+import { epochDay } from '#kernel';
 import type { Pricing, Reservation, Settlement, SettlementStatus } from './budget.types.js';
-import { type BucketView, type StoredBucket, epochDay, refill } from './bucket.math.js';
+import { type BucketView, type StoredBucket, refill } from './bucket.math.js';
 import { reservationId } from './budget.keys.js';
 
 /**

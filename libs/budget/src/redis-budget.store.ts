@@ -1,3 +1,4 @@
+import { epochDay, isoDay } from '#kernel';
 import {
   BudgetStore,
   SETTLED_RETENTION_MS,
@@ -21,7 +22,7 @@ import type {
   Settlement,
   Usage,
 } from './budget.types.js';
-import { type RawLimits, epochDay, isoDay, limitsState, viewBucket } from './bucket.math.js';
+import { type RawLimits, limitsState, viewBucket } from './bucket.math.js';
 import {
   type Reply,
   STATE_WIDTH,

@@ -1,4 +1,3 @@
 export { AppConfig } from './app.config.js';
 export { AppConfigModule } from './config.module.js';
-export { DomainError } from './domain.error.js';
 export { EnvironmentVariables, validateEnvironment } from './env.schema.js';

@@ -7,7 +7,7 @@ import {
   type TierEntry,
   modelLimitKey,
 } from './catalogue.types.js';
-import { usdPerMtokToPicosPerToken, usdToMicros } from './money.util.js';
+import { usdPerMtokToPicosPerToken, usdToMicros } from '#kernel';
 
 interface TierRow {
   name: string;

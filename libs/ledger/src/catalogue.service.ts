@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import type { BucketLimit, Limits } from '../../budget/src/budget.types.js';
+import type { BucketLimit, Limits } from '#budget';
 import { CatalogueFeed, type CatalogueFeedOptions } from './catalogue.feed.js';
 import { CatalogueRepository } from './catalogue.repository.js';
 import {

@@ -1,4 +1,4 @@
-import type { Pricing } from '../../budget/src/budget.types.js';
+import type { Pricing } from '#budget';
 
 /** A `tiers` row; null is unlimited. */
 export interface TierEntry {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { DailyCostSource } from '../../budget/src/budget.types.js';
-import { usdToMicros } from './money.util.js';
+import { DailyCostSource } from '#budget';
+import { usdToMicros } from '#kernel';
 
 /** One subject's charged settlements of one UTC day (SPEC §4 `today`). */
 export interface DailyUsageTotals {

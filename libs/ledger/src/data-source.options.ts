@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
-import { MIGRATIONS } from '../../../migrations/index.js';
+import { MIGRATIONS } from '#migrations';
 import { ENTITIES } from './entities/index.js';
 import { ConciseTypeOrmLogger } from './typeorm.logger.js';
 

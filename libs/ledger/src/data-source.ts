@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { validateEnvironment } from '../../config/src/env.schema.js';
+import { validateEnvironment } from '#config';
 import { dataSourceOptions } from './data-source.options.js';
 import { ConciseTypeOrmLogger } from './typeorm.logger.js';
 

@@ -15,8 +15,6 @@ export {
   UnknownTierError,
 } from './ledger.errors.js';
 export { LedgerModule } from './ledger.module.js';
-export { utcDay } from './ledger.sql.js';
 export { LedgerWriter, type LedgerBatchEvent, type LedgerWriterOptions } from './ledger.writer.js';
 export { migrateDatabase } from './migrate.js';
 export { SettlementRepository } from './settlement.repository.js';
-export { microsToUsd, usdPerMtokToPicosPerToken, usdToMicros } from './money.util.js';

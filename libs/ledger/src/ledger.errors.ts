@@ -1,5 +1,3 @@
-import { DomainError } from '../../config/src/domain.error.js';
-
 /**
  * The ledger could not confirm a write (Postgres unreachable, timed out, or the connection died
  * mid-commit). The settlement may or may not be stored: retrying is safe because appends are
@@ -55,3 +53,4 @@ export class ApiClientExistsError extends DomainError {
     );
   }
 }
+import { DomainError } from '#kernel';

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { DailyCostSource, SettlementSink } from '../../budget/src/budget.types.js';
-import { AppConfig } from '../../config/src/app.config.js';
+import { DailyCostSource, SettlementSink } from '#budget';
+import { AppConfig } from '#config';
 import { ApiClientRepository } from './api-client.repository.js';
 import { CatalogueService } from './catalogue.service.js';
 import { DailyUsageRepository } from './daily-usage.repository.js';

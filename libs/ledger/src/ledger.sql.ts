@@ -1,6 +1,6 @@
-import type { Settlement, SettlementStatus } from '../../budget/src/budget.types.js';
+import type { Settlement, SettlementStatus } from '#budget';
 import { InvalidSettlementError } from './ledger.errors.js';
-import { microsToUsd } from './money.util.js';
+import { microsToUsd, utcDay } from '#kernel';
 
 /**
  * One statement writes a whole batch, so it is atomic on its own (one implicit transaction, one
@@ -51,11 +51,6 @@ WITH input AS (
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM upserted)::int AS days`;
-
-/** The UTC calendar day of an instant, as Postgres `date` text. */
-export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
-}
 
 /**
  * The eleven column arrays of APPEND_BATCH_SQL. Settlements with the same reservation id must

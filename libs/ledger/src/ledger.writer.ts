@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { type Settlement, SettlementSink } from '../../budget/src/budget.types.js';
+import { type Settlement, SettlementSink } from '#budget';
 import { type BatchEvent, GroupCommitQueue } from './group-commit.queue.js';
 import { LedgerUnavailableError } from './ledger.errors.js';
 import { APPEND_BATCH_SQL, appendBatchParams, assertValidSettlement } from './ledger.sql.js';

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { Settlement, SettlementStatus } from '../../budget/src/budget.types.js';
+import type { Settlement, SettlementStatus } from '#budget';
 import { LedgerUnavailableError } from './ledger.errors.js';
-import { usdToMicros } from './money.util.js';
+import { usdToMicros } from '#kernel';
 
 /**
  * Settlements read back from usage_ledger. The ledger keeps them for good, while the store keeps

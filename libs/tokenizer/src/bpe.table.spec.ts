@@ -2,7 +2,7 @@ import { Tiktoken } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../test/bench/support/text-corpus.js';
+import { Rng } from './text.corpus.js';
 import { BpeTable, hashBytes, joinHashes, NO_RANK } from './bpe.table.js';
 
 /** js-tiktoken's own maps (internal fields, read here only to check our table against them). */

@@ -1,4 +1,4 @@
-import { DomainError } from '../../config/src/index.js';
+import { DomainError } from '#kernel';
 import type { ModelTokenization } from './tokenizer.types.js';
 
 /** The encodings js-tiktoken ships ranks for. */

@@ -25,3 +25,5 @@ export type {
   ToolCall,
   ToolDefinition,
 } from './tokenizer.types.js';
+// Seeded text generators: the corpus of the tokenizer's specs and of `npm run bench:tokenizer`.
+export { type CorpusKind, corpusText, noWhitespace, Rng } from './text.corpus.js';

@@ -2,12 +2,7 @@ import { Tiktoken } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  type CorpusKind,
-  corpusText,
-  noWhitespace,
-  Rng,
-} from '../../../test/bench/support/text-corpus.js';
+import { type CorpusKind, corpusText, noWhitespace, Rng } from './text.corpus.js';
 import { loadEncoding } from './encoding.loader.js';
 import type { EncodingName } from './encoding.registry.js';
 import { PieceCounter } from './piece.counter.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { corpusText } from '../../../test/bench/support/text-corpus.js';
+import { corpusText } from './text.corpus.js';
 import { loadEncoding } from './encoding.loader.js';
 import { ENCODINGS } from './encoding.registry.js';
 import { PieceCounter } from './piece.counter.js';

@@ -5,7 +5,7 @@ import { Tiktoken } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { corpusText } from '../../../test/bench/support/text-corpus.js';
+import { corpusText } from './text.corpus.js';
 import { resolveWorkerUrl } from './count.pool.js';
 import { UnsupportedEncodingError } from './encoding.registry.js';
 import { TokenCounter, TokenizerModule, type ChatMessage, type ToolDefinition } from './index.js';

@@ -1,5 +1,3 @@
-import { DomainError } from '../../config/src/index.js';
-
 /** A catalogue `token_multiplier` that is not a positive number: counting it would bill wrong. */
 export class InvalidTokenMultiplierError extends DomainError {
   constructor(model: string, multiplier: unknown) {
@@ -28,3 +26,4 @@ export function applyTokenMultiplier(tokens: number, multiplier: number, model: 
   const millionths = Math.round(factor * 1_000_000);
   return Math.ceil((tokens * millionths) / 1_000_000);
 }
+import { DomainError } from '#kernel';

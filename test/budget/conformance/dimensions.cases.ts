@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LimitsState } from '../../../libs/budget/src/index.js';
+import type { LimitsState } from '#budget';
 import {
   type HarnessFactory,
   allowed,

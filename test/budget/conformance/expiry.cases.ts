@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Limits, Settlement } from '../../../libs/budget/src/index.js';
+import type { Limits, Settlement } from '#budget';
 import {
   type HarnessFactory,
   allowed,

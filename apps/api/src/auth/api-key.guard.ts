@@ -1,8 +1,8 @@
+import { DomainError } from '#kernel';
 import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { DomainError } from '../../../../libs/config/src/index.js';
-import { ApiClientRepository, hashApiKey } from '../../../../libs/ledger/src/index.js';
+import { ApiClientRepository, hashApiKey } from '#ledger';
 import { IS_PUBLIC } from './public.decorator.js';
 
 /** A key's verdict is cached this long, so a new or revoked key takes effect within 2 s. */

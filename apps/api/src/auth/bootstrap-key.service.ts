@@ -1,10 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { AppConfig } from '../../../../libs/config/src/index.js';
-import {
-  ApiClientRepository,
-  generateApiKey,
-  hashApiKey,
-} from '../../../../libs/ledger/src/index.js';
+import { AppConfig } from '#config';
+import { ApiClientRepository, generateApiKey, hashApiKey } from '#ledger';
 
 const BOOTSTRAP_CLIENT = 'bootstrap';
 const EMBEDDED_CLIENT = 'embedded-default';

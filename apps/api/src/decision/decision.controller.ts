@@ -1,8 +1,8 @@
+import { microsToUsd } from '#kernel';
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppConfig } from '../../../../libs/config/src/index.js';
-import type { LimitsState, Settlement } from '../../../../libs/budget/src/index.js';
-import { microsToUsd } from '../../../../libs/ledger/src/index.js';
+import { AppConfig } from '#config';
+import type { LimitsState, Settlement } from '#budget';
 import { CheckRequestDto, EstimateRequestDto } from './check.dto.js';
 import { assignLogFields } from '../observability/request-log.js';
 import { checkLogFields, settlementLogFields } from './decision.log.js';

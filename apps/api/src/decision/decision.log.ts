@@ -1,4 +1,4 @@
-import type { ReserveResult, Settlement } from '../../../../libs/budget/src/index.js';
+import type { ReserveResult, Settlement } from '#budget';
 import type { Estimate } from './estimate.service.js';
 
 /** The fields of a check's log line. */

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { LedgerModule } from '../../../../libs/ledger/src/index.js';
-import { TokenizerModule } from '../../../../libs/tokenizer/src/index.js';
+import { LedgerModule } from '#ledger';
+import { TokenizerModule } from '#tokenizer';
 import { LedgerMetrics } from '../observability/ledger.metrics.js';
 import { DecisionController } from './decision.controller.js';
 import { DecisionService } from './decision.service.js';

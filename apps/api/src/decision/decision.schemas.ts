@@ -1,5 +1,5 @@
 import { getSchemaPath, type SchemaObject } from '@nestjs/swagger';
-import { DIMENSIONS } from '../../../../libs/budget/src/index.js';
+import { DIMENSIONS } from '#budget';
 
 /**
  * The /v1 response bodies as named OpenAPI schemas (SPEC §4), registered as components by

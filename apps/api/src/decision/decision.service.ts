@@ -1,5 +1,5 @@
+import { DomainError } from '#kernel';
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../../../../libs/config/src/index.js';
 import {
   BudgetStore,
   type LimitsState,
@@ -8,12 +8,8 @@ import {
   type Settlement,
   type SettlementStatus,
   type Usage,
-} from '../../../../libs/budget/src/index.js';
-import {
-  CatalogueService,
-  LedgerWriter,
-  SettlementRepository,
-} from '../../../../libs/ledger/src/index.js';
+} from '#budget';
+import { CatalogueService, LedgerWriter, SettlementRepository } from '#ledger';
 import { MetricsService } from '../observability/metrics.service.js';
 import type { CheckRequestDto } from './check.dto.js';
 import { type Estimate, EstimateService } from './estimate.service.js';

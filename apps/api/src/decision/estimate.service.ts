@@ -1,8 +1,9 @@
+import { DomainError } from '#kernel';
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { AppConfig, DomainError } from '../../../../libs/config/src/index.js';
-import { costMicros, type Pricing } from '../../../../libs/budget/src/index.js';
-import { CatalogueService, type ModelEntry } from '../../../../libs/ledger/src/index.js';
-import { DEFAULT_ENCODING, TokenCounter } from '../../../../libs/tokenizer/src/index.js';
+import { AppConfig } from '#config';
+import { costMicros, type Pricing } from '#budget';
+import { CatalogueService, type ModelEntry } from '#ledger';
+import { DEFAULT_ENCODING, TokenCounter } from '#tokenizer';
 import type { EstimateRequestDto } from './check.dto.js';
 
 export interface Estimate {

@@ -1,5 +1,5 @@
-import type { BucketState, LimitsState } from '../../../../libs/budget/src/index.js';
-import { microsToUsd } from '../../../../libs/ledger/src/index.js';
+import { microsToUsd } from '#kernel';
+import type { BucketState, LimitsState } from '#budget';
 
 export interface BucketView {
   limit: number;

@@ -1,5 +1,5 @@
-import type { BucketState, Dimension, LimitsState } from '../../../../libs/budget/src/index.js';
-import { microsToUsd } from '../../../../libs/ledger/src/index.js';
+import { microsToUsd } from '#kernel';
+import type { BucketState, Dimension, LimitsState } from '#budget';
 import { isoSeconds, limitsView } from './limits.presenter.js';
 
 export interface Refusal {

@@ -4,9 +4,9 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { AppConfig } from '../../../../libs/config/src/index.js';
-import { BudgetStore, type Settlement } from '../../../../libs/budget/src/index.js';
-import { LedgerWriter } from '../../../../libs/ledger/src/index.js';
+import { AppConfig } from '#config';
+import { BudgetStore, type Settlement } from '#budget';
+import { LedgerWriter } from '#ledger';
 import { MetricsService } from '../observability/metrics.service.js';
 
 /**

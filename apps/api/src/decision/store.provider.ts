@@ -1,14 +1,14 @@
 import { Logger, type Provider } from '@nestjs/common';
-import { AppConfig } from '../../../../libs/config/src/index.js';
+import { AppConfig } from '#config';
 import {
   BudgetStore,
   MemoryBudgetStore,
   RedisBudgetStore,
   createRedisClient,
   whenReady,
-} from '../../../../libs/budget/src/index.js';
-import { FailoverBudgetStore } from '../../../../libs/budget/src/failover.store.js';
-import { DailyUsageRepository } from '../../../../libs/ledger/src/index.js';
+} from '#budget';
+import { FailoverBudgetStore } from '#budget';
+import { DailyUsageRepository } from '#ledger';
 import { MetricsService } from '../observability/metrics.service.js';
 
 const STARTUP_WAIT_MS = 5_000;

@@ -1,11 +1,7 @@
+import { DomainError, microsToUsd } from '#kernel';
 import { Controller, Get, Param } from '@nestjs/common';
-import { DomainError } from '../../../../libs/config/src/index.js';
-import { BudgetStore } from '../../../../libs/budget/src/index.js';
-import {
-  CatalogueService,
-  DailyUsageRepository,
-  microsToUsd,
-} from '../../../../libs/ledger/src/index.js';
+import { BudgetStore } from '#budget';
+import { CatalogueService, DailyUsageRepository } from '#ledger';
 import { PRINTABLE } from './field.rules.js';
 import { ApiCallerRoutes, ApiSubjectUsage } from './decision.openapi.js';
 import { isoSeconds, limitsView } from './limits.presenter.js';

@@ -2,8 +2,8 @@ import { Controller, Get, HttpCode, Res } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../../../../libs/config/src/index.js';
-import { BudgetStore } from '../../../../libs/budget/src/index.js';
+import { AppConfig } from '#config';
+import { BudgetStore } from '#budget';
 import { Public } from '../auth/public.decorator.js';
 import { ApiHealthRoutes, ApiLiveness, ApiReadiness } from './health.openapi.js';
 

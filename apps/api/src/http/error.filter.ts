@@ -1,3 +1,4 @@
+import { DomainError } from '#kernel';
 import {
   type ArgumentsHost,
   Catch,
@@ -7,7 +8,6 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { DomainError } from '../../../../libs/config/src/index.js';
 
 export interface ErrorBody {
   error: string;

@@ -1,5 +1,5 @@
+import { DomainError } from '#kernel';
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
-import { DomainError } from '../../../../libs/config/src/index.js';
 
 function flatten(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((error) => {

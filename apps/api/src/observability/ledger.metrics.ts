@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { LedgerWriter } from '../../../../libs/ledger/src/index.js';
+import { LedgerWriter } from '#ledger';
 import { MetricsService } from './metrics.service.js';
 
 /** Feeds the ledger writer's batches (group commit) into the metrics. */

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { AppConfig } from '../../../../libs/config/src/index.js';
+import { AppConfig } from '#config';
 
 /**
  * Structured JSON logs: Nest's own logs through pino (nestjs-pino's Logger), and one line per

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ReserveResult, Settlement } from '../../../../libs/budget/src/index.js';
+import type { ReserveResult, Settlement } from '#budget';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 const PREFIX = 'token_budget_';

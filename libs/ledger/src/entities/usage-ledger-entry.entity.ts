@@ -1,5 +1,5 @@
 import { Check, Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
-import type { SettlementStatus } from '../../../budget/src/budget.types.js';
+import type { SettlementStatus } from '#budget';
 
 /**
  * One settled reservation (read side; the LedgerWriter inserts with its own statement).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { microsToUsd, usdPerMtokToPicosPerToken, usdToMicros } from './money.util.js';
+import { microsToUsd, usdPerMtokToPicosPerToken, usdToMicros } from './money.js';
 
 describe('money', () => {
   it.each([
