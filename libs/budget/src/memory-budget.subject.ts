@@ -98,7 +98,7 @@ export class MemorySubject {
     }
     record.status = status;
     record.settlement = {
-      reservationId: reservationId(record.subject, record.ref),
+      reservationId: reservationId(record),
       subject: record.subject,
       tier: record.tier,
       model: record.model,
@@ -146,7 +146,7 @@ export class MemorySubject {
 
 export function reservationOf(record: MemoryRecord): Reservation {
   return {
-    reservationId: reservationId(record.subject, record.ref),
+    reservationId: reservationId(record),
     subject: record.subject,
     tier: record.tier,
     model: record.model,

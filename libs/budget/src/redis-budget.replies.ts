@@ -73,8 +73,7 @@ export function rawStateAt(
 
 /** `ok` reserve reply fields 2..12: ref, tier, model, p, c, cost, in, out, at, exp. */
 export function reservationAt(reply: Reply, subject: string): Reservation {
-  return {
-    reservationId: reservationId(subject, str(reply, 2)),
+  const fields = {
     subject,
     tier: str(reply, 3),
     model: str(reply, 4),
@@ -85,13 +84,27 @@ export function reservationAt(reply: Reply, subject: string): Reservation {
     reservedAtMs: n(reply, 10),
     expiresAtMs: n(reply, 11),
   };
+  return { reservationId: reservationId({ ref: str(reply, 2), ...fields }), ...fields };
 }
+
+/** Fields of a settlement reply (lib-settle.lua settlement_reply). */
+export const SETTLEMENT_WIDTH = 16;
 
 /** A settlement: ref, subject, tier, model, prompt, completion, cost, status, at, settled at. */
 export function settlementOf(reply: Reply): Settlement {
   const subject = str(reply, 1);
   return {
-    reservationId: reservationId(subject, str(reply, 0)),
+    reservationId: reservationId({
+      subject,
+      ref: str(reply, 0),
+      tier: str(reply, 2),
+      model: str(reply, 3),
+      promptTokens: n(reply, 11),
+      completionTokens: n(reply, 12),
+      pricing: { inputPicosPerToken: n(reply, 13), outputPicosPerToken: n(reply, 14) },
+      reservedAtMs: n(reply, 8),
+      expiresAtMs: n(reply, 15),
+    }),
     subject,
     tier: str(reply, 2),
     model: str(reply, 3),
@@ -127,8 +140,7 @@ export function reservationOfRecord(
     return null;
   }
   const subject = record.sub;
-  const reservation: Reservation = {
-    reservationId: reservationId(subject, ref),
+  const fields = {
     subject,
     tier: record.tier ?? '',
     model: record.model ?? '',
@@ -139,6 +151,7 @@ export function reservationOfRecord(
     reservedAtMs: Number(record.at),
     expiresAtMs: Number(record.exp),
   };
+  const reservation: Reservation = { reservationId: reservationId({ ref, ...fields }), ...fields };
   const settlement: Settlement | null =
     record.st === 'held' || record.st === undefined
       ? null

@@ -25,6 +25,7 @@ import type {
 import { type RawLimits, limitsState, viewBucket } from './bucket.math.js';
 import {
   type Reply,
+  SETTLEMENT_WIDTH,
   STATE_WIDTH,
   asReply,
   dimensionAt,
@@ -244,13 +245,13 @@ export class RedisBudgetStore extends BudgetStore {
     if (kind === 'conflict') {
       return { ok: false, error: 'conflict', status: stringAt(reply, 1) as Settlement['status'] };
     }
-    // 'ok', replayed, the 11 settlement fields, now, the state block.
-    const settlement = settlementOf(reply.slice(2, 13));
-    const now = numberAt(reply, 13);
+    // 'ok', replayed, the SETTLEMENT_WIDTH settlement fields, now, the state block.
+    const settlement = settlementOf(reply.slice(2, 2 + SETTLEMENT_WIDTH));
+    const now = numberAt(reply, 2 + SETTLEMENT_WIDTH);
     return {
       ok: true,
       settlement,
-      state: await this.state(reply, 14, parsed.subject, now),
+      state: await this.state(reply, 3 + SETTLEMENT_WIDTH, parsed.subject, now),
       replayed: numberAt(reply, 1) === 1,
     };
   }

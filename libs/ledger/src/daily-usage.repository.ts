@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DailyCostSource } from '#budget';
 import { usdToMicros } from '#kernel';
+import { ledgerCall } from './ledger.timeout.js';
 
 /** One subject's charged settlements of one UTC day (SPEC §4 `today`). */
 export interface DailyUsageTotals {
@@ -39,11 +40,14 @@ export class DailyUsageRepository extends DailyCostSource {
       requests: number;
       prompt_tokens: string;
       completion_tokens: string;
-    }[] = await this.dataSource.query(
-      `SELECT cost_usd::text AS cost_usd, requests, prompt_tokens::text AS prompt_tokens,
+    }[] = await ledgerCall(
+      'daily usage',
+      this.dataSource.query(
+        `SELECT cost_usd::text AS cost_usd, requests, prompt_tokens::text AS prompt_tokens,
                 completion_tokens::text AS completion_tokens
-         FROM daily_usage WHERE subject = $1 AND day = $2::date`,
-      [subject, day],
+           FROM daily_usage WHERE subject = $1 AND day = $2::date`,
+        [subject, day],
+      ),
     );
     const row = rows[0];
     if (row === undefined) {

@@ -14,6 +14,7 @@ export {
   UnknownModelError,
   UnknownTierError,
 } from './ledger.errors.js';
+export { LEDGER_WAIT_MS, ledgerCall } from './ledger.timeout.js';
 export { LedgerModule } from './ledger.module.js';
 export { LedgerWriter, type LedgerBatchEvent, type LedgerWriterOptions } from './ledger.writer.js';
 export { migrateDatabase } from './migrate.js';

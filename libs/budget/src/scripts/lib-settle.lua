@@ -14,9 +14,11 @@ local function read_record(key)
   return r
 end
 
+-- ref, subject, tier, model, settled prompt, completion, cost, status, reserved at, settled at,
+-- reserved tokens, then what the reservation id signs: prompt, completion, prices, expiry.
 local function settlement_reply(ref, r)
   return { ref, r.sub, r.tier, r.model, r.sp, r.sc, r.scost, r.st, r.at, r.sat,
-    num(number(r.p) + number(r.c)) }
+    num(number(r.p) + number(r.c)), r.p, r.c, r['in'], r.out, r.exp }
 end
 
 -- Gives the settled buckets back what the reservation did not use (or charges the overage: the
