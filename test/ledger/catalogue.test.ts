@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogueService } from '#ledger';
-import { UnknownModelError, UnknownTierError } from '#ledger';
+import { UnknownModelError, UnknownTierError } from '#kernel';
 import { testEnv } from '../support/test-env.js';
 import { eventually, openDataSource, unique } from './ledger.helpers.js';
 

@@ -11,7 +11,7 @@ import {
   type TierEntry,
   modelLimitKey,
 } from './catalogue.types.js';
-import { UnknownModelError, UnknownTierError } from './ledger.errors.js';
+import { UnknownModelError, UnknownTierError } from '#kernel';
 
 export interface CatalogueOptions {
   /** DEFAULT_TIER: the tier of a subject without a row. */

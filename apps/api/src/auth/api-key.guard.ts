@@ -1,4 +1,4 @@
-import { DomainError } from '#kernel';
+import { ServiceUnavailableError, UnauthorizedError } from '#kernel';
 import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
@@ -36,15 +36,11 @@ export class ApiKeyGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest & { clientName?: string }>();
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     if (!match) {
-      throw new DomainError(
-        'unauthorized',
-        'Missing API key: send the header "Authorization: Bearer <api key>".',
-        401,
-      );
+      throw new UnauthorizedError('missing');
     }
     const clientName = await this.clientNameFor(match[1]!);
     if (clientName === null) {
-      throw new DomainError('unauthorized', 'The API key is unknown or has been revoked.', 401);
+      throw new UnauthorizedError('unknown');
     }
     request.clientName = clientName;
     return true;
@@ -67,10 +63,8 @@ export class ApiKeyGuard implements CanActivate {
         this.logger.warn(`API key lookup failed, using the last verdict: ${String(error)}`);
         return cached.clientName;
       }
-      throw new DomainError(
-        'service_unavailable',
+      throw new ServiceUnavailableError(
         'The API key cannot be verified right now (database unreachable); retry shortly.',
-        503,
       );
     }
   }

@@ -1,5 +1,6 @@
 import { getSchemaPath, type SchemaObject } from '@nestjs/swagger';
 import { DIMENSIONS } from '#budget';
+import { DOMAIN_ERRORS } from '#kernel';
 
 /**
  * The /v1 response bodies as named OpenAPI schemas (SPEC §4), registered as components by
@@ -26,6 +27,13 @@ const object = (properties: Record<string, SchemaObject>, required = Object.keys
   required,
 });
 
+/** The stable codes, listed from the error classes (refusals have their own schema). */
+const ERROR_CODES =
+  'Stable error code: ' +
+  DOMAIN_ERRORS.map((error) => `\`${error.code}\` (${error.status})`).join(', ') +
+  '; a fault the framework answers itself is named after its status (`not_found`, ' +
+  '`method_not_allowed`, …) and anything unexpected is `internal_error` (500).';
+
 const BUCKET = object({
   limit: count('Capacity of the bucket (token_burst where set).'),
   remaining: count('Whole units left, rounded down.'),
@@ -41,7 +49,7 @@ const ESTIMATE_SCHEMA = object({
 export const DECISION_SCHEMAS: Record<string, SchemaObject> = {
   ErrorBody: {
     ...object({
-      error: { type: 'string', description: 'Stable error code.', example: 'invalid_request' },
+      error: { type: 'string', description: ERROR_CODES, example: 'invalid_request' },
       message: { type: 'string', description: 'A human sentence.' },
     }),
     additionalProperties: true,
