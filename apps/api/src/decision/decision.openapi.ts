@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBody,
   ApiOperation,
   ApiParam,
   ApiResponse,
@@ -17,6 +18,9 @@ import {
   SUBJECT_USAGE,
 } from './decision.examples.js';
 import { schemaRef as ref } from './decision.schemas.js';
+
+/** The request body of a route: a component derived from the contract (decision.contract.ts). */
+const body = (name: string) => ApiBody({ required: true, schema: ref(name) });
 
 /**
  * Response documentation of the /v1 endpoints: the rate-limit headers and one decorator per
@@ -103,6 +107,7 @@ export const ApiCallerRoutes = (tag: string) =>
 
 export const ApiCheck = () =>
   applyDecorators(
+    body('CheckRequestDto'),
     ApiOperation({
       summary: 'Reserve the estimate of an inference, or refuse it',
       description:
@@ -131,6 +136,7 @@ export const ApiCheck = () =>
 
 export const ApiEstimate = () =>
   applyDecorators(
+    body('EstimateRequestDto'),
     ApiOperation({
       summary: 'Count and price an inference without reserving',
       description: 'The same input as /v1/check; nothing is reserved or charged.',
@@ -157,6 +163,7 @@ const SETTLE_ERRORS = [
 
 export const ApiCommit = () =>
   applyDecorators(
+    body('CommitRequestDto'),
     ApiOperation({
       summary: 'Settle a reservation at its real usage',
       description:
@@ -169,6 +176,7 @@ export const ApiCommit = () =>
 
 export const ApiRefund = () =>
   applyDecorators(
+    body('RefundRequestDto'),
     ApiOperation({
       summary: 'Release a reservation whose inference failed',
       description:

@@ -13,7 +13,8 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { contractFault } from './contract.kit.js';
 
 /** Fastify's own request faults, answered with our error classes instead of Fastify's body. */
 const FASTIFY_CODES: Record<string, () => DomainError> = {
@@ -88,13 +89,19 @@ export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(ErrorFilter.name);
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const { status, body } = toErrorBody(exception);
+    const http = host.switchToHttp();
+    // A body refused by its route's schema (Fastify's validation, wrapped by Nest).
+    const source =
+      exception instanceof HttpException && exception.cause ? exception.cause : exception;
+    const { status, body } = toErrorBody(
+      contractFault(source, http.getRequest<FastifyRequest | undefined>()) ?? exception,
+    );
     if (status >= 500) {
       this.logger.error(
         exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
       );
     }
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const reply = http.getResponse<FastifyReply>();
     void reply.status(status).send(body);
   }
 }
