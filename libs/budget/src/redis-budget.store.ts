@@ -217,9 +217,7 @@ export class RedisBudgetStore extends BudgetStore {
     if (monthly !== null) {
       const month = epochMonth(now);
       const counted = stringAt(reply, 14) !== '' && numberAt(reply, 14) === month;
-      const committed = counted
-        ? numberAt(reply, 15)
-        : await this.monthFromSource(subject, month);
+      const committed = counted ? numberAt(reply, 15) : await this.monthFromSource(subject, month);
       const inFlight = stringAt(reply, 11) === '' ? 0 : numberAt(reply, 11);
       raw.monthlyCost = { limitMicros: monthly, usedMicros: committed + inFlight };
     }
