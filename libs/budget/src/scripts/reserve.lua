@@ -7,13 +7,14 @@
 --   12/13 model requests, 14/15 model tokens (capacity -1: unlimited), 16 concurrent (-1),
 --   17 daily micros (-1), 18 subject, 19 tier, 20 model, 21 ref, 22 seed day (-1),
 --   23 seed micros, 24 how long a record outlives its expiry (ms), 25 the subject's tag (its
---   member in the due index), 26 monthly micros (-1), 27 seed month (-1), 28 seed month micros
+--   member in the due index), 26 cached input pico/token (the record keeps it for settling),
+--   27 monthly micros (-1), 28 seed month (-1), 29 seed month micros
 local now = clock(number(ARGV[1]))
 local now_s = num(now)
 local P, C, M = number(ARGV[2]), number(ARGV[3]), number(ARGV[4])
 local ttl, inp, outp = number(ARGV[5]), number(ARGV[6]), number(ARGV[7])
 local conc_limit, daily_limit = number(ARGV[16]), number(ARGV[17])
-local monthly_limit = number(ARGV[26])
+local monthly_limit = number(ARGV[27])
 local lim = { conc = conc_limit, conc_s = num(conc_limit), daily = daily_limit,
   daily_s = num(daily_limit), monthly = monthly_limit, monthly_s = num(monthly_limit) }
 local model, keep_ms = ARGV[20], number(ARGV[24])
@@ -38,10 +39,10 @@ if daily_limit >= 0 and not (s[1] and number(s[1]) == today) then
 end
 local month = monthly_limit >= 0 and month_of(now)
 if month and not (s[4] and number(s[4]) == month) then
-  if number(ARGV[27]) == month then
-    redis.call('HSET', KEYS[2], 'mon', num(month), 'mcost', ARGV[28])
+  if number(ARGV[28]) == month then
+    redis.call('HSET', KEYS[2], 'mon', num(month), 'mcost', ARGV[29])
     keep_for(KEYS[2], 2 * DAY_MS)
-    s[4], s[5] = num(month), ARGV[28]
+    s[4], s[5] = num(month), ARGV[29]
   else
     seed_month = num(month)
   end
@@ -217,7 +218,8 @@ redis.call('HSET', KEYS[2], 'icost', s[3], 'cl', lim.conc_s, 'dl', lim.daily_s, 
 keep_for(KEYS[2], ttl + 2 * DAY_MS)
 local p_s, c_s, cost_s = num(P), num(granted), num(cost)
 redis.call('HSET', KEYS[4], 'sub', ARGV[18], 'tier', ARGV[19], 'model', model, 'p', p_s,
-  'c', c_s, 'cost', cost_s, 'in', ARGV[6], 'out', ARGV[7], 'at', now_s, 'exp', exp_s, 'st', 'held')
+  'c', c_s, 'cost', cost_s, 'in', ARGV[6], 'out', ARGV[7], 'at', now_s, 'exp', exp_s, 'st', 'held',
+  'cin', ARGV[26])
 redis.call('PEXPIRE', KEYS[4], ttl + keep_ms)
 if #KEYS >= 6 then
   redis.call('HSET', KEYS[6], 'ref', ref, 'tier', ARGV[19], 'model', model, 'p', p_s,
