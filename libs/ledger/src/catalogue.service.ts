@@ -144,6 +144,7 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
       tokens: bucket(entry.tokenBurst ?? entry.tokensPerMinute, entry.tokensPerMinute),
       concurrent: entry.maxConcurrent,
       dailyCostMicros: entry.dailyCostLimitMicros,
+      monthlyCostMicros: entry.monthlyCostLimitMicros,
       modelRequests: bucket(
         perModel?.requestsPerMinute ?? null,
         perModel?.requestsPerMinute ?? null,

@@ -154,6 +154,13 @@ export const SUBJECT_USAGE = {
     prompt_tokens: 2000,
     completion_tokens: 400,
   },
+  month: {
+    month: '2026-11',
+    cost_usd: '0.129000',
+    requests: 31,
+    prompt_tokens: 28000,
+    completion_tokens: 6100,
+  },
   in_flight: [
     {
       reservation_id: RESERVATION_ID,
