@@ -4,6 +4,7 @@ import { AppConfigModule, type EnvironmentVariables } from '#config';
 import { LedgerModule } from '#ledger';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { ApiKeyVerdicts } from './auth/api-key.verdicts.js';
+import { ApiKeyVerifier } from './auth/api-key.verifier.js';
 import { BootstrapKeyService } from './auth/bootstrap-key.service.js';
 import { DecisionModule } from './decision/decision.module.js';
 import { HealthController } from './health/health.controller.js';
@@ -23,6 +24,7 @@ export class AppModule {
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        ApiKeyVerifier,
         BootstrapKeyService,
         ApiKeyVerdicts,
       ],

@@ -20,7 +20,11 @@ const claims = (subject: string, ref = newRef()) => ({
   model: 'gpt-4o',
   promptTokens: 1000,
   completionTokens: 200,
-  pricing: { inputPicosPerToken: 2_500_000, outputPicosPerToken: 10_000_000 },
+  pricing: {
+    inputPicosPerToken: 2_500_000,
+    outputPicosPerToken: 10_000_000,
+    cachedInputPicosPerToken: 1_250_000,
+  },
   reservedAtMs: 1_764_000_000_000,
   expiresAtMs: 1_764_000_600_000,
 });
@@ -55,6 +59,7 @@ describe('reservation ids', () => {
       `${Buffer.from('admin').toString('base64url')}.${body}.${sig}.${ref}`,
       `${subject}.${body}.${sig}.${newRef()}`,
       `${subject}.${body}.${'A'.repeat(sig.length)}.${ref}`,
+      `${subject}.${body}.${sig.slice(0, -1)}${sig.endsWith('B') ? 'C' : 'B'}.${ref}`,
     ]) {
       expect(parseReservationId(bad)).toBeNull();
     }

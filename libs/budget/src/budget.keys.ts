@@ -101,6 +101,7 @@ export function reservationId(c: ReservationClaims): string {
       c.completionTokens,
       c.pricing.inputPicosPerToken,
       c.pricing.outputPicosPerToken,
+      c.pricing.cachedInputPicosPerToken ?? c.pricing.inputPicosPerToken,
       c.reservedAtMs,
       c.expiresAtMs,
     ]),
@@ -128,8 +129,9 @@ export function reservationClaims(id: string): ReservationClaims | null {
   if (!REF.test(ref) || !B64.test(encoded) || !B64.test(claims) || !B64.test(sig)) {
     return null;
   }
-  const given = Buffer.from(sig, 'base64url');
-  const expected = sign(`${encoded}.${claims}.${ref}`);
+  // Compared as text: only the canonical encoding of the signature is accepted.
+  const given = Buffer.from(sig, 'utf8');
+  const expected = Buffer.from(sign(`${encoded}.${claims}.${ref}`).toString('base64url'), 'utf8');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return null;
   }
@@ -144,11 +146,11 @@ export function reservationClaims(id: string): ReservationClaims | null {
   } catch {
     return null;
   }
-  if (!Array.isArray(fields) || fields.length !== 8) {
+  if (!Array.isArray(fields) || fields.length !== 9) {
     return null;
   }
-  const [tier, model, p, c, inp, out, at, exp] = fields as unknown[];
-  const counts = [p, c, inp, out, at, exp];
+  const [tier, model, p, c, inp, out, cin, at, exp] = fields as unknown[];
+  const counts = [p, c, inp, out, cin, at, exp];
   if (
     typeof tier !== 'string' ||
     typeof model !== 'string' ||
@@ -163,7 +165,11 @@ export function reservationClaims(id: string): ReservationClaims | null {
     model,
     promptTokens: p as number,
     completionTokens: c as number,
-    pricing: { inputPicosPerToken: inp as number, outputPicosPerToken: out as number },
+    pricing: {
+      inputPicosPerToken: inp as number,
+      outputPicosPerToken: out as number,
+      cachedInputPicosPerToken: cin as number,
+    },
     reservedAtMs: at as number,
     expiresAtMs: exp as number,
   };

@@ -1,4 +1,4 @@
-import { LedgerUnavailableError } from './ledger.errors.js';
+import { LedgerUnavailableError } from '#kernel';
 
 /**
  * How long a request may wait on Postgres (SPEC §7: no request waits on it; commits answer 503

@@ -1,8 +1,6 @@
-import { DomainError } from '#kernel';
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
-import { ApiKeyVerdicts } from './api-key.verdicts.js';
+import { ApiKeyVerifier, type AuthenticatedRequest } from './api-key.verifier.js';
 import { IS_PUBLIC } from './public.decorator.js';
 
 /** Every route needs `Authorization: Bearer <key>` of an unrevoked caller, unless @Public. */
@@ -10,7 +8,7 @@ import { IS_PUBLIC } from './public.decorator.js';
 export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly verdicts: ApiKeyVerdicts,
+    private readonly verifier: ApiKeyVerifier,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -21,27 +19,7 @@ export class ApiKeyGuard implements CanActivate {
     if (isPublic) {
       return true;
     }
-    const request = context.switchToHttp().getRequest<FastifyRequest & { clientName?: string }>();
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-    if (!match) {
-      throw new DomainError(
-        'unauthorized',
-        'Missing API key: send the header "Authorization: Bearer <api key>".',
-        401,
-      );
-    }
-    const verdict = await this.verdicts.verdict(match[1]!);
-    if (verdict.client === null) {
-      if (verdict.reason === 'unverifiable') {
-        throw new DomainError(
-          'service_unavailable',
-          'The API key cannot be verified right now (database unreachable); retry shortly.',
-          503,
-        );
-      }
-      throw new DomainError('unauthorized', 'The API key is unknown or has been revoked.', 401);
-    }
-    request.clientName = verdict.client.name;
+    await this.verifier.authenticate(context.switchToHttp().getRequest<AuthenticatedRequest>());
     return true;
   }
 }
