@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '#migrations';
 import { assertTestDatabaseName, databaseUrlWithName } from '../support/test-database.js';
 import { testEnv } from '../support/test-env.js';
 
@@ -24,6 +25,7 @@ const TABLES: Record<string, string[]> = {
     'token_burst',
     'max_concurrent',
     'daily_cost_limit_usd',
+    'alert_thresholds',
     'updated_at',
   ],
   subjects: ['id', 'tier', 'created_at', 'updated_at'],
@@ -51,6 +53,21 @@ const TABLES: Record<string, string[]> = {
     'settled_at',
   ],
   daily_usage: ['subject', 'day', 'cost_usd', 'requests', 'prompt_tokens', 'completion_tokens'],
+  budget_alerts: [
+    'id',
+    'subject',
+    'tier',
+    'window',
+    'period',
+    'threshold_percent',
+    'limit_usd',
+    'spent_usd',
+    'raised_at',
+    'delivered_at',
+    'attempts',
+    'last_error',
+    'next_attempt_at',
+  ],
 };
 const CATALOGUE = ['tiers', 'subjects', 'models', 'tier_model_limits'];
 
@@ -112,6 +129,12 @@ describe('migrations through the TypeORM CLI', () => {
     expect(first.stdout).toMatch(/SeedCatalogue\d+ has been executed successfully/);
     expect(await projectTables()).toEqual(expect.arrayContaining(Object.keys(TABLES)));
 
+    // Later migrations go first (each must revert cleanly), down to the seed.
+    for (const later of MIGRATIONS.slice(2).reverse()) {
+      const revert = await typeorm('migration:revert');
+      expect(revert.code, revert.stderr).toBe(0);
+      expect(revert.stdout).toContain(`Migration ${later.name} has been reverted successfully`);
+    }
     // The seed is not reverted under a subject that uses a seeded tier: it fails and changes nothing.
     await query(`INSERT INTO subjects (id, tier) VALUES ('someone', 'standard')`);
     const refused = await typeorm('migration:revert');
@@ -149,7 +172,8 @@ describe('migrations through the TypeORM CLI', () => {
     const shown = await typeorm('migration:show');
     expect(shown.stdout).toMatch(/\[X\] \d+ CreateSchema/);
     expect(shown.stdout).toMatch(/\[X\] \d+ SeedCatalogue/);
-  });
+    // One CLI process per step, each a few seconds on a busy machine.
+  }, 120_000);
 
   it('brings back every table of SPEC §5 with its columns', async () => {
     for (const [table, columns] of Object.entries(TABLES)) {

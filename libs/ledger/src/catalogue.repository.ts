@@ -16,6 +16,7 @@ interface TierRow {
   token_burst: number | null;
   max_concurrent: number | null;
   daily_cost_limit_usd: string | null;
+  alert_thresholds: number[] | null;
 }
 
 interface ModelRow {
@@ -62,7 +63,9 @@ export class CatalogueRepository {
   private async loadTiers(): Promise<Map<string, TierEntry>> {
     const rows: TierRow[] = await this.dataSource.query(
       `SELECT name, requests_per_minute, tokens_per_minute, token_burst, max_concurrent,
-              daily_cost_limit_usd::text AS daily_cost_limit_usd
+              daily_cost_limit_usd::text AS daily_cost_limit_usd,
+              (SELECT array_agg(DISTINCT t ORDER BY t) FROM unnest(alert_thresholds) AS t)
+                AS alert_thresholds
        FROM tiers`,
     );
     return new Map(
@@ -76,6 +79,8 @@ export class CatalogueRepository {
           maxConcurrent: row.max_concurrent,
           dailyCostLimitMicros:
             row.daily_cost_limit_usd === null ? null : usdToMicros(row.daily_cost_limit_usd),
+          alertThresholds:
+            row.alert_thresholds === null ? null : Object.freeze(row.alert_thresholds.map(Number)),
         }),
       ]),
     );

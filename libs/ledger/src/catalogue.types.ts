@@ -8,6 +8,8 @@ export interface TierEntry {
   tokenBurst: number | null;
   maxConcurrent: number | null;
   dailyCostLimitMicros: number | null;
+  /** Percentages of the cost limits at which a budget alert is raised, ascending; null = none. */
+  alertThresholds: readonly number[] | null;
 }
 
 /** A `models` row, priced in integer pico-dollars per token. */
