@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS } from '#migrations';
 import { assertTestDatabaseName, databaseUrlWithName } from '../support/test-database.js';
 import { testEnv } from '../support/test-env.js';
+import { MIGRATIONS } from '#migrations';
 
 const DATA_SOURCE = 'dist/libs/ledger/src/data-source.js';
 const databaseName = `token_budget_test_${randomBytes(4).toString('hex')}_mig`;
@@ -25,6 +25,7 @@ const TABLES: Record<string, string[]> = {
     'token_burst',
     'max_concurrent',
     'daily_cost_limit_usd',
+    'monthly_cost_limit_usd',
     'alert_thresholds',
     'updated_at',
   ],
@@ -33,6 +34,7 @@ const TABLES: Record<string, string[]> = {
     'name',
     'encoding',
     'input_usd_per_mtok',
+    'cached_input_usd_per_mtok',
     'output_usd_per_mtok',
     'default_max_tokens',
     'token_multiplier',
@@ -46,6 +48,7 @@ const TABLES: Record<string, string[]> = {
     'tier',
     'model',
     'prompt_tokens',
+    'cached_tokens',
     'completion_tokens',
     'cost_usd',
     'status',
@@ -129,11 +132,11 @@ describe('migrations through the TypeORM CLI', () => {
     expect(first.stdout).toMatch(/SeedCatalogue\d+ has been executed successfully/);
     expect(await projectTables()).toEqual(expect.arrayContaining(Object.keys(TABLES)));
 
-    // Later migrations go first (each must revert cleanly), down to the seed.
-    for (const later of MIGRATIONS.slice(2).reverse()) {
+    // The migrations after the seed revert one by one, newest first.
+    for (const migration of MIGRATIONS.slice(2).reverse()) {
       const revert = await typeorm('migration:revert');
       expect(revert.code, revert.stderr).toBe(0);
-      expect(revert.stdout).toContain(`Migration ${later.name} has been reverted successfully`);
+      expect(revert.stdout).toContain(`Migration ${migration.name} has been reverted successfully`);
     }
     // The seed is not reverted under a subject that uses a seeded tier: it fails and changes nothing.
     await query(`INSERT INTO subjects (id, tier) VALUES ('someone', 'standard')`);
@@ -172,7 +175,6 @@ describe('migrations through the TypeORM CLI', () => {
     const shown = await typeorm('migration:show');
     expect(shown.stdout).toMatch(/\[X\] \d+ CreateSchema/);
     expect(shown.stdout).toMatch(/\[X\] \d+ SeedCatalogue/);
-    // One CLI process per step, each a few seconds on a busy machine.
   }, 120_000);
 
   it('brings back every table of SPEC §5 with its columns', async () => {

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogueService } from '#ledger';
-import { UnknownModelError, UnknownTierError } from '#ledger';
+import { UnknownModelError, UnknownTierError } from '#kernel';
 import { testEnv } from '../support/test-env.js';
 import { eventually, openDataSource, unique } from './ledger.helpers.js';
 
@@ -63,6 +63,7 @@ describe('CatalogueService', () => {
       tokens: { capacity: 10_000, perMinute: 10_000 },
       concurrent: 2,
       dailyCostMicros: 1_000_000,
+      monthlyCostMicros: null,
       modelRequests: null,
       modelTokens: null,
     });
@@ -73,7 +74,24 @@ describe('CatalogueService', () => {
       encoding: 'o200k_base',
       tokenMultiplier: 1,
       defaultMaxTokens: 4096,
-      pricing: { inputPicosPerToken: 2_500_000, outputPicosPerToken: 10_000_000 },
+      pricing: {
+        inputPicosPerToken: 2_500_000,
+        cachedInputPicosPerToken: 1_250_000,
+        outputPicosPerToken: 10_000_000,
+      },
+    });
+    // Dated snapshots and provider prefixes find the catalogued row (SPEC §4).
+    expect(catalogue.requireModel('gpt-4o-2024-08-06').row).toBe('gpt-4o');
+    expect(catalogue.requireModel('openai/gpt-4o-mini-2024-07-18').name).toBe('gpt-4o-mini');
+    expect(catalogue.requireModel('o3-mini-2025-01-31').pricing).toEqual({
+      inputPicosPerToken: 1_100_000,
+      cachedInputPicosPerToken: 550_000,
+      outputPicosPerToken: 4_400_000,
+    });
+    // No published cached price: none in the pricing, cached input costs the input price.
+    expect(catalogue.requireModel('gpt-4-0613').pricing).toEqual({
+      inputPicosPerToken: 30_000_000,
+      outputPicosPerToken: 60_000_000,
     });
     expect(catalogue.requireModel('claude-sonnet-4').tokenMultiplier).toBe(1.2);
     expect(catalogue.modelEncodings()).toEqual(
@@ -112,7 +130,7 @@ describe('CatalogueService', () => {
 
     await dataSource.query(
       `UPDATE tiers SET requests_per_minute = 77, token_burst = NULL, max_concurrent = NULL,
-              daily_cost_limit_usd = '0.000001' WHERE name = $1`,
+              daily_cost_limit_usd = '0.000001', monthly_cost_limit_usd = '12.5' WHERE name = $1`,
       [tier],
     );
     const took = await eventually(
@@ -123,6 +141,7 @@ describe('CatalogueService', () => {
       tokens: { capacity: 1000, perMinute: 1000 },
       concurrent: null,
       dailyCostMicros: 1,
+      monthlyCostMicros: 12_500_000,
     });
     expect(took).toBeLessThan(WITHIN_MS);
   });
@@ -147,13 +166,15 @@ describe('CatalogueService', () => {
       outputPicosPerToken: 10_000_000,
     });
     await dataSource.query(
-      `UPDATE models SET input_usd_per_mtok = '0.000001', output_usd_per_mtok = '123.456789' WHERE name = $1`,
+      `UPDATE models SET input_usd_per_mtok = '0.000001', output_usd_per_mtok = '123.456789',
+                         cached_input_usd_per_mtok = '0.000002' WHERE name = $1`,
       [model],
     );
     await eventually(
       () =>
         expect(catalogue.requireModel(model).pricing).toEqual({
           inputPicosPerToken: 1,
+          cachedInputPicosPerToken: 2,
           outputPicosPerToken: 123_456_789,
         }),
       WITHIN_MS,

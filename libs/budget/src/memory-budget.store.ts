@@ -1,4 +1,4 @@
-import { epochDay, isoDay } from '#kernel';
+import { epochDay, epochMonth, isoDay, isoMonth } from '#kernel';
 import { parseReservationId } from './budget.keys.js';
 import {
   BudgetStore,
@@ -49,7 +49,8 @@ export class MemoryBudgetStore extends BudgetStore {
   async reserve(req: ReserveRequest): Promise<ReserveResult> {
     assertReserveRequest(req);
     const { limits } = req;
-    for (let attempt = 0; attempt < 3; attempt++) {
+    // At most: a day seed, a month seed, one more of each if a UTC boundary passed in between.
+    for (let attempt = 0; attempt < 5; attempt++) {
       const s = this.subject(req.subject);
       const today = epochDay(this.clock());
       if (limits.dailyCostMicros !== null && s.day !== today) {
@@ -60,6 +61,16 @@ export class MemoryBudgetStore extends BudgetStore {
         if (current.day !== today && epochDay(this.clock()) === today) {
           current.day = today;
           current.dayCostMicros = seeded;
+        }
+        continue;
+      }
+      const month = epochMonth(this.clock());
+      if ((limits.monthlyCostMicros ?? null) !== null && s.month !== month) {
+        const seeded = await this.monthFromSource(req.subject, month);
+        const current = this.subject(req.subject);
+        if (current.month !== month && epochMonth(this.clock()) === month) {
+          current.month = month;
+          current.monthCostMicros = seeded;
         }
         continue;
       }
@@ -101,9 +112,10 @@ export class MemoryBudgetStore extends BudgetStore {
             ? {
                 promptTokens: record.promptTokens,
                 completionTokens: record.completionTokens,
+                cachedTokens: 0,
                 costMicros: record.costMicros,
               }
-            : { promptTokens: 0, completionTokens: 0, costMicros: 0 };
+            : { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costMicros: 0 };
         settled.push(
           s.settle(record, 'expired', usage, policy === 'release', now, UNCONFIRMED_RETENTION_MS),
         );
@@ -171,6 +183,13 @@ export class MemoryBudgetStore extends BudgetStore {
         usedMicros: committed + s.inFlightMicros,
       };
     }
+    const monthly = limits.monthlyCostMicros ?? null;
+    if (monthly !== null) {
+      raw.monthlyCost = {
+        limitMicros: monthly,
+        usedMicros: (await this.monthCommitted(s, now)) + s.inFlightMicros,
+      };
+    }
     const inFlight = [...s.leases]
       .sort((a, b) => a[1] - b[1])
       .flatMap(([ref]) => {
@@ -201,12 +220,20 @@ export class MemoryBudgetStore extends BudgetStore {
     const now = this.clock();
     let replayed = false;
     if (record.status === 'held') {
+      const cachedTokens = usage?.cachedTokens ?? 0;
       const charged = usage
         ? {
-            ...usage,
-            costMicros: costMicros(usage.promptTokens, usage.completionTokens, record.pricing),
+            promptTokens: usage.promptTokens,
+            completionTokens: usage.completionTokens,
+            cachedTokens,
+            costMicros: costMicros(
+              usage.promptTokens,
+              usage.completionTokens,
+              record.pricing,
+              cachedTokens,
+            ),
           }
-        : { promptTokens: 0, completionTokens: 0, costMicros: 0 };
+        : { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costMicros: 0 };
       s.settle(record, status, charged, usage === null, now, UNCONFIRMED_RETENTION_MS);
     } else if (record.status === status) {
       replayed = true;
@@ -238,6 +265,12 @@ export class MemoryBudgetStore extends BudgetStore {
         s.day === today ? s.dayCostMicros : await this.committedFromSource(s.subject, today);
       raw.dailyCost = { limitMicros: s.dailyLimitMicros, usedMicros: committed + s.inFlightMicros };
     }
+    if (s.monthlyLimitMicros !== null) {
+      raw.monthlyCost = {
+        limitMicros: s.monthlyLimitMicros,
+        usedMicros: (await this.monthCommitted(s, now)) + s.inFlightMicros,
+      };
+    }
     return limitsState(raw, now);
   }
 
@@ -261,6 +294,19 @@ export class MemoryBudgetStore extends BudgetStore {
       this.subjects.set(subject, s);
     }
     return s;
+  }
+
+  private async monthCommitted(s: MemorySubject, now: number): Promise<number> {
+    const month = epochMonth(now);
+    return s.month === month ? s.monthCostMicros : this.monthFromSource(s.subject, month);
+  }
+
+  private async monthFromSource(subject: string, month: number): Promise<number> {
+    const value = await this.dailyCost.committedMonthCostMicros(subject, isoMonth(month));
+    if (!Number.isFinite(value) || value < 0) {
+      throw new Error(`The ledger answered an invalid month cost for ${subject}: ${String(value)}`);
+    }
+    return Math.ceil(value);
   }
 
   private async committedFromSource(subject: string, day: number): Promise<number> {

@@ -1,4 +1,4 @@
-import { epochDay } from '#kernel';
+import { epochDay, epochMonth } from '#kernel';
 import type { Pricing, Reservation, Settlement, SettlementStatus } from './budget.types.js';
 import { type BucketView, type StoredBucket, refill } from './bucket.math.js';
 import { reservationId } from './budget.keys.js';
@@ -31,9 +31,13 @@ export class MemorySubject {
   readonly buckets = new Map<string, StoredBucket>();
   day: number | undefined;
   dayCostMicros = 0;
+  /** The epoch month whose committed cost monthCostMicros holds (Redis: mon, mcost). */
+  month: number | undefined;
+  monthCostMicros = 0;
   inFlightMicros = 0;
   concurrentLimit: number | null = null;
   dailyLimitMicros: number | null = null;
+  monthlyLimitMicros: number | null = null;
   /** ref → expiresAt of every unsettled reservation. */
   readonly leases = new Map<string, number>();
   /** ref → settledAt, until the ledger confirms. */
@@ -77,7 +81,12 @@ export class MemorySubject {
   settle(
     record: MemoryRecord,
     status: SettlementStatus,
-    usage: { promptTokens: number; completionTokens: number; costMicros: number },
+    usage: {
+      promptTokens: number;
+      completionTokens: number;
+      cachedTokens: number;
+      costMicros: number;
+    },
     giveRequestBack: boolean,
     now: number,
     keepMs: number,
@@ -96,6 +105,9 @@ export class MemorySubject {
     if (usage.costMicros > 0 && this.day === epochDay(now)) {
       this.dayCostMicros += usage.costMicros;
     }
+    if (usage.costMicros > 0 && this.month === epochMonth(now)) {
+      this.monthCostMicros += usage.costMicros;
+    }
     record.status = status;
     record.settlement = {
       reservationId: reservationId(record.subject, record.ref),
@@ -104,6 +116,7 @@ export class MemorySubject {
       model: record.model,
       promptTokens: usage.promptTokens,
       completionTokens: usage.completionTokens,
+      cachedTokens: usage.cachedTokens,
       costMicros: usage.costMicros,
       status,
       reservedAtMs: record.reservedAtMs,
@@ -139,6 +152,7 @@ export class MemorySubject {
       this.records.size === 0 &&
       this.buckets.size === 0 &&
       this.day !== epochDay(now) &&
+      this.month !== epochMonth(now) &&
       this.inFlightMicros === 0
     );
   }
@@ -153,7 +167,11 @@ export function reservationOf(record: MemoryRecord): Reservation {
     promptTokens: record.promptTokens,
     completionTokens: record.completionTokens,
     costMicros: record.costMicros,
-    pricing: record.pricing,
+    // As the Redis store: the cached-input price stays in the record, for settling.
+    pricing: {
+      inputPicosPerToken: record.pricing.inputPicosPerToken,
+      outputPicosPerToken: record.pricing.outputPicosPerToken,
+    },
     reservedAtMs: record.reservedAtMs,
     expiresAtMs: record.expiresAtMs,
   };

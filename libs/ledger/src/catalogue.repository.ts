@@ -16,6 +16,7 @@ interface TierRow {
   token_burst: number | null;
   max_concurrent: number | null;
   daily_cost_limit_usd: string | null;
+  monthly_cost_limit_usd: string | null;
   alert_thresholds: number[] | null;
 }
 
@@ -23,6 +24,7 @@ interface ModelRow {
   name: string;
   encoding: string | null;
   input_usd_per_mtok: string;
+  cached_input_usd_per_mtok: string | null;
   output_usd_per_mtok: string;
   default_max_tokens: number;
   token_multiplier: string;
@@ -64,6 +66,7 @@ export class CatalogueRepository {
     const rows: TierRow[] = await this.dataSource.query(
       `SELECT name, requests_per_minute, tokens_per_minute, token_burst, max_concurrent,
               daily_cost_limit_usd::text AS daily_cost_limit_usd,
+              monthly_cost_limit_usd::text AS monthly_cost_limit_usd,
               (SELECT array_agg(DISTINCT t ORDER BY t) FROM unnest(alert_thresholds) AS t)
                 AS alert_thresholds
        FROM tiers`,
@@ -79,6 +82,8 @@ export class CatalogueRepository {
           maxConcurrent: row.max_concurrent,
           dailyCostLimitMicros:
             row.daily_cost_limit_usd === null ? null : usdToMicros(row.daily_cost_limit_usd),
+          monthlyCostLimitMicros:
+            row.monthly_cost_limit_usd === null ? null : usdToMicros(row.monthly_cost_limit_usd),
           alertThresholds:
             row.alert_thresholds === null ? null : Object.freeze(row.alert_thresholds.map(Number)),
         }),
@@ -100,6 +105,7 @@ export class CatalogueRepository {
   private async loadModels(): Promise<Map<string, ModelEntry>> {
     const rows: ModelRow[] = await this.dataSource.query(
       `SELECT name, encoding, input_usd_per_mtok::text AS input_usd_per_mtok,
+              cached_input_usd_per_mtok::text AS cached_input_usd_per_mtok,
               output_usd_per_mtok::text AS output_usd_per_mtok, default_max_tokens,
               token_multiplier::text AS token_multiplier
        FROM models`,
@@ -117,6 +123,14 @@ export class CatalogueRepository {
           pricing: Object.freeze({
             inputPicosPerToken: usdPerMtokToPicosPerToken(row.input_usd_per_mtok),
             outputPicosPerToken: usdPerMtokToPicosPerToken(row.output_usd_per_mtok),
+            // NULL: cached input is priced as any input (Pricing leaves it out).
+            ...(row.cached_input_usd_per_mtok === null
+              ? {}
+              : {
+                  cachedInputPicosPerToken: usdPerMtokToPicosPerToken(
+                    row.cached_input_usd_per_mtok,
+                  ),
+                }),
           }),
         }),
       ]),

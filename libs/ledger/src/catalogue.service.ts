@@ -11,7 +11,8 @@ import {
   type TierEntry,
   modelLimitKey,
 } from './catalogue.types.js';
-import { UnknownModelError, UnknownTierError } from './ledger.errors.js';
+import { UnknownModelError, UnknownTierError } from '#kernel';
+import { resolveModelRow } from './model.resolution.js';
 
 export interface CatalogueOptions {
   /** DEFAULT_TIER: the tier of a subject without a row. */
@@ -143,6 +144,7 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
       tokens: bucket(entry.tokenBurst ?? entry.tokensPerMinute, entry.tokensPerMinute),
       concurrent: entry.maxConcurrent,
       dailyCostMicros: entry.dailyCostLimitMicros,
+      monthlyCostMicros: entry.monthlyCostLimitMicros,
       modelRequests: bucket(
         perModel?.requestsPerMinute ?? null,
         perModel?.requestsPerMinute ?? null,
@@ -156,10 +158,14 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
     return limits;
   }
 
-  /** The model's row, else the `*` row under the asked name, else undefined. */
+  /**
+   * The row a model name resolves to (exact, without a `provider/` prefix, without a dated
+   * snapshot suffix: resolveModelRow), else the `*` row under the asked name, else undefined.
+   * The entry's `name` is what limits and the ledger use: the row's, or the asked one under `*`.
+   */
   model(name: string): ModelEntry | undefined {
     const { models } = this.current();
-    const own = models.get(name);
+    const own = resolveModelRow(models, name);
     if (own !== undefined) {
       return own;
     }

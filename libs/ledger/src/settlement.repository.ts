@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Settlement, SettlementStatus } from '#budget';
-import { LedgerUnavailableError } from './ledger.errors.js';
-import { usdToMicros } from '#kernel';
+import { LedgerUnavailableError, usdToMicros } from '#kernel';
 
 /**
  * Settlements read back from usage_ledger. The ledger keeps them for good, while the store keeps
@@ -21,13 +20,15 @@ export class SettlementRepository {
       model: string;
       prompt_tokens: number;
       completion_tokens: number;
+      cached_tokens: number;
       cost_usd: string;
       status: SettlementStatus;
       reserved_ms: string;
       settled_ms: string;
     }[] = await this.dataSource
       .query(
-        `SELECT subject, tier, model, prompt_tokens, completion_tokens, cost_usd::text AS cost_usd,
+        `SELECT subject, tier, model, prompt_tokens, completion_tokens, cached_tokens,
+              cost_usd::text AS cost_usd,
               status, floor(extract(epoch FROM reserved_at) * 1000)::bigint::text AS reserved_ms,
               floor(extract(epoch FROM settled_at) * 1000)::bigint::text AS settled_ms
          FROM usage_ledger WHERE reservation_id = $1`,
@@ -50,6 +51,7 @@ export class SettlementRepository {
       model: row.model,
       promptTokens: Number(row.prompt_tokens),
       completionTokens: Number(row.completion_tokens),
+      cachedTokens: Number(row.cached_tokens),
       costMicros: usdToMicros(row.cost_usd),
       status: row.status,
       reservedAtMs: Number(row.reserved_ms),

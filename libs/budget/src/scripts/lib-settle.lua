@@ -4,7 +4,7 @@
 -- 6 the group's unconfirmed index, 7.. records.
 
 local RECORD_FIELDS = { 'sub', 'tier', 'model', 'p', 'c', 'cost', 'in', 'out', 'at', 'exp', 'st',
-  'sp', 'sc', 'scost', 'sat' }
+  'sp', 'sc', 'scost', 'sat', 'cin', 'sk' }
 
 local function read_record(key)
   local v = redis.call('HMGET', key, unpack(RECORD_FIELDS))
@@ -16,7 +16,19 @@ end
 
 local function settlement_reply(ref, r)
   return { ref, r.sub, r.tier, r.model, r.sp, r.sc, r.scost, r.st, r.at, r.sat,
-    num(number(r.p) + number(r.c)) }
+    num(number(r.p) + number(r.c)), r.sk or '0' }
+end
+
+-- bucket.math.ts costMicros with cached tokens, operation for operation: up prompt tokens of
+-- which uk cached (at kp, the input price inp where the record has none), uc completion; one
+-- ceiling over the whole sum.
+local function settle_cost(up, uk, uc, inp, kp, outp)
+  local u = up - uk
+  local in_hi, in_lo = math.floor(inp / 1000000), inp % 1000000
+  local k_hi, k_lo = math.floor(kp / 1000000), kp % 1000000
+  local out_hi, out_lo = math.floor(outp / 1000000), outp % 1000000
+  return u * in_hi + uk * k_hi + uc * out_hi + ceil_div(u * in_lo + uk * k_lo + uc * out_lo,
+    1000000)
 end
 
 -- Gives the settled buckets back what the reservation did not use (or charges the overage: the
@@ -51,13 +63,15 @@ local function adjust_buckets(model, d_tokens, d_requests, now, now_s)
   return out
 end
 
--- Settles one held reservation: buckets, lease, in-flight and day cost, record, pending ledger.
--- KEYS[4] is the pending-ledger zset. s: the subject's day, dcost, icost (read by the caller,
--- updated here). Returns the four buckets as adjust_buckets does.
-local function settle(rec_key, ref, r, status, up, uc, give_request, now, now_s, keep_ms, s)
+-- Settles one held reservation: buckets, lease, in-flight, day and month cost, record, pending
+-- ledger. KEYS[4] is the pending-ledger zset. s: the subject's day, dcost, icost, mon, mcost
+-- (read by the caller, updated here); uk: of up, the cached tokens. Returns the four buckets as
+-- adjust_buckets does.
+local function settle(rec_key, ref, r, status, up, uc, give_request, now, now_s, keep_ms, s, uk)
   local p, c = number(r.p), number(r.c)
   local delta = (p + c) - (up + uc)
-  local cost = cost_micros(up, uc, number(r['in']), number(r.out))
+  local inp = number(r['in'])
+  local cost = settle_cost(up, uk, uc, inp, r.cin and number(r.cin) or inp, number(r.out))
   local buckets = adjust_buckets(r.model, delta, give_request and 1 or nil, now, now_s)
   redis.call('ZREM', KEYS[3], ref)
   if s[3] then
@@ -77,9 +91,17 @@ local function settle(rec_key, ref, r, status, up, uc, give_request, now, now_s,
       s[2] = redis.call('HGET', KEYS[2], 'dcost')
     end
   end
-  r.st, r.sp, r.sc, r.scost, r.sat = status, num(up), num(uc), cost_s, now_s
+  if cost > 0 and s[4] and number(s[4]) == month_of(now) then
+    local mcost = redis.call('HINCRBY', KEYS[2], 'mcost', cost_s)
+    if mcost > -1e15 and mcost < 1e15 then
+      s[5] = num(mcost)
+    else
+      s[5] = redis.call('HGET', KEYS[2], 'mcost')
+    end
+  end
+  r.st, r.sp, r.sc, r.scost, r.sat, r.sk = status, num(up), num(uc), cost_s, now_s, num(uk)
   redis.call('HSET', rec_key, 'st', status, 'sp', r.sp, 'sc', r.sc, 'scost', cost_s,
-    'sat', now_s)
+    'sat', now_s, 'sk', r.sk)
   redis.call('PEXPIRE', rec_key, keep_ms)
   redis.call('ZADD', KEYS[4], now_s, ref)
   keep_for(KEYS[4], keep_ms)
@@ -95,19 +117,21 @@ local function reindex(tag, settled, now_s)
   if settled then redis.call('ZADD', KEYS[6], 'NX', now_s, tag) end
 end
 
--- Reads the subject's day, dcost, icost (as settle wants them) and its last stored limits.
+-- Reads the subject's day, dcost, icost, mon, mcost (as settle wants them) and its last stored
+-- limits.
 local function subject_state()
-  local s = redis.call('HMGET', KEYS[2], 'day', 'dcost', 'icost', 'cl', 'dl')
-  -- cl and dl were written by num(), so the stored strings are what num() would print.
-  local conc_s, daily_s = s[4] or '-1', s[5] or '-1'
+  local s = redis.call('HMGET', KEYS[2], 'day', 'dcost', 'icost', 'mon', 'mcost', 'cl', 'dl',
+    'ml')
+  -- cl, dl and ml were written by num(), so the stored strings are what num() would print.
+  local conc_s, daily_s, monthly_s = s[6] or '-1', s[7] or '-1', s[8] or '-1'
   return s, { conc = number(conc_s), conc_s = conc_s, daily = number(daily_s),
-    daily_s = daily_s }
+    daily_s = daily_s, monthly = number(monthly_s), monthly_s = monthly_s }
 end
 
 -- Commit and refund: KEYS[7] the record; replays and conflicts first. tag: the subject's index
--- member. The reply ends with the subject's figures after the settlement, under the limits its
--- last reserve stored.
-local function settle_request(ref, tag, status, up, uc, give_request, now, keep_ms)
+-- member; uk: of up, the cached tokens. The reply ends with the subject's figures after the
+-- settlement, under the limits its last reserve stored.
+local function settle_request(ref, tag, status, up, uc, give_request, now, keep_ms, uk)
   local r = read_record(KEYS[7])
   if not r then return { 'not_found' } end
   if r.st ~= 'held' and r.st ~= status then return { 'conflict', r.st } end
@@ -115,7 +139,7 @@ local function settle_request(ref, tag, status, up, uc, give_request, now, keep_
   local s, lim = subject_state()
   local replayed, buckets = 0, nil
   if r.st == 'held' then
-    buckets = settle(KEYS[7], ref, r, status, up, uc, give_request, now, now_s, keep_ms, s)
+    buckets = settle(KEYS[7], ref, r, status, up, uc, give_request, now, now_s, keep_ms, s, uk)
     reindex(tag, true, now_s)
   else
     replayed = 1

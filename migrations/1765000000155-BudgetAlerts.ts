@@ -6,8 +6,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * threshold. The rows double as the webhook's delivery queue: delivered_at NULL means pending,
  * next_attempt_at is when a dispatcher may try it (again).
  */
-export class BudgetAlerts1765000000150 implements MigrationInterface {
-  name = 'BudgetAlerts1765000000150';
+export class BudgetAlerts1765000000155 implements MigrationInterface {
+  name = 'BudgetAlerts1765000000155';
 
   async up(db: QueryRunner): Promise<void> {
     await db.query(`
