@@ -112,6 +112,17 @@ describe('migrations through the TypeORM CLI', () => {
     expect(first.stdout).toMatch(/SeedCatalogue\d+ has been executed successfully/);
     expect(await projectTables()).toEqual(expect.arrayContaining(Object.keys(TABLES)));
 
+    // Later migrations revert freely, down to the seed.
+    for (;;) {
+      const [last] = await query<{ name: string }>(
+        'SELECT name FROM token_budget_migrations ORDER BY id DESC LIMIT 1',
+      );
+      if (last.name.startsWith('SeedCatalogue')) {
+        break;
+      }
+      const revert = await typeorm('migration:revert');
+      expect(revert.code, revert.stderr).toBe(0);
+    }
     // The seed is not reverted under a subject that uses a seeded tier: it fails and changes nothing.
     await query(`INSERT INTO subjects (id, tier) VALUES ('someone', 'standard')`);
     const refused = await typeorm('migration:revert');
@@ -149,7 +160,7 @@ describe('migrations through the TypeORM CLI', () => {
     const shown = await typeorm('migration:show');
     expect(shown.stdout).toMatch(/\[X\] \d+ CreateSchema/);
     expect(shown.stdout).toMatch(/\[X\] \d+ SeedCatalogue/);
-  });
+  }, 120_000);
 
   it('brings back every table of SPEC §5 with its columns', async () => {
     for (const [table, columns] of Object.entries(TABLES)) {

@@ -41,6 +41,22 @@ export class UnknownTierError extends DomainError {
   }
 }
 
+/**
+ * The catalogue row a check needs exists but could not be used (skipped at load, see the error
+ * log and token_budget_catalogue_rows_skipped), or DEFAULT_TIER has no row: an operator must fix
+ * the row; judging the check on another row could overspend or refuse wrongly.
+ */
+export class CatalogueRowUnavailableError extends DomainError {
+  constructor(table: 'tiers' | 'models', row: string, reason: string) {
+    super(
+      table === 'tiers' ? 'tier_unavailable' : 'model_unavailable',
+      `The ${table} row "${row}" cannot be used (${reason}); an operator must fix it.`,
+      503,
+      { [table === 'tiers' ? 'tier' : 'model']: row },
+    );
+  }
+}
+
 export class ApiClientExistsError extends DomainError {
   constructor(name: string) {
     super(

@@ -13,6 +13,7 @@ import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
   'ck_tiers_daily_cost_limit_usd',
   'daily_cost_limit_usd >= 0 AND scale(daily_cost_limit_usd) <= 6',
 )
+@Check('ck_tiers_daily_cost_limit_usd_max', 'daily_cost_limit_usd <= 9007199254.740991')
 export class Tier {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'pk_tiers' })
   name!: string;
