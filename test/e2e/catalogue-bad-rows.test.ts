@@ -89,6 +89,9 @@ describe('catalogue rows the service cannot use', () => {
     const model = await check('s_free', 'badenc');
     expect(model.status).toBe(503);
     expect(model.body).toMatchObject({ error: 'model_unavailable', model: 'badenc' });
+    // A dated snapshot of the skipped row is not priced by `*` or any other row instead.
+    const dated = await check('s_free', 'openai/badenc-2024-08-06');
+    expect(dated.body).toMatchObject({ error: 'model_unavailable', model: 'badenc' });
     const nobody = await check(unique('nobody'));
     expect(nobody.status).toBe(503);
     expect(nobody.body).toMatchObject({ error: 'tier_unavailable', tier: 'gone' });

@@ -31,6 +31,7 @@ const TABLES: Record<string, string[]> = {
     'name',
     'encoding',
     'input_usd_per_mtok',
+    'cached_input_usd_per_mtok',
     'output_usd_per_mtok',
     'default_max_tokens',
     'token_multiplier',
@@ -44,6 +45,7 @@ const TABLES: Record<string, string[]> = {
     'tier',
     'model',
     'prompt_tokens',
+    'cached_tokens',
     'completion_tokens',
     'cost_usd',
     'status',
@@ -160,7 +162,7 @@ describe('migrations through the TypeORM CLI', () => {
     const shown = await typeorm('migration:show');
     expect(shown.stdout).toMatch(/\[X\] \d+ CreateSchema/);
     expect(shown.stdout).toMatch(/\[X\] \d+ SeedCatalogue/);
-  }, 120_000);
+  }, 300_000);
 
   it('brings back every table of SPEC §5 with its columns', async () => {
     for (const [table, columns] of Object.entries(TABLES)) {

@@ -54,6 +54,7 @@ export class CatalogueRepository {
     if (tables.has('models')) {
       const rows: ModelRow[] = await this.dataSource.query(
         `SELECT name, encoding, input_usd_per_mtok::text AS input_usd_per_mtok,
+                cached_input_usd_per_mtok::text AS cached_input_usd_per_mtok,
                 output_usd_per_mtok::text AS output_usd_per_mtok, default_max_tokens,
                 token_multiplier::text AS token_multiplier
          FROM models`,

@@ -25,6 +25,7 @@ export interface ModelRow {
   name: string;
   encoding: string | null;
   input_usd_per_mtok: string;
+  cached_input_usd_per_mtok: string | null;
   output_usd_per_mtok: string;
   default_max_tokens: number;
   token_multiplier: string;
@@ -68,6 +69,15 @@ export function modelEntry(row: ModelRow): ModelEntry {
     pricing: Object.freeze({
       inputPicosPerToken: price(row.input_usd_per_mtok, 'input_usd_per_mtok'),
       outputPicosPerToken: price(row.output_usd_per_mtok, 'output_usd_per_mtok'),
+      // NULL: cached input is priced as any input (Pricing leaves it out).
+      ...(row.cached_input_usd_per_mtok === null
+        ? {}
+        : {
+            cachedInputPicosPerToken: price(
+              row.cached_input_usd_per_mtok,
+              'cached_input_usd_per_mtok',
+            ),
+          }),
     }),
   });
 }

@@ -17,6 +17,7 @@ import {
   UnknownModelError,
   UnknownTierError,
 } from './ledger.errors.js';
+import { resolveModelRow } from './model.resolution.js';
 
 export interface CatalogueOptions {
   /** DEFAULT_TIER: the tier of a subject without a row. */
@@ -55,6 +56,8 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
   private loadedAt = 0;
   /** Rows left out because they cannot be used, by table: row name → reason. */
   private skipped = new Map<CatalogueTable, ReadonlyMap<string, string>>();
+  /** Every models row name, usable or skipped, to resolve a name while some row is skipped. */
+  private modelRows: ReadonlyMap<string, string> = new Map();
 
   private readonly feed: CatalogueFeed;
   private reloadTimer: NodeJS.Timeout | undefined;
@@ -171,20 +174,25 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
     return limits;
   }
 
-  /** The model's row, else the `*` row under the asked name, else undefined. */
+  /**
+   * The row a model name resolves to (exact, without a `provider/` prefix, without a dated
+   * snapshot suffix: resolveModelRow), else the `*` row under the asked name, else undefined.
+   * The entry's `name` is what limits and the ledger use: the row's, or the asked one under `*`.
+   */
   model(name: string): ModelEntry | undefined {
     const { models } = this.current();
-    const own = models.get(name);
-    if (own !== undefined) {
-      return own;
-    }
-    // A skipped row is not priced by `*`: that would bill the model at another row's prices.
     const skipped = this.skipped.get('models');
-    for (const row of [name, '*']) {
-      const reason = skipped?.get(row);
+    if (skipped !== undefined && skipped.size > 0) {
+      // A name whose row was skipped is never priced by a shorter row or by `*` instead.
+      const row = resolveModelRow(this.modelRows, name) ?? '*';
+      const reason = skipped.get(row);
       if (reason !== undefined) {
         throw new CatalogueRowUnavailableError('models', row, reason);
       }
+    }
+    const own = resolveModelRow(models, name);
+    if (own !== undefined) {
+      return own;
     }
     const fallback = models.get('*');
     return fallback === undefined ? undefined : Object.freeze({ ...fallback, name });
@@ -271,6 +279,8 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
       }
     }
     this.snapshot = next;
+    const skippedModels = this.skipped.get('models')?.keys() ?? [];
+    this.modelRows = new Map([...next.models.keys(), ...skippedModels].map((n) => [n, n]));
     this.tierList = Object.freeze([...next.tiers.values()]);
     this.encodings = Object.freeze([
       ...new Set(
