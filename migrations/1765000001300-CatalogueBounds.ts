@@ -14,8 +14,11 @@ export class CatalogueBounds1765000001300 implements MigrationInterface {
 
   async up(db: QueryRunner): Promise<void> {
     await db.query(`
-      ALTER TABLE tiers ADD CONSTRAINT ck_tiers_daily_cost_limit_usd_max
-        CHECK (daily_cost_limit_usd <= 9007199254.740991) NOT VALID`);
+      ALTER TABLE tiers
+        ADD CONSTRAINT ck_tiers_daily_cost_limit_usd_max
+          CHECK (daily_cost_limit_usd <= 9007199254.740991) NOT VALID,
+        ADD CONSTRAINT ck_tiers_monthly_cost_limit_usd_max
+          CHECK (monthly_cost_limit_usd <= 9007199254.740991) NOT VALID`);
     await db.query(`
       ALTER TABLE models
         ADD CONSTRAINT ck_models_input_price_max CHECK (input_usd_per_mtok <= 1000000) NOT VALID,
@@ -28,7 +31,10 @@ export class CatalogueBounds1765000001300 implements MigrationInterface {
   }
 
   async down(db: QueryRunner): Promise<void> {
-    await db.query(`ALTER TABLE tiers DROP CONSTRAINT ck_tiers_daily_cost_limit_usd_max`);
+    await db.query(`
+      ALTER TABLE tiers
+        DROP CONSTRAINT ck_tiers_daily_cost_limit_usd_max,
+        DROP CONSTRAINT ck_tiers_monthly_cost_limit_usd_max`);
     await db.query(`
       ALTER TABLE models
         DROP CONSTRAINT ck_models_input_price_max,

@@ -1,5 +1,6 @@
 import { CreateSchema1764000000000 } from './1764000000000-CreateSchema.js';
 import { SeedCatalogue1764000000001 } from './1764000000001-SeedCatalogue.js';
+import { MonthlyCostLimit1765000000150 } from './1765000000150-MonthlyCostLimit.js';
 import { CatalogueBounds1765000001300 } from './1765000001300-CatalogueBounds.js';
 import { CachedInputPrices1765000001400 } from './1765000001400-CachedInputPrices.js';
 
@@ -7,6 +8,7 @@ import { CachedInputPrices1765000001400 } from './1765000001400-CachedInputPrice
 export const MIGRATIONS = [
   CreateSchema1764000000000,
   SeedCatalogue1764000000001,
+  MonthlyCostLimit1765000000150,
   CatalogueBounds1765000001300,
   CachedInputPrices1765000001400,
 ];

@@ -43,7 +43,8 @@ export class CatalogueRepository {
     if (tables.has('tiers')) {
       const rows: TierRow[] = await this.dataSource.query(
         `SELECT name, requests_per_minute, tokens_per_minute, token_burst, max_concurrent,
-                daily_cost_limit_usd::text AS daily_cost_limit_usd
+                daily_cost_limit_usd::text AS daily_cost_limit_usd,
+                monthly_cost_limit_usd::text AS monthly_cost_limit_usd
          FROM tiers`,
       );
       snapshot.tiers = usable(rows, tierEntry, (skipped.tiers = []));

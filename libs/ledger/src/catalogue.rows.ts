@@ -19,6 +19,7 @@ export interface TierRow {
   token_burst: number | null;
   max_concurrent: number | null;
   daily_cost_limit_usd: string | null;
+  monthly_cost_limit_usd: string | null;
 }
 
 export interface ModelRow {
@@ -45,6 +46,10 @@ export function tierEntry(row: TierRow): TierEntry {
       row.daily_cost_limit_usd === null
         ? null
         : amount(row.daily_cost_limit_usd, 'daily_cost_limit_usd'),
+    monthlyCostLimitMicros:
+      row.monthly_cost_limit_usd === null
+        ? null
+        : amount(row.monthly_cost_limit_usd, 'monthly_cost_limit_usd'),
   });
 }
 

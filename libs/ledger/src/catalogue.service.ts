@@ -13,10 +13,11 @@ import {
   modelLimitKey,
 } from './catalogue.types.js';
 import {
-  CatalogueRowUnavailableError,
+  ModelUnavailableError,
+  TierUnavailableError,
   UnknownModelError,
   UnknownTierError,
-} from './ledger.errors.js';
+} from '#kernel';
 import { resolveModelRow } from './model.resolution.js';
 
 export interface CatalogueOptions {
@@ -144,10 +145,10 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
     if (entry === undefined) {
       const reason = this.skipped.get('tiers')?.get(tier);
       if (reason !== undefined) {
-        throw new CatalogueRowUnavailableError('tiers', tier, reason);
+        throw new TierUnavailableError(tier, reason);
       }
       if (tier === this.options.defaultTier) {
-        throw new CatalogueRowUnavailableError('tiers', tier, 'DEFAULT_TIER has no row in tiers');
+        throw new TierUnavailableError(tier, 'DEFAULT_TIER has no row in tiers');
       }
       throw new UnknownTierError(tier);
     }
@@ -161,6 +162,7 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
       tokens: bucket(entry.tokenBurst ?? entry.tokensPerMinute, entry.tokensPerMinute),
       concurrent: entry.maxConcurrent,
       dailyCostMicros: entry.dailyCostLimitMicros,
+      monthlyCostMicros: entry.monthlyCostLimitMicros,
       modelRequests: bucket(
         perModel?.requestsPerMinute ?? null,
         perModel?.requestsPerMinute ?? null,
@@ -187,7 +189,7 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
       const row = resolveModelRow(this.modelRows, name) ?? '*';
       const reason = skipped.get(row);
       if (reason !== undefined) {
-        throw new CatalogueRowUnavailableError('models', row, reason);
+        throw new ModelUnavailableError(row, reason);
       }
     }
     const own = resolveModelRow(models, name);

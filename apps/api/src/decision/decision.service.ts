@@ -1,4 +1,4 @@
-import { DomainError } from '#kernel';
+import { InvalidRequestError, ReservationConflictError, ReservationNotFoundError } from '#kernel';
 import { Injectable } from '@nestjs/common';
 import {
   BudgetStore,
@@ -11,9 +11,12 @@ import {
 } from '#budget';
 import { CatalogueService, LedgerWriter, SettlementRepository } from '#ledger';
 import { MetricsService } from '../observability/metrics.service.js';
-import type { CheckRequestDto } from './check.dto.js';
+import type {
+  CheckRequestBody,
+  CommitRequestBody,
+  RefundRequestBody,
+} from './decision.contract.js';
 import { type Estimate, EstimateService } from './estimate.service.js';
-import type { CommitRequestDto, RefundRequestDto } from './settle.dto.js';
 
 export interface SettleOutcome {
   settlement: Settlement;
@@ -36,24 +39,20 @@ export class DecisionService {
   ) {}
 
   async check(
-    dto: CheckRequestDto,
+    dto: CheckRequestBody,
     ttlMaxSeconds: number,
   ): Promise<ReserveResult & { estimate: Estimate }> {
     const ttlSeconds = dto.ttl_seconds ?? this.estimates.defaultTtlSeconds;
     if (ttlSeconds > ttlMaxSeconds) {
-      throw new DomainError(
-        'invalid_request',
+      throw new InvalidRequestError(
         `ttl_seconds must be a whole number from 1 to ${ttlMaxSeconds}; got ${ttlSeconds}.`,
-        400,
       );
     }
     const started = performance.now();
     const estimate = await this.estimates.estimate(dto);
     if (dto.min_max_tokens !== undefined && dto.min_max_tokens > estimate.completionTokens) {
-      throw new DomainError(
-        'invalid_request',
+      throw new InvalidRequestError(
         `min_max_tokens (${dto.min_max_tokens}) must not exceed max_tokens (${estimate.completionTokens}).`,
-        400,
       );
     }
     const result = await this.store.reserve({
@@ -77,7 +76,7 @@ export class DecisionService {
     return { ...result, estimate };
   }
 
-  async commit(dto: CommitRequestDto): Promise<SettleOutcome> {
+  async commit(dto: CommitRequestBody): Promise<SettleOutcome> {
     const usage = await this.commitUsage(dto);
     if (usage === null) {
       return this.settledBefore(dto.reservation_id, 'committed');
@@ -89,7 +88,7 @@ export class DecisionService {
     );
   }
 
-  async refund(dto: RefundRequestDto): Promise<SettleOutcome> {
+  async refund(dto: RefundRequestBody): Promise<SettleOutcome> {
     const usage = dto.usage
       ? { promptTokens: dto.usage.prompt_tokens, completionTokens: dto.usage.completion_tokens }
       : null;
@@ -104,13 +103,11 @@ export class DecisionService {
    * Usage as given, with the gaps (prompt tokens, completion as text) filled from the
    * reservation; null when the store no longer holds it (settled long ago, or never issued).
    */
-  private async commitUsage(dto: CommitRequestDto): Promise<Usage | null> {
+  private async commitUsage(dto: CommitRequestBody): Promise<Usage | null> {
     const given = dto.usage?.completion_tokens;
     if ((given === undefined) === (dto.completion === undefined)) {
-      throw new DomainError(
-        'invalid_request',
+      throw new InvalidRequestError(
         'Give exactly one of "usage.completion_tokens" or "completion" (the generated text).',
-        400,
       );
     }
     const prompt = dto.usage?.prompt_tokens;
@@ -137,7 +134,7 @@ export class DecisionService {
       if (result.error === 'not_found') {
         return this.settledBefore(reservationId, status);
       }
-      throw conflict(reservationId, result.status);
+      throw new ReservationConflictError(reservationId, result.status);
     }
     // Durable before 200: a retry of this call is safe, the ledger row is unique per reservation.
     await this.ledger.append(result.settlement);
@@ -160,30 +157,13 @@ export class DecisionService {
   ): Promise<SettleOutcome> {
     const settlement = await this.settlements.find(reservationId);
     if (!settlement) {
-      throw notFound(reservationId);
+      throw new ReservationNotFoundError(reservationId);
     }
     if (settlement.status !== status) {
-      throw conflict(reservationId, settlement.status);
+      throw new ReservationConflictError(reservationId, settlement.status);
     }
     const limits = this.catalogue.limitsFor(settlement.tier, settlement.model);
     const { state } = await this.store.usage(settlement.subject, limits);
     return { settlement, state };
   }
-}
-
-function conflict(reservationId: string, status: SettlementStatus): DomainError {
-  return new DomainError(
-    'reservation_conflict',
-    `Reservation ${reservationId} is already ${status}; it cannot be settled another way.`,
-    409,
-    { status },
-  );
-}
-
-function notFound(reservationId: string): DomainError {
-  return new DomainError(
-    'reservation_not_found',
-    `No reservation ${reservationId}: it was never issued (or it was lost with the store before it was settled).`,
-    404,
-  );
 }

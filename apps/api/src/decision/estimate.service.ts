@@ -1,10 +1,10 @@
-import { DomainError } from '#kernel';
+import { InvalidRequestError } from '#kernel';
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '#config';
 import { costMicros, type Pricing } from '#budget';
 import { CatalogueService, type ModelEntry } from '#ledger';
 import { DEFAULT_ENCODING, TokenCounter } from '#tokenizer';
-import type { EstimateRequestDto } from './check.dto.js';
+import type { EstimateRequestBody } from './decision.contract.js';
 
 export interface Estimate {
   subject: string;
@@ -30,7 +30,7 @@ export class EstimateService implements OnApplicationBootstrap {
     await this.counter.warmUp([...new Set([...this.catalogue.modelEncodings(), DEFAULT_ENCODING])]);
   }
 
-  async estimate(dto: EstimateRequestDto): Promise<Estimate> {
+  async estimate(dto: EstimateRequestBody): Promise<Estimate> {
     assertOneInputForm(dto);
     const model = this.catalogue.requireModel(dto.model);
     const completionTokens = completionEstimate(dto, model.defaultMaxTokens);
@@ -58,7 +58,7 @@ export class EstimateService implements OnApplicationBootstrap {
     return this.config.get('RESERVATION_TTL_SECONDS');
   }
 
-  private async countPrompt(dto: EstimateRequestDto, model: ModelEntry): Promise<number> {
+  private async countPrompt(dto: EstimateRequestBody, model: ModelEntry): Promise<number> {
     if (dto.prompt_tokens !== undefined) {
       return dto.prompt_tokens;
     }
@@ -69,30 +69,26 @@ export class EstimateService implements OnApplicationBootstrap {
   }
 }
 
-function assertOneInputForm(dto: EstimateRequestDto): void {
+function assertOneInputForm(dto: EstimateRequestBody): void {
   const given = [dto.messages, dto.prompt, dto.prompt_tokens].filter((form) => form !== undefined);
   if (given.length !== 1) {
-    throw new DomainError(
-      'invalid_request',
+    throw new InvalidRequestError(
       `Give exactly one of "messages", "prompt" or "prompt_tokens" (got ${given.length}).`,
-      400,
     );
   }
   if (dto.tools !== undefined && dto.messages === undefined) {
-    throw new DomainError('invalid_request', '"tools" may only be given beside "messages".', 400);
+    throw new InvalidRequestError('"tools" may only be given beside "messages".');
   }
 }
 
-function completionEstimate(dto: EstimateRequestDto, modelDefault: number): number {
+function completionEstimate(dto: EstimateRequestBody, modelDefault: number): number {
   if (
     dto.max_tokens !== undefined &&
     dto.max_completion_tokens !== undefined &&
     dto.max_tokens !== dto.max_completion_tokens
   ) {
-    throw new DomainError(
-      'invalid_request',
+    throw new InvalidRequestError(
       '"max_tokens" and its alias "max_completion_tokens" disagree; give one of them.',
-      400,
     );
   }
   return dto.max_tokens ?? dto.max_completion_tokens ?? modelDefault;
