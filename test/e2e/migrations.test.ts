@@ -26,6 +26,7 @@ const TABLES: Record<string, string[]> = {
     'max_concurrent',
     'daily_cost_limit_usd',
     'monthly_cost_limit_usd',
+    'alert_thresholds',
     'updated_at',
   ],
   subjects: ['id', 'tier', 'created_at', 'updated_at'],
@@ -55,6 +56,21 @@ const TABLES: Record<string, string[]> = {
     'settled_at',
   ],
   daily_usage: ['subject', 'day', 'cost_usd', 'requests', 'prompt_tokens', 'completion_tokens'],
+  budget_alerts: [
+    'id',
+    'subject',
+    'tier',
+    'window',
+    'period',
+    'threshold_percent',
+    'limit_usd',
+    'spent_usd',
+    'raised_at',
+    'delivered_at',
+    'attempts',
+    'last_error',
+    'next_attempt_at',
+  ],
 };
 const CATALOGUE = ['tiers', 'subjects', 'models', 'tier_model_limits'];
 

@@ -44,7 +44,9 @@ export class CatalogueRepository {
       const rows: TierRow[] = await this.dataSource.query(
         `SELECT name, requests_per_minute, tokens_per_minute, token_burst, max_concurrent,
                 daily_cost_limit_usd::text AS daily_cost_limit_usd,
-                monthly_cost_limit_usd::text AS monthly_cost_limit_usd
+                monthly_cost_limit_usd::text AS monthly_cost_limit_usd,
+                (SELECT array_agg(DISTINCT t ORDER BY t) FROM unnest(alert_thresholds) AS t)
+                  AS alert_thresholds
          FROM tiers`,
       );
       snapshot.tiers = usable(rows, tierEntry, (skipped.tiers = []));

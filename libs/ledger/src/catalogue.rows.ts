@@ -20,6 +20,7 @@ export interface TierRow {
   max_concurrent: number | null;
   daily_cost_limit_usd: string | null;
   monthly_cost_limit_usd: string | null;
+  alert_thresholds: number[] | null;
 }
 
 export interface ModelRow {
@@ -50,6 +51,8 @@ export function tierEntry(row: TierRow): TierEntry {
       row.monthly_cost_limit_usd === null
         ? null
         : amount(row.monthly_cost_limit_usd, 'monthly_cost_limit_usd'),
+    alertThresholds:
+      row.alert_thresholds === null ? null : Object.freeze(row.alert_thresholds.map(Number)),
   });
 }
 
