@@ -10,6 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertTestDatabaseName, databaseUrlWithName } from '../support/test-database.js';
 import { testEnv } from '../support/test-env.js';
+import { MIGRATIONS } from '#migrations';
 
 const DATA_SOURCE = 'dist/libs/ledger/src/data-source.js';
 const databaseName = `token_budget_test_${randomBytes(4).toString('hex')}_mig`;
@@ -24,6 +25,7 @@ const TABLES: Record<string, string[]> = {
     'token_burst',
     'max_concurrent',
     'daily_cost_limit_usd',
+    'monthly_cost_limit_usd',
     'updated_at',
   ],
   subjects: ['id', 'tier', 'created_at', 'updated_at'],
@@ -112,6 +114,12 @@ describe('migrations through the TypeORM CLI', () => {
     expect(first.stdout).toMatch(/SeedCatalogue\d+ has been executed successfully/);
     expect(await projectTables()).toEqual(expect.arrayContaining(Object.keys(TABLES)));
 
+    // The migrations after the seed revert one by one, newest first.
+    for (const migration of MIGRATIONS.slice(2).reverse()) {
+      const revert = await typeorm('migration:revert');
+      expect(revert.code, revert.stderr).toBe(0);
+      expect(revert.stdout).toContain(`Migration ${migration.name} has been reverted successfully`);
+    }
     // The seed is not reverted under a subject that uses a seeded tier: it fails and changes nothing.
     await query(`INSERT INTO subjects (id, tier) VALUES ('someone', 'standard')`);
     const refused = await typeorm('migration:revert');
@@ -149,7 +157,7 @@ describe('migrations through the TypeORM CLI', () => {
     const shown = await typeorm('migration:show');
     expect(shown.stdout).toMatch(/\[X\] \d+ CreateSchema/);
     expect(shown.stdout).toMatch(/\[X\] \d+ SeedCatalogue/);
-  });
+  }, 120_000);
 
   it('brings back every table of SPEC §5 with its columns', async () => {
     for (const [table, columns] of Object.entries(TABLES)) {

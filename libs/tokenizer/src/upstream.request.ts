@@ -1,4 +1,4 @@
-import { DomainError } from '#kernel';
+import { InvalidRequestError } from '#kernel';
 import type { ChatMessage, ContentPart, ToolCall, ToolDefinition } from './tokenizer.types.js';
 
 /**
@@ -22,9 +22,10 @@ export interface UpstreamRequest {
   n: number;
 }
 
-export class InvalidUpstreamRequestError extends DomainError {
+/** A `request` no upstream would accept: an invalid_request (400) naming the field. */
+export class InvalidUpstreamRequestError extends InvalidRequestError {
   constructor(message: string) {
-    super('invalid_request', `"request": ${message}`, 400);
+    super(`"request": ${message}`);
   }
 }
 

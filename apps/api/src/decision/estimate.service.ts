@@ -1,4 +1,4 @@
-import { DomainError } from '#kernel';
+import { InvalidRequestError } from '#kernel';
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '#config';
 import { costMicros, type Pricing } from '#budget';
@@ -45,21 +45,15 @@ export class EstimateService implements OnApplicationBootstrap {
     const upstream = dto.request === undefined ? undefined : readUpstreamRequest(dto.request);
     const requestedModel = dto.model ?? upstream?.model;
     if (requestedModel === undefined) {
-      throw new DomainError(
-        'invalid_request',
-        'Name the model: "model", or "model" inside "request".',
-        400,
-      );
+      throw new InvalidRequestError('Name the model: "model", or "model" inside "request".');
     }
     const model = this.catalogue.requireModel(requestedModel);
     const choices = dto.n ?? upstream?.n ?? 1;
     const perChoice = completionEstimate(dto, upstream?.maxTokens ?? model.defaultMaxTokens);
     const completionTokens = perChoice * choices;
     if (completionTokens > MAX_TOKENS) {
-      throw new DomainError(
-        'invalid_request',
+      throw new InvalidRequestError(
         `The completion cap (${perChoice}) times n (${choices}) must not exceed ${MAX_TOKENS} tokens.`,
-        400,
       );
     }
     const promptTokens = await this.countPrompt(dto, model, upstream);
@@ -111,14 +105,12 @@ function assertOneInputForm(dto: EstimateRequestBody): void {
     (form) => form !== undefined,
   );
   if (given.length !== 1) {
-    throw new DomainError(
-      'invalid_request',
+    throw new InvalidRequestError(
       `Give exactly one of "messages", "prompt", "prompt_tokens" or "request" (got ${given.length}).`,
-      400,
     );
   }
   if (dto.tools !== undefined && dto.messages === undefined) {
-    throw new DomainError('invalid_request', '"tools" may only be given beside "messages".', 400);
+    throw new InvalidRequestError('"tools" may only be given beside "messages".');
   }
 }
 
@@ -129,10 +121,8 @@ function completionEstimate(dto: EstimateRequestBody, fallback: number): number 
     dto.max_completion_tokens !== undefined &&
     dto.max_tokens !== dto.max_completion_tokens
   ) {
-    throw new DomainError(
-      'invalid_request',
+    throw new InvalidRequestError(
       '"max_tokens" and its alias "max_completion_tokens" disagree; give one of them.',
-      400,
     );
   }
   return dto.max_tokens ?? dto.max_completion_tokens ?? fallback;

@@ -1,4 +1,4 @@
-import { DomainError } from '#kernel';
+import { InvalidRequestError } from '#kernel';
 import type { UpstreamUsageBody } from './decision.contract.js';
 
 /** A usage object of either upstream shape, as the engine counts it. */
@@ -64,6 +64,6 @@ function oneOf(
   return a ?? b;
 }
 
-function invalid(message: string): DomainError {
-  return new DomainError('invalid_request', message, 400);
+function invalid(message: string): InvalidRequestError {
+  return new InvalidRequestError(message);
 }
