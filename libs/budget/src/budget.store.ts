@@ -43,6 +43,16 @@ export abstract class BudgetStore {
   /** Settles, exactly once across every sweeper, reservations whose expiry passed. */
   abstract expireDue(policy: ExpiryPolicy, max?: number): Promise<Settlement[]>;
 
+  /**
+   * At shutdown: settles, by the expiry policy, every reservation decided in this process (the
+   * in-process store, or the local fallback while Redis was down), which would otherwise be lost
+   * with it. Nothing for a shared store.
+   */
+  settleInProcess(policy: ExpiryPolicy): Promise<Settlement[]> {
+    void policy;
+    return Promise.resolve([]);
+  }
+
   /** Settlements not confirmed by confirmLedgered() for at least `olderThanMs`. */
   abstract pendingLedger(olderThanMs: number, max?: number): Promise<Settlement[]>;
 

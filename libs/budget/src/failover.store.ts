@@ -99,6 +99,10 @@ export class FailoverBudgetStore extends BudgetStore {
     return remote.ok ? [...local, ...remote.value] : local;
   }
 
+  override settleInProcess(policy: ExpiryPolicy): Promise<Settlement[]> {
+    return this.fallback.settleInProcess(policy);
+  }
+
   async pendingLedger(olderThanMs: number, max?: number): Promise<Settlement[]> {
     const local = await this.fallback.pendingLedger(olderThanMs, max);
     const remote = await this.onPrimary(() => this.primary.pendingLedger(olderThanMs, max));

@@ -91,12 +91,12 @@ export class MemoryBudgetStore extends BudgetStore {
     return this.settleRequest(reservationId, 'refunded', usage);
   }
 
-  expireDue(policy: ExpiryPolicy, max = 1_000): Promise<Settlement[]> {
+  expireDue(policy: ExpiryPolicy, max = 1_000, all = false): Promise<Settlement[]> {
     const now = this.clock();
     const settled: Settlement[] = [];
     for (const [subject, s] of this.subjects) {
       const due = [...s.leases]
-        .filter(([, expiresAt]) => expiresAt <= now)
+        .filter(([, expiresAt]) => all || expiresAt <= now)
         .sort((a, b) => a[1] - b[1]);
       for (const [ref] of due) {
         if (settled.length >= max) {
@@ -125,6 +125,11 @@ export class MemoryBudgetStore extends BudgetStore {
       }
     }
     return Promise.resolve(settled);
+  }
+
+  /** Shutdown: every held reservation, due or not, settled by the expiry policy (SPEC §7). */
+  override settleInProcess(policy: ExpiryPolicy): Promise<Settlement[]> {
+    return this.expireDue(policy, Number.MAX_SAFE_INTEGER, true);
   }
 
   pendingLedger(olderThanMs: number, max = 1_000): Promise<Settlement[]> {

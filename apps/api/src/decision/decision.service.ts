@@ -22,6 +22,9 @@ import type {
 import { type Estimate, EstimateService } from './estimate.service.js';
 import { type ReadUsage, assertCachedWithinPrompt, readUsage } from './usage.shapes.js';
 
+/** The most tokens one request may count (prompt + completion): usage_ledger's int columns. */
+export const MAX_TOKENS_PER_REQUEST = 2_147_483_647;
+
 export interface SettleOutcome {
   settlement: Settlement;
   state: LimitsState;
@@ -54,6 +57,12 @@ export class DecisionService {
     }
     const started = performance.now();
     const estimate = await this.estimates.estimate(dto);
+    // Bounded where counts are made: the ledger's token columns hold 32-bit integers.
+    if (estimate.promptTokens + estimate.completionTokens > MAX_TOKENS_PER_REQUEST) {
+      throw new InvalidRequestError(
+        `This request counts ${estimate.promptTokens} prompt and ${estimate.completionTokens} completion tokens; at most ${MAX_TOKENS_PER_REQUEST} in all are accepted.`,
+      );
+    }
     const perChoice = estimate.completionTokens / estimate.choices;
     if (dto.min_max_tokens !== undefined && dto.min_max_tokens > perChoice) {
       throw new InvalidRequestError(

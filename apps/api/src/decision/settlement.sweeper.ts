@@ -49,6 +49,18 @@ export class SettlementSweeper implements OnApplicationBootstrap, OnApplicationS
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
+    // Reservations decided in this process would be lost with it: settled now, by the policy.
+    try {
+      const settled = await this.store.settleInProcess(
+        this.config.get('EXPIRED_RESERVATION_POLICY'),
+      );
+      await this.record(settled);
+      if (settled.length > 0) {
+        this.logger.log(`Settled ${settled.length} in-process reservation(s) at shutdown`);
+      }
+    } catch (error) {
+      this.logger.error(`In-process reservations not all settled at shutdown: ${String(error)}`);
+    }
     await this.store.close();
   }
 
@@ -76,7 +88,27 @@ export class SettlementSweeper implements OnApplicationBootstrap, OnApplicationS
     if (settlements.length === 0) {
       return;
     }
-    await Promise.all(settlements.map((settlement) => this.ledger.append(settlement)));
-    await this.store.confirmLedgered(settlements);
+    const appended = await Promise.allSettled(
+      settlements.map((settlement) => this.ledger.append(settlement)),
+    );
+    if (appended.every((result) => result.status === 'fulfilled')) {
+      await this.store.confirmLedgered(settlements);
+      return;
+    }
+    // Appends made together share one statement: one settlement Postgres refuses fails its whole
+    // batch. One by one, each good one is written and confirmed, and a bad one is only logged
+    // (left pending, retried next pass) instead of stalling every sweep behind it.
+    const written: Settlement[] = [];
+    for (const settlement of settlements) {
+      try {
+        await this.ledger.append(settlement);
+        written.push(settlement);
+      } catch (error) {
+        this.logger.error(
+          `Settlement ${settlement.reservationId} could not be recorded: ${String(error)}`,
+        );
+      }
+    }
+    await this.store.confirmLedgered(written);
   }
 }
