@@ -17,7 +17,7 @@ import type {
   RefundRequestBody,
 } from './decision.contract.js';
 import { type Estimate, EstimateService } from './estimate.service.js';
-import { type ReadUsage, assertCachedWithinPrompt, readUsage } from './usage.shapes.js';
+import { assertCachedWithinPrompt, readUsage } from './usage.shapes.js';
 
 export interface SettleOutcome {
   settlement: Settlement;
@@ -93,7 +93,18 @@ export class DecisionService {
   }
 
   async refund(dto: RefundRequestBody): Promise<SettleOutcome> {
-    const usage = dto.usage === undefined ? null : refundUsage(readUsage(dto.usage));
+    if (dto.usage === undefined && dto.completion === undefined) {
+      return this.settle(
+        dto.reservation_id,
+        'refunded',
+        await this.store.refund(dto.reservation_id, null),
+      );
+    }
+    // A partial usage (or the text so far) follows commit's rules.
+    const usage = await this.commitUsage(dto);
+    if (usage === null) {
+      return this.settledBefore(dto.reservation_id, 'refunded');
+    }
     return this.settle(
       dto.reservation_id,
       'refunded',
@@ -105,7 +116,7 @@ export class DecisionService {
    * Usage as given, with the gaps (prompt tokens, completion as text) filled from the
    * reservation; null when the store no longer holds it (settled long ago, or never issued).
    */
-  private async commitUsage(dto: CommitRequestBody): Promise<Usage | null> {
+  private async commitUsage(dto: CommitRequestBody | RefundRequestBody): Promise<Usage | null> {
     const read = readUsage(dto.usage ?? {});
     const given = read.completionTokens;
     if ((given === undefined) === (dto.completion === undefined)) {
@@ -174,20 +185,4 @@ export class DecisionService {
     const { state } = await this.store.usage(settlement.subject, limits);
     return { settlement, state };
   }
-}
-
-/** A partial usage to charge names both its prompt and its completion tokens. */
-function refundUsage(read: ReadUsage): Usage {
-  if (read.promptTokens === undefined || read.completionTokens === undefined) {
-    throw new InvalidRequestError(
-      'A refund "usage" gives both prompt and completion tokens (prompt_tokens and ' +
-        'completion_tokens, or input_tokens and output_tokens); omit it to release everything.',
-    );
-  }
-  assertCachedWithinPrompt(read.promptTokens, read.cachedTokens);
-  return {
-    promptTokens: read.promptTokens,
-    completionTokens: read.completionTokens,
-    cachedTokens: read.cachedTokens,
-  };
 }
