@@ -19,6 +19,7 @@ export type AuthenticatedRequest = FastifyRequest & { clientName?: string };
 export class ApiKeyVerifier {
   private readonly logger = new Logger(ApiKeyVerifier.name);
   private readonly verdicts = new Map<string, Verdict>();
+  private readonly lookups = new Map<string, Promise<string | null>>();
 
   constructor(private readonly clients: ApiClientRepository) {}
 
@@ -38,6 +39,28 @@ export class ApiKeyVerifier {
     request.clientName = clientName;
   }
 
+  /**
+   * The synchronous path of authenticate(): true when the request carries a key whose verdict
+   * is cached, fresh and known (request.clientName is then set); false when authenticate() must
+   * decide. No promise per request on the hot path.
+   */
+  authenticateFromCache(request: AuthenticatedRequest): boolean {
+    if (request.clientName !== undefined) {
+      return true;
+    }
+    const key = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+    const cached = key === undefined ? undefined : this.verdicts.get(key);
+    if (
+      cached === undefined ||
+      cached.clientName === null ||
+      Date.now() - cached.checkedAt >= CACHE_MS
+    ) {
+      return false;
+    }
+    request.clientName = cached.clientName;
+    return true;
+  }
+
   /** Cached by the key as sent (this process holds it anyway): no hash on a cache hit. */
   private async clientNameFor(key: string): Promise<string | null> {
     const cached = this.verdicts.get(key);
@@ -45,6 +68,20 @@ export class ApiKeyVerifier {
     if (cached && now - cached.checkedAt < CACHE_MS) {
       return cached.clientName;
     }
+    // One lookup per key at a time: the requests that miss together share it.
+    let lookup = this.lookups.get(key);
+    if (lookup === undefined) {
+      lookup = this.lookUp(key, cached, now).finally(() => this.lookups.delete(key));
+      this.lookups.set(key, lookup);
+    }
+    return lookup;
+  }
+
+  private async lookUp(
+    key: string,
+    cached: Verdict | undefined,
+    now: number,
+  ): Promise<string | null> {
     try {
       const client = await this.clients.findActiveByKeyHash(hashApiKey(key));
       this.remember(key, { clientName: client?.name ?? null, checkedAt: now });
@@ -82,9 +119,14 @@ export function authenticateBeforeValidation(
   fastify: FastifyInstance,
   verifier: ApiKeyVerifier,
 ): void {
-  fastify.addHook('preValidation', async (request) => {
-    if (request.routeOptions.schema?.body !== undefined) {
-      await verifier.authenticate(request);
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    if (
+      request.routeOptions.schema?.body === undefined ||
+      verifier.authenticateFromCache(request)
+    ) {
+      done();
+      return;
     }
+    verifier.authenticate(request).then(() => done(), done);
   });
 }
