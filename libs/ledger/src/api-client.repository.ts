@@ -25,6 +25,11 @@ export class ApiClientRepository {
     return this.clients.findOneBy({ keySha256: sha256Hex, revokedAt: IsNull() });
   }
 
+  /** Every unrevoked client (the guard's background refresh of key verdicts). */
+  listActive(): Promise<ApiClient[]> {
+    return this.clients.findBy({ revokedAt: IsNull() });
+  }
+
   /** Registers a caller; 409 api_client_exists when the name or the key is taken. */
   async create(name: string, sha256Hex: string): Promise<ApiClient> {
     if (!SHA256_HEX.test(sha256Hex)) {
