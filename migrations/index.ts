@@ -1,5 +1,10 @@
 import { CreateSchema1764000000000 } from './1764000000000-CreateSchema.js';
 import { SeedCatalogue1764000000001 } from './1764000000001-SeedCatalogue.js';
+import { AdminRolesAudit1765000001600 } from './1765000001600-AdminRolesAudit.js';
 
 /** Every migration, in order. A new file from `npm run migration:create` is added here. */
-export const MIGRATIONS = [CreateSchema1764000000000, SeedCatalogue1764000000001];
+export const MIGRATIONS = [
+  CreateSchema1764000000000,
+  SeedCatalogue1764000000001,
+  AdminRolesAudit1765000001600,
+];

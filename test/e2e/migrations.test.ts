@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
+import { MIGRATIONS } from '#migrations';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertTestDatabaseName, databaseUrlWithName } from '../support/test-database.js';
 import { testEnv } from '../support/test-env.js';
@@ -36,13 +37,14 @@ const TABLES: Record<string, string[]> = {
     'token_multiplier',
   ],
   tier_model_limits: ['tier', 'model', 'requests_per_minute', 'tokens_per_minute'],
-  api_clients: ['id', 'name', 'key_sha256', 'created_at', 'revoked_at'],
+  api_clients: ['id', 'name', 'key_sha256', 'role', 'created_at', 'revoked_at'],
   usage_ledger: [
     'id',
     'reservation_id',
     'subject',
     'tier',
     'model',
+    'caller',
     'prompt_tokens',
     'completion_tokens',
     'cost_usd',
@@ -51,6 +53,7 @@ const TABLES: Record<string, string[]> = {
     'settled_at',
   ],
   daily_usage: ['subject', 'day', 'cost_usd', 'requests', 'prompt_tokens', 'completion_tokens'],
+  admin_audit: ['id', 'at', 'actor', 'action', 'target', 'before', 'after'],
 };
 const CATALOGUE = ['tiers', 'subjects', 'models', 'tier_model_limits'];
 
@@ -112,6 +115,16 @@ describe('migrations through the TypeORM CLI', () => {
     expect(first.stdout).toMatch(/SeedCatalogue\d+ has been executed successfully/);
     expect(await projectTables()).toEqual(expect.arrayContaining(Object.keys(TABLES)));
 
+    // Every migration after the seed first, newest first.
+    const reverts: string[] = [];
+    for (let i = 2; i < MIGRATIONS.length; i += 1) {
+      const revert = await typeorm('migration:revert');
+      expect(revert.code, revert.stderr).toBe(0);
+      reverts.push(
+        /Migration (\w+) has been reverted successfully/.exec(revert.stdout)?.[1] ?? '?',
+      );
+    }
+
     // The seed is not reverted under a subject that uses a seeded tier: it fails and changes nothing.
     await query(`INSERT INTO subjects (id, tier) VALUES ('someone', 'standard')`);
     const refused = await typeorm('migration:revert');
@@ -121,7 +134,6 @@ describe('migrations through the TypeORM CLI', () => {
     expect(await query('SELECT name FROM tiers')).toHaveLength(3);
     await query(`DELETE FROM subjects`);
 
-    const reverts: string[] = [];
     for (let i = 0; i < 10; i += 1) {
       const revert = await typeorm('migration:revert');
       expect(revert.code, revert.stderr).toBe(0);
@@ -132,7 +144,7 @@ describe('migrations through the TypeORM CLI', () => {
         /Migration (\w+) has been reverted successfully/.exec(revert.stdout)?.[1] ?? '?',
       );
     }
-    expect(reverts).toEqual(['SeedCatalogue1764000000001', 'CreateSchema1764000000000']);
+    expect(reverts).toEqual(MIGRATIONS.map((migration) => migration.name).reverse());
     // Only TypeORM's own bookkeeping table stays, empty.
     expect(await projectTables()).toEqual(['token_budget_migrations']);
     expect(await query('SELECT * FROM token_budget_migrations')).toEqual([]);
@@ -149,7 +161,7 @@ describe('migrations through the TypeORM CLI', () => {
     const shown = await typeorm('migration:show');
     expect(shown.stdout).toMatch(/\[X\] \d+ CreateSchema/);
     expect(shown.stdout).toMatch(/\[X\] \d+ SeedCatalogue/);
-  });
+  }, 180_000);
 
   it('brings back every table of SPEC §5 with its columns', async () => {
     for (const [table, columns] of Object.entries(TABLES)) {

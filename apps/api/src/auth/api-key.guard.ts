@@ -3,6 +3,7 @@ import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@ne
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { ApiClientRepository, hashApiKey } from '#ledger';
+import { ADMIN_ONLY, type Caller } from './caller.js';
 import { IS_PUBLIC } from './public.decorator.js';
 
 /** A key's verdict is cached this long, so a new or revoked key takes effect within 2 s. */
@@ -10,11 +11,14 @@ const CACHE_MS = 1000;
 const CACHE_MAX = 10_000;
 
 interface Verdict {
-  clientName: string | null;
+  caller: Caller | null;
   checkedAt: number;
 }
 
-/** Every route needs `Authorization: Bearer <key>` of an unrevoked caller, unless @Public. */
+/**
+ * Every route needs `Authorization: Bearer <key>` of an unrevoked caller, unless @Public; an
+ * @AdminOnly route needs a key whose role is admin.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   private readonly logger = new Logger(ApiKeyGuard.name);
@@ -33,7 +37,9 @@ export class ApiKeyGuard implements CanActivate {
     if (isPublic) {
       return true;
     }
-    const request = context.switchToHttp().getRequest<FastifyRequest & { clientName?: string }>();
+    const request = context
+      .switchToHttp()
+      .getRequest<FastifyRequest & { clientName?: string; caller?: Caller }>();
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     if (!match) {
       throw new DomainError(
@@ -42,30 +48,41 @@ export class ApiKeyGuard implements CanActivate {
         401,
       );
     }
-    const clientName = await this.clientNameFor(match[1]!);
-    if (clientName === null) {
+    const caller = await this.callerFor(match[1]!);
+    if (caller === null) {
       throw new DomainError('unauthorized', 'The API key is unknown or has been revoked.', 401);
     }
-    request.clientName = clientName;
+    request.clientName = caller.name;
+    request.caller = caller;
+    if (
+      caller.role !== 'admin' &&
+      this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, [
+        context.getHandler(),
+        context.getClass(),
+      ])
+    ) {
+      throw new DomainError('forbidden', 'This route needs an admin API key.', 403);
+    }
     return true;
   }
 
   /** Cached by the key as sent (this process holds it anyway): no hash on a cache hit. */
-  private async clientNameFor(key: string): Promise<string | null> {
+  private async callerFor(key: string): Promise<Caller | null> {
     const cached = this.verdicts.get(key);
     const now = Date.now();
     if (cached && now - cached.checkedAt < CACHE_MS) {
-      return cached.clientName;
+      return cached.caller;
     }
     try {
       const client = await this.clients.findActiveByKeyHash(hashApiKey(key));
-      this.remember(key, { clientName: client?.name ?? null, checkedAt: now });
-      return client?.name ?? null;
+      const caller = client ? { name: client.name, role: client.role } : null;
+      this.remember(key, { caller, checkedAt: now });
+      return caller;
     } catch (error) {
       // Postgres unreachable: a key we knew keeps working, so checks go on (SPEC §7).
       if (cached) {
         this.logger.warn(`API key lookup failed, using the last verdict: ${String(error)}`);
-        return cached.clientName;
+        return cached.caller;
       }
       throw new DomainError(
         'service_unavailable',

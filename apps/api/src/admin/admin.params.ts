@@ -1,0 +1,14 @@
+import { DomainError } from '#kernel';
+import { PRINTABLE } from '../decision/field.rules.js';
+
+/** A path segment naming a row: 1–256 printable characters (percent-encoded in the path). */
+export function checkName(kind: string, value: string): string {
+  if (value.length < 1 || value.length > 256 || !PRINTABLE.test(value)) {
+    throw new DomainError(
+      'invalid_request',
+      `The ${kind} must be 1 to 256 printable characters.`,
+      400,
+    );
+  }
+  return value;
+}
