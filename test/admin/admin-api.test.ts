@@ -250,6 +250,7 @@ describe('admin API: models', () => {
       name,
       encoding: 'cl100k_base',
       input_usd_per_mtok: '0.123456',
+      cached_input_usd_per_mtok: null,
       output_usd_per_mtok: '2',
       default_max_tokens: 512,
       token_multiplier: '1.25',

@@ -73,7 +73,24 @@ describe('CatalogueService', () => {
       encoding: 'o200k_base',
       tokenMultiplier: 1,
       defaultMaxTokens: 4096,
-      pricing: { inputPicosPerToken: 2_500_000, outputPicosPerToken: 10_000_000 },
+      pricing: {
+        inputPicosPerToken: 2_500_000,
+        cachedInputPicosPerToken: 1_250_000,
+        outputPicosPerToken: 10_000_000,
+      },
+    });
+    // Dated snapshots and provider prefixes find the catalogued row (SPEC §4).
+    expect(catalogue.requireModel('gpt-4o-2024-08-06').row).toBe('gpt-4o');
+    expect(catalogue.requireModel('openai/gpt-4o-mini-2024-07-18').name).toBe('gpt-4o-mini');
+    expect(catalogue.requireModel('o3-mini-2025-01-31').pricing).toEqual({
+      inputPicosPerToken: 1_100_000,
+      cachedInputPicosPerToken: 550_000,
+      outputPicosPerToken: 4_400_000,
+    });
+    // No published cached price: none in the pricing, cached input costs the input price.
+    expect(catalogue.requireModel('gpt-4-0613').pricing).toEqual({
+      inputPicosPerToken: 30_000_000,
+      outputPicosPerToken: 60_000_000,
     });
     expect(catalogue.requireModel('claude-sonnet-4').tokenMultiplier).toBe(1.2);
     expect(catalogue.modelEncodings()).toEqual(
@@ -147,13 +164,15 @@ describe('CatalogueService', () => {
       outputPicosPerToken: 10_000_000,
     });
     await dataSource.query(
-      `UPDATE models SET input_usd_per_mtok = '0.000001', output_usd_per_mtok = '123.456789' WHERE name = $1`,
+      `UPDATE models SET input_usd_per_mtok = '0.000001', output_usd_per_mtok = '123.456789',
+                         cached_input_usd_per_mtok = '0.000002' WHERE name = $1`,
       [model],
     );
     await eventually(
       () =>
         expect(catalogue.requireModel(model).pricing).toEqual({
           inputPicosPerToken: 1,
+          cachedInputPicosPerToken: 2,
           outputPicosPerToken: 123_456_789,
         }),
       WITHIN_MS,

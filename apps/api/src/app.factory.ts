@@ -6,6 +6,8 @@ import { type EnvironmentVariables, validateEnvironment } from '#config';
 import { AppModule } from './app.module.js';
 import { setupOpenApi } from './http/openapi.js';
 import { requestId } from './http/request-id.js';
+import { AJV_OPTIONS } from './http/contract.kit.js';
+import { ApiKeyVerifier, authenticateBeforeValidation } from './auth/api-key.verifier.js';
 import { logRequests } from './observability/request-log.js';
 
 /**
@@ -24,6 +26,8 @@ export async function createApp(
     forceCloseConnections: 'idle',
     requestIdHeader: false,
     genReqId: requestId,
+    // The /v1 bodies are validated by the contract's JSON Schemas (decision.contract.ts).
+    ajv: AJV_OPTIONS,
   });
   adapter.getInstance().addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
@@ -37,6 +41,7 @@ export async function createApp(
     return503OnClosing: true,
   });
   app.useLogger(app.get(Logger));
+  authenticateBeforeValidation(adapter.getInstance(), app.get(ApiKeyVerifier));
   // JSON only: without Fastify's default text/plain parser such a body is a 415, not a string.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   setupOpenApi(app);

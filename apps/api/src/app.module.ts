@@ -4,6 +4,7 @@ import { AppConfigModule, type EnvironmentVariables } from '#config';
 import { LedgerModule } from '#ledger';
 import { AdminModule } from './admin/admin.module.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { ApiKeyVerifier } from './auth/api-key.verifier.js';
 import { BootstrapKeyService } from './auth/bootstrap-key.service.js';
 import { DecisionModule } from './decision/decision.module.js';
 import { HealthController } from './health/health.controller.js';
@@ -17,12 +18,19 @@ export class AppModule {
   static forRoot(env: EnvironmentVariables): DynamicModule {
     return {
       module: AppModule,
-      imports: [AppConfigModule.forRoot(env), ObservabilityModule, LedgerModule, DecisionModule, AdminModule],
+      imports: [
+        AppConfigModule.forRoot(env),
+        ObservabilityModule,
+        LedgerModule,
+        DecisionModule,
+        AdminModule,
+      ],
       controllers: [HealthController],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        ApiKeyVerifier,
         BootstrapKeyService,
       ],
     };

@@ -57,6 +57,61 @@ describe('costMicros', () => {
   });
 });
 
+describe('costMicros with cached input', () => {
+  const gpt4o = {
+    inputPicosPerToken: 2_500_000,
+    cachedInputPicosPerToken: 1_250_000,
+    outputPicosPerToken: 10_000_000,
+  };
+
+  it('prices cached prompt tokens at the cached price, the rest at the input price', () => {
+    // 1000 prompt of which 600 cached, 100 completion: 400×2.5 + 600×1.25 + 100×10 = 2750 µ$.
+    expect(costMicros(1000, 100, gpt4o, 600)).toBe(2_750);
+    expect(costMicros(1000, 100, gpt4o, 0)).toBe(costMicros(1000, 100, gpt4o));
+    // No cached price: cached tokens cost the input price.
+    const uncachedOnly = { inputPicosPerToken: 2_500_000, outputPicosPerToken: 10_000_000 };
+    expect(costMicros(1000, 100, uncachedOnly, 600)).toBe(3_500);
+  });
+
+  it('rounds once, after the three terms are summed', () => {
+    // 0.3 + 0.3 + 0.3 µ$ = 0.9 → 1, where three ceilings would give 3.
+    const third = {
+      inputPicosPerToken: 300_000,
+      cachedInputPicosPerToken: 300_000,
+      outputPicosPerToken: 300_000,
+    };
+    expect(costMicros(2, 1, third, 1)).toBe(1);
+  });
+
+  it('is exact against big-integer arithmetic', () => {
+    let seed = 7;
+    const next = (max: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return Math.floor((seed / 2_147_483_648) * max);
+    };
+    for (let n = 0; n < 2_000; n++) {
+      const [p, c, i, k, o] = [
+        next(10_000_001),
+        next(10_000_001),
+        next(1_000_000_001),
+        next(1_000_000_001),
+        next(1_000_000_001),
+      ];
+      const cached = next(p + 1);
+      const pico =
+        BigInt(p - cached) * BigInt(i) + BigInt(cached) * BigInt(k) + BigInt(c) * BigInt(o);
+      expect(
+        costMicros(
+          p,
+          c,
+          { inputPicosPerToken: i, cachedInputPicosPerToken: k, outputPicosPerToken: o },
+          cached,
+        ),
+      ).toBe(Number((pico + 999_999n) / 1_000_000n));
+    }
+  });
+});
+
 describe('bucket arithmetic', () => {
   const stored = { level: 10, t: 1_000, cap: 100, perMinute: 60 };
 

@@ -26,20 +26,34 @@ export interface BucketView {
 }
 
 /**
- * ceil((prompt·in + completion·out) / 1e6) in integer micro-dollars, exactly. Prices are split
- * at 1e6 so every product stays far below 2^53 (1e7 tokens × 1e9 pico would not).
+ * ceil((uncached·in + cached·cachedIn + completion·out) / 1e6) in integer micro-dollars,
+ * exactly: one ceiling over the whole sum. `cachedTokens` are part of `promptTokens` (as OpenAI
+ * counts them) and cost the cached-input price, the input price where the model has none.
+ * Prices are split at 1e6 so every product stays far below 2^53 (1e7 tokens × 1e9 pico would
+ * not). scripts/lib-settle.lua's settle_cost repeats this with cached tokens, lib-buckets.lua's
+ * cost_micros without.
  */
 export function costMicros(
   promptTokens: number,
   completionTokens: number,
   pricing: Pricing,
+  cachedTokens = 0,
 ): number {
+  const uncached = promptTokens - cachedTokens;
+  const cachedPrice = pricing.cachedInputPicosPerToken ?? pricing.inputPicosPerToken;
   const inHi = Math.floor(pricing.inputPicosPerToken / MICRO_PER_PICO);
   const inLo = pricing.inputPicosPerToken % MICRO_PER_PICO;
+  const cachedHi = Math.floor(cachedPrice / MICRO_PER_PICO);
+  const cachedLo = cachedPrice % MICRO_PER_PICO;
   const outHi = Math.floor(pricing.outputPicosPerToken / MICRO_PER_PICO);
   const outLo = pricing.outputPicosPerToken % MICRO_PER_PICO;
-  const rest = promptTokens * inLo + completionTokens * outLo;
-  return promptTokens * inHi + completionTokens * outHi + ceilDiv(rest, MICRO_PER_PICO);
+  const rest = uncached * inLo + cachedTokens * cachedLo + completionTokens * outLo;
+  return (
+    uncached * inHi +
+    cachedTokens * cachedHi +
+    completionTokens * outHi +
+    ceilDiv(rest, MICRO_PER_PICO)
+  );
 }
 
 /** ceil(n / d) for non-negative integers n < 2^53, immune to the rounding of n / d. */

@@ -72,6 +72,7 @@ export function assertReserveRequest(req: ReserveRequest): void {
     ['ttlSeconds', req.ttlSeconds],
     ['inputPicosPerToken', req.pricing.inputPicosPerToken],
     ['outputPicosPerToken', req.pricing.outputPicosPerToken],
+    ['cachedInputPicosPerToken', req.pricing.cachedInputPicosPerToken],
   ];
   for (const [name, value] of counts) {
     if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) {
@@ -87,11 +88,14 @@ export function assertReserveRequest(req: ReserveRequest): void {
 }
 
 export function assertUsage(usage: Usage): void {
-  for (const value of [usage.promptTokens, usage.completionTokens]) {
+  for (const value of [usage.promptTokens, usage.completionTokens, usage.cachedTokens ?? 0]) {
     if (!(Number.isSafeInteger(value) && value >= 0)) {
       throw new RangeError(
         `usage token counts must be non-negative integers; got ${String(value)}`,
       );
     }
+  }
+  if ((usage.cachedTokens ?? 0) > usage.promptTokens) {
+    throw new RangeError('cached tokens are part of the prompt tokens: they cannot exceed them');
   }
 }

@@ -23,6 +23,8 @@ export interface Limits {
 export interface Pricing {
   inputPicosPerToken: number;
   outputPicosPerToken: number;
+  /** Cached input tokens (models.cached_input_usd_per_mtok); absent, the input price. */
+  cachedInputPicosPerToken?: number;
 }
 
 export type Dimension =
@@ -85,8 +87,11 @@ export type ReserveResult =
     };
 
 export interface Usage {
+  /** Every prompt token, the cached ones included (as OpenAI counts them). */
   promptTokens: number;
   completionTokens: number;
+  /** Of promptTokens, those served from the provider's prompt cache; absent, none. */
+  cachedTokens?: number;
 }
 
 export type SettlementStatus = 'committed' | 'refunded' | 'expired';
@@ -99,6 +104,8 @@ export interface Settlement {
   model: string;
   promptTokens: number;
   completionTokens: number;
+  /** Of promptTokens, the cached ones (priced at the cached-input price); absent, none. */
+  cachedTokens?: number;
   costMicros: number;
   status: SettlementStatus;
   reservedAtMs: number;

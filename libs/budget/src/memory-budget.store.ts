@@ -101,9 +101,10 @@ export class MemoryBudgetStore extends BudgetStore {
             ? {
                 promptTokens: record.promptTokens,
                 completionTokens: record.completionTokens,
+                cachedTokens: 0,
                 costMicros: record.costMicros,
               }
-            : { promptTokens: 0, completionTokens: 0, costMicros: 0 };
+            : { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costMicros: 0 };
         settled.push(
           s.settle(record, 'expired', usage, policy === 'release', now, UNCONFIRMED_RETENTION_MS),
         );
@@ -201,12 +202,20 @@ export class MemoryBudgetStore extends BudgetStore {
     const now = this.clock();
     let replayed = false;
     if (record.status === 'held') {
+      const cachedTokens = usage?.cachedTokens ?? 0;
       const charged = usage
         ? {
-            ...usage,
-            costMicros: costMicros(usage.promptTokens, usage.completionTokens, record.pricing),
+            promptTokens: usage.promptTokens,
+            completionTokens: usage.completionTokens,
+            cachedTokens,
+            costMicros: costMicros(
+              usage.promptTokens,
+              usage.completionTokens,
+              record.pricing,
+              cachedTokens,
+            ),
           }
-        : { promptTokens: 0, completionTokens: 0, costMicros: 0 };
+        : { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costMicros: 0 };
       s.settle(record, status, charged, usage === null, now, UNCONFIRMED_RETENTION_MS);
     } else if (record.status === status) {
       replayed = true;

@@ -77,7 +77,12 @@ export class MemorySubject {
   settle(
     record: MemoryRecord,
     status: SettlementStatus,
-    usage: { promptTokens: number; completionTokens: number; costMicros: number },
+    usage: {
+      promptTokens: number;
+      completionTokens: number;
+      cachedTokens: number;
+      costMicros: number;
+    },
     giveRequestBack: boolean,
     now: number,
     keepMs: number,
@@ -104,6 +109,7 @@ export class MemorySubject {
       model: record.model,
       promptTokens: usage.promptTokens,
       completionTokens: usage.completionTokens,
+      cachedTokens: usage.cachedTokens,
       costMicros: usage.costMicros,
       status,
       reservedAtMs: record.reservedAtMs,
@@ -153,7 +159,11 @@ export function reservationOf(record: MemoryRecord): Reservation {
     promptTokens: record.promptTokens,
     completionTokens: record.completionTokens,
     costMicros: record.costMicros,
-    pricing: record.pricing,
+    // As the Redis store: the cached-input price stays in the record, for settling.
+    pricing: {
+      inputPicosPerToken: record.pricing.inputPicosPerToken,
+      outputPicosPerToken: record.pricing.outputPicosPerToken,
+    },
     reservedAtMs: record.reservedAtMs,
     expiresAtMs: record.expiresAtMs,
   };

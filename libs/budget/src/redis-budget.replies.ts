@@ -87,7 +87,10 @@ export function reservationAt(reply: Reply, subject: string): Reservation {
   };
 }
 
-/** A settlement: ref, subject, tier, model, prompt, completion, cost, status, at, settled at. */
+/**
+ * A settlement: ref, subject, tier, model, prompt, completion, cost, status, at, settled at,
+ * reserved tokens, cached prompt tokens.
+ */
 export function settlementOf(reply: Reply): Settlement {
   const subject = str(reply, 1);
   return {
@@ -97,6 +100,7 @@ export function settlementOf(reply: Reply): Settlement {
     model: str(reply, 3),
     promptTokens: n(reply, 4),
     completionTokens: n(reply, 5),
+    cachedTokens: n(reply, 11),
     costMicros: n(reply, 6),
     status: str(reply, 7) as SettlementStatus,
     reservedAtMs: n(reply, 8),
@@ -135,6 +139,7 @@ export function reservationOfRecord(
     promptTokens: Number(record.p),
     completionTokens: Number(record.c),
     costMicros: Number(record.cost),
+    // The cached-input price (cin) stays in the record: only settling uses it.
     pricing: { inputPicosPerToken: Number(record.in), outputPicosPerToken: Number(record.out) },
     reservedAtMs: Number(record.at),
     expiresAtMs: Number(record.exp),
@@ -149,6 +154,7 @@ export function reservationOfRecord(
           model: reservation.model,
           promptTokens: Number(record.sp),
           completionTokens: Number(record.sc),
+          cachedTokens: Number(record.sk ?? '0'),
           costMicros: Number(record.scost),
           status: record.st as SettlementStatus,
           reservedAtMs: reservation.reservedAtMs,

@@ -100,6 +100,7 @@ export class RedisBudgetStore extends BudgetStore {
           seed[1]!,
           SETTLED_RETENTION_MS,
           keys.tag,
+          pricing.cachedInputPicosPerToken ?? pricing.inputPicosPerToken,
         ]),
       );
       const kind = stringAt(reply, 0);
@@ -132,7 +133,11 @@ export class RedisBudgetStore extends BudgetStore {
 
   commit(reservationId: string, usage: Usage): Promise<SettleResult> {
     assertUsage(usage);
-    return this.settle('commit', reservationId, [usage.promptTokens, usage.completionTokens]);
+    return this.settle('commit', reservationId, [
+      usage.promptTokens,
+      usage.completionTokens,
+      usage.cachedTokens ?? 0,
+    ]);
   }
 
   refund(reservationId: string, usage: Usage | null): Promise<SettleResult> {
@@ -142,7 +147,7 @@ export class RedisBudgetStore extends BudgetStore {
     return this.settle(
       'refund',
       reservationId,
-      usage ? [usage.promptTokens, usage.completionTokens] : [-1, -1],
+      usage ? [usage.promptTokens, usage.completionTokens, usage.cachedTokens ?? 0] : [-1, -1, 0],
     );
   }
 
@@ -234,7 +239,15 @@ export class RedisBudgetStore extends BudgetStore {
         this.client,
         operation,
         [...keys.settlementKeys(), keys.record(parsed.ref)],
-        [this.offset(), parsed.ref, usage[0]!, usage[1]!, UNCONFIRMED_RETENTION_MS, keys.tag],
+        [
+          this.offset(),
+          parsed.ref,
+          usage[0]!,
+          usage[1]!,
+          UNCONFIRMED_RETENTION_MS,
+          keys.tag,
+          usage[2]!,
+        ],
       ),
     );
     const kind = stringAt(reply, 0);
@@ -244,13 +257,13 @@ export class RedisBudgetStore extends BudgetStore {
     if (kind === 'conflict') {
       return { ok: false, error: 'conflict', status: stringAt(reply, 1) as Settlement['status'] };
     }
-    // 'ok', replayed, the 11 settlement fields, now, the state block.
-    const settlement = settlementOf(reply.slice(2, 13));
-    const now = numberAt(reply, 13);
+    // 'ok', replayed, the 12 settlement fields, now, the state block.
+    const settlement = settlementOf(reply.slice(2, 14));
+    const now = numberAt(reply, 14);
     return {
       ok: true,
       settlement,
-      state: await this.state(reply, 14, parsed.subject, now),
+      state: await this.state(reply, 15, parsed.subject, now),
       replayed: numberAt(reply, 1) === 1,
     };
   }

@@ -22,6 +22,7 @@ interface ModelRow {
   name: string;
   encoding: string | null;
   input_usd_per_mtok: string;
+  cached_input_usd_per_mtok: string | null;
   output_usd_per_mtok: string;
   default_max_tokens: number;
   token_multiplier: string;
@@ -95,6 +96,7 @@ export class CatalogueRepository {
   private async loadModels(): Promise<Map<string, ModelEntry>> {
     const rows: ModelRow[] = await this.dataSource.query(
       `SELECT name, encoding, input_usd_per_mtok::text AS input_usd_per_mtok,
+              cached_input_usd_per_mtok::text AS cached_input_usd_per_mtok,
               output_usd_per_mtok::text AS output_usd_per_mtok, default_max_tokens,
               token_multiplier::text AS token_multiplier
        FROM models`,
@@ -112,6 +114,14 @@ export class CatalogueRepository {
           pricing: Object.freeze({
             inputPicosPerToken: usdPerMtokToPicosPerToken(row.input_usd_per_mtok),
             outputPicosPerToken: usdPerMtokToPicosPerToken(row.output_usd_per_mtok),
+            // NULL: cached input is priced as any input (Pricing leaves it out).
+            ...(row.cached_input_usd_per_mtok === null
+              ? {}
+              : {
+                  cachedInputPicosPerToken: usdPerMtokToPicosPerToken(
+                    row.cached_input_usd_per_mtok,
+                  ),
+                }),
           }),
         }),
       ]),

@@ -12,6 +12,7 @@ import {
   modelLimitKey,
 } from './catalogue.types.js';
 import { UnknownModelError, UnknownTierError } from './ledger.errors.js';
+import { resolveModelRow } from './model.resolution.js';
 
 export interface CatalogueOptions {
   /** DEFAULT_TIER: the tier of a subject without a row. */
@@ -156,10 +157,14 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
     return limits;
   }
 
-  /** The model's row, else the `*` row under the asked name, else undefined. */
+  /**
+   * The row a model name resolves to (exact, without a `provider/` prefix, without a dated
+   * snapshot suffix: resolveModelRow), else the `*` row under the asked name, else undefined.
+   * The entry's `name` is what limits and the ledger use: the row's, or the asked one under `*`.
+   */
   model(name: string): ModelEntry | undefined {
     const { models } = this.current();
-    const own = models.get(name);
+    const own = resolveModelRow(models, name);
     if (own !== undefined) {
       return own;
     }

@@ -12,9 +12,12 @@ export interface TierEntry {
 
 /** A `models` row, priced in integer pico-dollars per token. */
 export interface ModelEntry {
-  /** The model asked for. */
+  /**
+   * The name limits and the ledger use: the row's own name (`gpt-4o` for `openai/gpt-4o` or
+   * `gpt-4o-2024-08-06`), or the name asked for when the `*` row applies.
+   */
   name: string;
-  /** The models row that applies: `name` itself, or `*` for a name without its own row. */
+  /** The models row that applies: the resolved name, or `*` for a name without a row. */
   row: string;
   /** A tiktoken encoding name; null lets the tokenizer choose. */
   encoding: string | null;

@@ -19,14 +19,15 @@ export const APPEND_BATCH_SQL = `
 WITH input AS (
   SELECT *
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[],
-              $7::numeric[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::date[])
+              $7::numeric[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::date[],
+              $12::int[])
     AS t(reservation_id, subject, tier, model, prompt_tokens, completion_tokens,
-         cost_usd, status, reserved_at, settled_at, day)
+         cost_usd, status, reserved_at, settled_at, day, cached_tokens)
 ), inserted AS (
   INSERT INTO usage_ledger (reservation_id, subject, tier, model, prompt_tokens, completion_tokens,
-                            cost_usd, status, reserved_at, settled_at)
+                            cost_usd, status, reserved_at, settled_at, cached_tokens)
   SELECT reservation_id, subject, tier, model, prompt_tokens, completion_tokens,
-         cost_usd, status, reserved_at, settled_at
+         cost_usd, status, reserved_at, settled_at, cached_tokens
   FROM input
   ORDER BY reservation_id
   ON CONFLICT (reservation_id) DO NOTHING
@@ -53,11 +54,11 @@ WITH input AS (
 SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM upserted)::int AS days`;
 
 /**
- * The eleven column arrays of APPEND_BATCH_SQL. Settlements with the same reservation id must
+ * The twelve column arrays of APPEND_BATCH_SQL. Settlements with the same reservation id must
  * have been merged before: one INSERT may not carry a key twice.
  */
 export function appendBatchParams(settlements: readonly Settlement[]): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: 11 }, () => []);
+  const columns: unknown[][] = Array.from({ length: 12 }, () => []);
   for (const s of settlements) {
     const row = [
       s.reservationId,
@@ -71,6 +72,7 @@ export function appendBatchParams(settlements: readonly Settlement[]): unknown[]
       new Date(s.reservedAtMs).toISOString(),
       new Date(s.settledAtMs).toISOString(),
       utcDay(s.settledAtMs),
+      s.cachedTokens ?? 0,
     ];
     row.forEach((value, index) => columns[index]!.push(value));
   }
@@ -101,6 +103,10 @@ export function assertValidSettlement(s: Settlement): void {
     if (!Number.isSafeInteger(s[key]) || s[key] < 0 || s[key] > INT4_MAX) {
       fail(`${key} must be an integer from 0 to ${INT4_MAX}`);
     }
+  }
+  const cached = s.cachedTokens ?? 0;
+  if (!Number.isSafeInteger(cached) || cached < 0 || cached > s.promptTokens) {
+    fail('cachedTokens must be an integer from 0 to promptTokens');
   }
   if (!Number.isSafeInteger(s.costMicros) || s.costMicros < 0) {
     fail('costMicros must be a non-negative safe integer');

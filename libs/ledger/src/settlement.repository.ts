@@ -21,13 +21,15 @@ export class SettlementRepository {
       model: string;
       prompt_tokens: number;
       completion_tokens: number;
+      cached_tokens: number;
       cost_usd: string;
       status: SettlementStatus;
       reserved_ms: string;
       settled_ms: string;
     }[] = await this.dataSource
       .query(
-        `SELECT subject, tier, model, prompt_tokens, completion_tokens, cost_usd::text AS cost_usd,
+        `SELECT subject, tier, model, prompt_tokens, completion_tokens, cached_tokens,
+              cost_usd::text AS cost_usd,
               status, floor(extract(epoch FROM reserved_at) * 1000)::bigint::text AS reserved_ms,
               floor(extract(epoch FROM settled_at) * 1000)::bigint::text AS settled_ms
          FROM usage_ledger WHERE reservation_id = $1`,
@@ -50,6 +52,7 @@ export class SettlementRepository {
       model: row.model,
       promptTokens: Number(row.prompt_tokens),
       completionTokens: Number(row.completion_tokens),
+      cachedTokens: Number(row.cached_tokens),
       costMicros: usdToMicros(row.cost_usd),
       status: row.status,
       reservedAtMs: Number(row.reserved_ms),

@@ -85,6 +85,71 @@ export function settlementCases(make: HarnessFactory): void {
     });
   });
 
+  describe('cached input', () => {
+    // 4 µ$ per uncached prompt token, 1.5 per cached one, 10 per completion token.
+    const pricing = {
+      inputPicosPerToken: 4_000_000,
+      cachedInputPicosPerToken: 1_500_000,
+      outputPicosPerToken: 10_000_000,
+    };
+
+    it('prices cached prompt tokens at the cached price of the reservation, rounding once', async () => {
+      const { store } = h();
+      const subject = subjectName();
+      const id = await reserveId(store, request(subject, EVERY, { pricing }));
+      // 100 prompt of which 61 cached: 39×4 + 61×1.5 + 10×10 = 347.5 → 348 µ$.
+      const done = settled(
+        await store.commit(id, { promptTokens: 100, completionTokens: 10, cachedTokens: 61 }),
+      );
+      expect(done.settlement).toMatchObject({
+        promptTokens: 100,
+        cachedTokens: 61,
+        completionTokens: 10,
+        costMicros: 348,
+      });
+      expect(done.state.dailyCost!.remainingMicros).toBe(10_000 - 348);
+      // Cached tokens are prompt tokens for the token bucket: 1000 − 110 used.
+      expect(done.state.tokens!.remaining).toBe(890);
+      const again = settled(await store.commit(id, { promptTokens: 100, completionTokens: 10 }));
+      expect(again.replayed).toBe(true);
+      expect(again.settlement).toEqual(done.settlement);
+      const [pending] = await store.pendingLedger(0);
+      expect(pending).toMatchObject({ reservationId: id, cachedTokens: 61, costMicros: 348 });
+    });
+
+    it('prices the cached tokens of a partial refund too, and the input price without a cached one', async () => {
+      const { store } = h();
+      const subject = subjectName();
+      const refunded = await reserveId(store, request(subject, EVERY, { pricing }));
+      const partial = settled(
+        await store.refund(refunded, { promptTokens: 10, completionTokens: 1, cachedTokens: 10 }),
+      );
+      expect(partial.settlement).toMatchObject({ cachedTokens: 10, costMicros: 25 });
+      const plain = await reserveId(store, request(subject, EVERY));
+      // PRICING has no cached price: 100 × 1 + 10 × 2 whatever is cached.
+      const done = settled(
+        await store.commit(plain, { promptTokens: 100, completionTokens: 10, cachedTokens: 50 }),
+      );
+      expect(done.settlement).toMatchObject({ cachedTokens: 50, costMicros: 120 });
+    });
+
+    it('charges an expired reservation its estimate, with no cached tokens', async () => {
+      const { store } = h();
+      const id = await reserveId(
+        store,
+        request(subjectName(), EVERY, {
+          pricing,
+          promptTokens: 10,
+          completionTokens: 10,
+          ttlSeconds: 1,
+        }),
+      );
+      h().advance(1_500);
+      const [expired] = await store.expireDue('charge');
+      expect(expired).toMatchObject({ reservationId: id, cachedTokens: 0, costMicros: 140 });
+    });
+  });
+
   describe('refund', () => {
     it('without usage releases everything, request included, at zero cost', async () => {
       const { store } = h();

@@ -1,7 +1,16 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import {
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
 
 const INT4_MAX = 2_147_483_647;
 
@@ -53,3 +62,16 @@ export function UsdAmount(
 
 /** Optional fields given as null mean "unlimited"; absent ones too (PUT replaces the row). */
 export const orNull = <T>(value: T | undefined): T | null => value ?? null;
+
+/** Printable text: no control characters (Unicode category Cc: C0, DEL and C1). */
+export const PRINTABLE = /^\P{Cc}*$/u;
+
+/** A query or body string naming a row: 1–maxLength printable characters. */
+export function IsPrintableId(maxLength: number): PropertyDecorator {
+  return applyDecorators(
+    IsString(),
+    MinLength(1),
+    MaxLength(maxLength),
+    Matches(PRINTABLE, { message: '$property must not contain control characters' }),
+  );
+}

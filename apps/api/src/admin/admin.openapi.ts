@@ -47,6 +47,7 @@ export const ADMIN_SCHEMAS: Record<string, object> = {
       name: { type: 'string' },
       encoding: { type: 'string', nullable: true },
       input_usd_per_mtok: { type: 'string' },
+      cached_input_usd_per_mtok: { type: 'string', nullable: true },
       output_usd_per_mtok: { type: 'string' },
       default_max_tokens: { type: 'integer' },
       token_multiplier: { type: 'string' },

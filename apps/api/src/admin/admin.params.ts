@@ -1,5 +1,5 @@
 import { DomainError } from '#kernel';
-import { PRINTABLE } from '../decision/field.rules.js';
+import { PRINTABLE } from './admin.fields.js';
 
 /** A path segment naming a row: 1–256 printable characters (percent-encoded in the path). */
 export function checkName(kind: string, value: string): string {

@@ -19,6 +19,13 @@ export class ModelDto {
   @UsdAmount('Price of a million input tokens, USD.', '2.5', false)
   input_usd_per_mtok!: string;
 
+  @UsdAmount(
+    'Price of a million cached input tokens, USD; null or absent: priced as any input token.',
+    '1.25',
+    true,
+  )
+  cached_input_usd_per_mtok?: string | null;
+
   @UsdAmount('Price of a million output tokens, USD.', '10', false)
   output_usd_per_mtok!: string;
 

@@ -6,6 +6,7 @@ import type { ModelDto } from './models.dto.js';
 import { notFound } from './tiers.service.js';
 
 const COLUMNS = `name, encoding, input_usd_per_mtok::text AS input_usd_per_mtok,
+  cached_input_usd_per_mtok::text AS cached_input_usd_per_mtok,
   output_usd_per_mtok::text AS output_usd_per_mtok, default_max_tokens,
   token_multiplier::text AS token_multiplier`;
 
@@ -32,11 +33,12 @@ export class ModelsService {
       target: name,
       before: `SELECT to_jsonb(m) AS row FROM models m WHERE name = $3`,
       change: `INSERT INTO models AS m (name, encoding, input_usd_per_mtok, output_usd_per_mtok,
-                 default_max_tokens, token_multiplier)
-               VALUES ($3, $4, $5::numeric, $6::numeric, $7, $8::numeric)
+                 default_max_tokens, token_multiplier, cached_input_usd_per_mtok)
+               VALUES ($3, $4, $5::numeric, $6::numeric, $7, $8::numeric, $9::numeric)
                ON CONFLICT (name) DO UPDATE SET
                  encoding = EXCLUDED.encoding,
                  input_usd_per_mtok = EXCLUDED.input_usd_per_mtok,
+                 cached_input_usd_per_mtok = EXCLUDED.cached_input_usd_per_mtok,
                  output_usd_per_mtok = EXCLUDED.output_usd_per_mtok,
                  default_max_tokens = EXCLUDED.default_max_tokens,
                  token_multiplier = EXCLUDED.token_multiplier
@@ -47,6 +49,7 @@ export class ModelsService {
         dto.output_usd_per_mtok,
         dto.default_max_tokens,
         dto.token_multiplier ?? '1',
+        dto.cached_input_usd_per_mtok ?? null,
       ],
     });
     return result.before === null;

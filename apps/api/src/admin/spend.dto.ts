@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { IsPrintableId } from '../decision/field.rules.js';
+import { IsPrintableId } from './admin.fields.js';
 
 export const SPEND_GROUPS = ['subject', 'model', 'tier', 'caller', 'day'] as const;
 export type SpendGroup = (typeof SPEND_GROUPS)[number];

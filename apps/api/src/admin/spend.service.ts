@@ -64,11 +64,12 @@ export class SpendService {
               count(*) FILTER (WHERE cost_usd > 0) AS requests,
               sum(prompt_tokens) AS prompt_tokens,
               sum(completion_tokens) AS completion_tokens,
-              0 AS cached_tokens,
+              sum(cached_tokens) AS cached_tokens,
               round(sum(sum(cost_usd)) OVER (), 6)::text AS total_cost_usd,
               sum(count(*) FILTER (WHERE cost_usd > 0)) OVER () AS total_requests,
               sum(sum(prompt_tokens)) OVER () AS total_prompt_tokens,
-              sum(sum(completion_tokens)) OVER () AS total_completion_tokens
+              sum(sum(completion_tokens)) OVER () AS total_completion_tokens,
+              sum(sum(cached_tokens)) OVER () AS total_cached_tokens
        FROM usage_ledger
        WHERE settled_at >= $1::date::timestamp AT TIME ZONE 'UTC'
          AND settled_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'
@@ -96,7 +97,7 @@ export class SpendService {
         requests: first ? Number(first.total_requests) : 0,
         prompt_tokens: first ? Number(first.total_prompt_tokens) : 0,
         completion_tokens: first ? Number(first.total_completion_tokens) : 0,
-        cached_tokens: 0,
+        cached_tokens: first ? Number(first.total_cached_tokens) : 0,
       },
     };
   }

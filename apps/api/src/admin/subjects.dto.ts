@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { IsPrintableId } from '../decision/field.rules.js';
+import { IsPrintableId } from './admin.fields.js';
 
 /** PUT /v1/admin/subjects/{id}. */
 export class SubjectDto {

@@ -3,7 +3,7 @@ import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '#config';
 import type { LimitsState, Settlement } from '#budget';
-import { CheckRequestDto, EstimateRequestDto } from './check.dto.js';
+import { RouteSchema } from '@nestjs/platform-fastify';
 import { assignLogFields } from '../observability/request-log.js';
 import { checkLogFields, settlementLogFields } from './decision.log.js';
 import { DecisionService } from './decision.service.js';
@@ -17,7 +17,13 @@ import {
   ApiRefund,
 } from './decision.openapi.js';
 import { refusalBody } from './refusal.presenter.js';
-import { CommitRequestDto, RefundRequestDto } from './settle.dto.js';
+import {
+  type CheckRequestBody,
+  type CommitRequestBody,
+  type EstimateRequestBody,
+  type RefundRequestBody,
+  ROUTE_SCHEMAS,
+} from './decision.contract.js';
 
 @ApiCallerRoutes('decision')
 @Controller('v1')
@@ -29,10 +35,11 @@ export class DecisionController {
   ) {}
 
   @ApiCheck()
+  @RouteSchema(ROUTE_SCHEMAS.check)
   @Post('check')
   @HttpCode(200)
   async check(
-    @Body() dto: CheckRequestDto,
+    @Body() dto: CheckRequestBody,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Record<string, unknown>> {
     const decision = await this.decisions.check(
@@ -69,9 +76,10 @@ export class DecisionController {
   }
 
   @ApiEstimate()
+  @RouteSchema(ROUTE_SCHEMAS.estimate)
   @Post('estimate')
   @HttpCode(200)
-  async estimate(@Body() dto: EstimateRequestDto): Promise<Record<string, unknown>> {
+  async estimate(@Body() dto: EstimateRequestBody): Promise<Record<string, unknown>> {
     const estimate = await this.estimates.estimate(dto);
     return {
       subject: estimate.subject,
@@ -86,10 +94,11 @@ export class DecisionController {
   }
 
   @ApiCommit()
+  @RouteSchema(ROUTE_SCHEMAS.commit)
   @Post('commit')
   @HttpCode(200)
   async commit(
-    @Body() dto: CommitRequestDto,
+    @Body() dto: CommitRequestBody,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Record<string, unknown>> {
     const { settlement, state } = await this.decisions.commit(dto);
@@ -99,10 +108,11 @@ export class DecisionController {
   }
 
   @ApiRefund()
+  @RouteSchema(ROUTE_SCHEMAS.refund)
   @Post('refund')
   @HttpCode(200)
   async refund(
-    @Body() dto: RefundRequestDto,
+    @Body() dto: RefundRequestBody,
     @Req() request: FastifyRequest,
   ): Promise<Record<string, unknown>> {
     const { settlement, state } = await this.decisions.refund(dto);

@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBody,
   ApiOperation,
   ApiParam,
   ApiResponse,
@@ -17,6 +18,9 @@ import {
   SUBJECT_USAGE,
 } from './decision.examples.js';
 import { schemaRef as ref } from './decision.schemas.js';
+
+/** The request body of a route: a component derived from the contract (decision.contract.ts). */
+const body = (name: string) => ApiBody({ required: true, schema: ref(name) });
 
 /**
  * Response documentation of the /v1 endpoints: the rate-limit headers and one decorator per
@@ -97,6 +101,7 @@ export const ApiCallerRoutes = (tag: string) =>
 
 export const ApiCheck = () =>
   applyDecorators(
+    body('CheckRequestDto'),
     ApiOperation({
       summary: 'Reserve the estimate of an inference, or refuse it',
       description:
@@ -125,6 +130,7 @@ export const ApiCheck = () =>
 
 export const ApiEstimate = () =>
   applyDecorators(
+    body('EstimateRequestDto'),
     ApiOperation({
       summary: 'Count and price an inference without reserving',
       description: 'The same input as /v1/check; nothing is reserved or charged.',
@@ -153,6 +159,7 @@ const SETTLE_ERRORS = [
 
 export const ApiCommit = () =>
   applyDecorators(
+    body('CommitRequestDto'),
     ApiOperation({
       summary: 'Settle a reservation at its real usage',
       description:
@@ -165,6 +172,7 @@ export const ApiCommit = () =>
 
 export const ApiRefund = () =>
   applyDecorators(
+    body('RefundRequestDto'),
     ApiOperation({
       summary: 'Release a reservation whose inference failed',
       description:

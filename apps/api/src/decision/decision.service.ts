@@ -11,9 +11,12 @@ import {
 } from '#budget';
 import { CatalogueService, LedgerWriter, SettlementRepository } from '#ledger';
 import { MetricsService } from '../observability/metrics.service.js';
-import type { CheckRequestDto } from './check.dto.js';
+import type {
+  CheckRequestBody,
+  CommitRequestBody,
+  RefundRequestBody,
+} from './decision.contract.js';
 import { type Estimate, EstimateService } from './estimate.service.js';
-import type { CommitRequestDto, RefundRequestDto } from './settle.dto.js';
 
 export interface SettleOutcome {
   settlement: Settlement;
@@ -36,7 +39,7 @@ export class DecisionService {
   ) {}
 
   async check(
-    dto: CheckRequestDto,
+    dto: CheckRequestBody,
     ttlMaxSeconds: number,
   ): Promise<ReserveResult & { estimate: Estimate }> {
     const ttlSeconds = dto.ttl_seconds ?? this.estimates.defaultTtlSeconds;
@@ -77,7 +80,7 @@ export class DecisionService {
     return { ...result, estimate };
   }
 
-  async commit(dto: CommitRequestDto): Promise<SettleOutcome> {
+  async commit(dto: CommitRequestBody): Promise<SettleOutcome> {
     const usage = await this.commitUsage(dto);
     if (usage === null) {
       return this.settledBefore(dto.reservation_id, 'committed');
@@ -89,7 +92,7 @@ export class DecisionService {
     );
   }
 
-  async refund(dto: RefundRequestDto): Promise<SettleOutcome> {
+  async refund(dto: RefundRequestBody): Promise<SettleOutcome> {
     const usage = dto.usage
       ? { promptTokens: dto.usage.prompt_tokens, completionTokens: dto.usage.completion_tokens }
       : null;
@@ -104,7 +107,7 @@ export class DecisionService {
    * Usage as given, with the gaps (prompt tokens, completion as text) filled from the
    * reservation; null when the store no longer holds it (settled long ago, or never issued).
    */
-  private async commitUsage(dto: CommitRequestDto): Promise<Usage | null> {
+  private async commitUsage(dto: CommitRequestBody): Promise<Usage | null> {
     const given = dto.usage?.completion_tokens;
     if ((given === undefined) === (dto.completion === undefined)) {
       throw new DomainError(

@@ -4,7 +4,7 @@ import { AppConfig } from '#config';
 import { costMicros, type Pricing } from '#budget';
 import { CatalogueService, type ModelEntry } from '#ledger';
 import { DEFAULT_ENCODING, TokenCounter } from '#tokenizer';
-import type { EstimateRequestDto } from './check.dto.js';
+import type { EstimateRequestBody } from './decision.contract.js';
 
 export interface Estimate {
   subject: string;
@@ -30,7 +30,7 @@ export class EstimateService implements OnApplicationBootstrap {
     await this.counter.warmUp([...new Set([...this.catalogue.modelEncodings(), DEFAULT_ENCODING])]);
   }
 
-  async estimate(dto: EstimateRequestDto): Promise<Estimate> {
+  async estimate(dto: EstimateRequestBody): Promise<Estimate> {
     assertOneInputForm(dto);
     const model = this.catalogue.requireModel(dto.model);
     const completionTokens = completionEstimate(dto, model.defaultMaxTokens);
@@ -58,7 +58,7 @@ export class EstimateService implements OnApplicationBootstrap {
     return this.config.get('RESERVATION_TTL_SECONDS');
   }
 
-  private async countPrompt(dto: EstimateRequestDto, model: ModelEntry): Promise<number> {
+  private async countPrompt(dto: EstimateRequestBody, model: ModelEntry): Promise<number> {
     if (dto.prompt_tokens !== undefined) {
       return dto.prompt_tokens;
     }
@@ -69,7 +69,7 @@ export class EstimateService implements OnApplicationBootstrap {
   }
 }
 
-function assertOneInputForm(dto: EstimateRequestDto): void {
+function assertOneInputForm(dto: EstimateRequestBody): void {
   const given = [dto.messages, dto.prompt, dto.prompt_tokens].filter((form) => form !== undefined);
   if (given.length !== 1) {
     throw new DomainError(
@@ -83,7 +83,7 @@ function assertOneInputForm(dto: EstimateRequestDto): void {
   }
 }
 
-function completionEstimate(dto: EstimateRequestDto, modelDefault: number): number {
+function completionEstimate(dto: EstimateRequestBody, modelDefault: number): number {
   if (
     dto.max_tokens !== undefined &&
     dto.max_completion_tokens !== undefined &&

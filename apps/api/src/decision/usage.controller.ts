@@ -2,7 +2,8 @@ import { DomainError, microsToUsd } from '#kernel';
 import { Controller, Get, Param } from '@nestjs/common';
 import { BudgetStore } from '#budget';
 import { CatalogueService, DailyUsageRepository } from '#ledger';
-import { PRINTABLE } from './field.rules.js';
+import { RouteSchema } from '@nestjs/platform-fastify';
+import { PRINTABLE, ROUTE_SCHEMAS } from './decision.contract.js';
 import { ApiCallerRoutes, ApiSubjectUsage } from './decision.openapi.js';
 import { isoSeconds, limitsView } from './limits.presenter.js';
 
@@ -17,6 +18,7 @@ export class UsageController {
 
   /** Live buckets and in-flight reservations from the store; today's charges from the ledger. */
   @ApiSubjectUsage()
+  @RouteSchema(ROUTE_SCHEMAS.usage)
   @Get(':id/usage')
   async usage(@Param('id') subject: string): Promise<Record<string, unknown>> {
     if (subject.length < 1 || subject.length > 256 || !PRINTABLE.test(subject)) {

@@ -7,7 +7,8 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { contractFault } from './contract.kit.js';
 
 export interface ErrorBody {
   error: string;
@@ -107,13 +108,19 @@ export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(ErrorFilter.name);
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const { status, body } = toErrorBody(exception);
+    const http = host.switchToHttp();
+    // A body refused by its route's schema (Fastify's validation, wrapped by Nest).
+    const source =
+      exception instanceof HttpException && exception.cause ? exception.cause : exception;
+    const { status, body } = toErrorBody(
+      contractFault(source, http.getRequest<FastifyRequest | undefined>()) ?? exception,
+    );
     if (status >= 500) {
       this.logger.error(
         exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
       );
     }
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const reply = http.getResponse<FastifyReply>();
     void reply.status(status).send(body);
   }
 }

@@ -29,7 +29,12 @@ export function setupOpenApi(app: NestFastifyApplication): void {
   // Response bodies are plain JSON schemas referenced by name from the controllers' decorators.
   document.components = {
     ...document.components,
-    schemas: { ...document.components?.schemas, ...DECISION_SCHEMAS, ...HEALTH_SCHEMAS, ...ADMIN_SCHEMAS },
+    schemas: {
+      ...document.components?.schemas,
+      ...DECISION_SCHEMAS,
+      ...HEALTH_SCHEMAS,
+      ...ADMIN_SCHEMAS,
+    },
   };
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'openapi.json',

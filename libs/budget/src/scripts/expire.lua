@@ -17,9 +17,10 @@ for i = 7, #KEYS do
   if r and r.st == 'held' and number(r.exp) <= now then
     s = s or subject_state()
     if charge then
-      settle(KEYS[i], ref, r, 'expired', number(r.p), number(r.c), false, now, now_s, keep_ms, s)
+      settle(KEYS[i], ref, r, 'expired', number(r.p), number(r.c), false, now, now_s, keep_ms, s,
+        0)
     else
-      settle(KEYS[i], ref, r, 'expired', 0, 0, true, now, now_s, keep_ms, s)
+      settle(KEYS[i], ref, r, 'expired', 0, 0, true, now, now_s, keep_ms, s, 0)
     end
     out[#out + 1] = settlement_reply(ref, r)
   elseif not r then

@@ -4,7 +4,7 @@
 -- 6 the group's unconfirmed index, 7.. records.
 
 local RECORD_FIELDS = { 'sub', 'tier', 'model', 'p', 'c', 'cost', 'in', 'out', 'at', 'exp', 'st',
-  'sp', 'sc', 'scost', 'sat' }
+  'sp', 'sc', 'scost', 'sat', 'cin', 'sk' }
 
 local function read_record(key)
   local v = redis.call('HMGET', key, unpack(RECORD_FIELDS))
@@ -16,7 +16,19 @@ end
 
 local function settlement_reply(ref, r)
   return { ref, r.sub, r.tier, r.model, r.sp, r.sc, r.scost, r.st, r.at, r.sat,
-    num(number(r.p) + number(r.c)) }
+    num(number(r.p) + number(r.c)), r.sk or '0' }
+end
+
+-- bucket.math.ts costMicros with cached tokens, operation for operation: up prompt tokens of
+-- which uk cached (at kp, the input price inp where the record has none), uc completion; one
+-- ceiling over the whole sum.
+local function settle_cost(up, uk, uc, inp, kp, outp)
+  local u = up - uk
+  local in_hi, in_lo = math.floor(inp / 1000000), inp % 1000000
+  local k_hi, k_lo = math.floor(kp / 1000000), kp % 1000000
+  local out_hi, out_lo = math.floor(outp / 1000000), outp % 1000000
+  return u * in_hi + uk * k_hi + uc * out_hi + ceil_div(u * in_lo + uk * k_lo + uc * out_lo,
+    1000000)
 end
 
 -- Gives the settled buckets back what the reservation did not use (or charges the overage: the
@@ -53,11 +65,12 @@ end
 
 -- Settles one held reservation: buckets, lease, in-flight and day cost, record, pending ledger.
 -- KEYS[4] is the pending-ledger zset. s: the subject's day, dcost, icost (read by the caller,
--- updated here). Returns the four buckets as adjust_buckets does.
-local function settle(rec_key, ref, r, status, up, uc, give_request, now, now_s, keep_ms, s)
+-- updated here); uk: of up, the cached tokens. Returns the four buckets as adjust_buckets does.
+local function settle(rec_key, ref, r, status, up, uc, give_request, now, now_s, keep_ms, s, uk)
   local p, c = number(r.p), number(r.c)
   local delta = (p + c) - (up + uc)
-  local cost = cost_micros(up, uc, number(r['in']), number(r.out))
+  local inp = number(r['in'])
+  local cost = settle_cost(up, uk, uc, inp, r.cin and number(r.cin) or inp, number(r.out))
   local buckets = adjust_buckets(r.model, delta, give_request and 1 or nil, now, now_s)
   redis.call('ZREM', KEYS[3], ref)
   if s[3] then
@@ -77,9 +90,9 @@ local function settle(rec_key, ref, r, status, up, uc, give_request, now, now_s,
       s[2] = redis.call('HGET', KEYS[2], 'dcost')
     end
   end
-  r.st, r.sp, r.sc, r.scost, r.sat = status, num(up), num(uc), cost_s, now_s
+  r.st, r.sp, r.sc, r.scost, r.sat, r.sk = status, num(up), num(uc), cost_s, now_s, num(uk)
   redis.call('HSET', rec_key, 'st', status, 'sp', r.sp, 'sc', r.sc, 'scost', cost_s,
-    'sat', now_s)
+    'sat', now_s, 'sk', r.sk)
   redis.call('PEXPIRE', rec_key, keep_ms)
   redis.call('ZADD', KEYS[4], now_s, ref)
   keep_for(KEYS[4], keep_ms)
@@ -105,9 +118,9 @@ local function subject_state()
 end
 
 -- Commit and refund: KEYS[7] the record; replays and conflicts first. tag: the subject's index
--- member. The reply ends with the subject's figures after the settlement, under the limits its
--- last reserve stored.
-local function settle_request(ref, tag, status, up, uc, give_request, now, keep_ms)
+-- member; uk: of up, the cached tokens. The reply ends with the subject's figures after the
+-- settlement, under the limits its last reserve stored.
+local function settle_request(ref, tag, status, up, uc, give_request, now, keep_ms, uk)
   local r = read_record(KEYS[7])
   if not r then return { 'not_found' } end
   if r.st ~= 'held' and r.st ~= status then return { 'conflict', r.st } end
@@ -115,7 +128,7 @@ local function settle_request(ref, tag, status, up, uc, give_request, now, keep_
   local s, lim = subject_state()
   local replayed, buckets = 0, nil
   if r.st == 'held' then
-    buckets = settle(KEYS[7], ref, r, status, up, uc, give_request, now, now_s, keep_ms, s)
+    buckets = settle(KEYS[7], ref, r, status, up, uc, give_request, now, now_s, keep_ms, s, uk)
     reindex(tag, true, now_s)
   else
     replayed = 1

@@ -7,7 +7,7 @@
 --   12/13 model requests, 14/15 model tokens (capacity -1: unlimited), 16 concurrent (-1),
 --   17 daily micros (-1), 18 subject, 19 tier, 20 model, 21 ref, 22 seed day (-1),
 --   23 seed micros, 24 how long a record outlives its expiry (ms), 25 the subject's tag (its
---   member in the due index)
+--   member in the due index), 26 cached input pico/token (the record keeps it for settling)
 local now = clock(number(ARGV[1]))
 local now_s = num(now)
 local P, C, M = number(ARGV[2]), number(ARGV[3]), number(ARGV[4])
@@ -187,7 +187,8 @@ redis.call('HSET', KEYS[2], 'icost', s[3], 'cl', lim.conc_s, 'dl', lim.daily_s)
 keep_for(KEYS[2], ttl + 2 * DAY_MS)
 local p_s, c_s, cost_s = num(P), num(granted), num(cost)
 redis.call('HSET', KEYS[4], 'sub', ARGV[18], 'tier', ARGV[19], 'model', model, 'p', p_s,
-  'c', c_s, 'cost', cost_s, 'in', ARGV[6], 'out', ARGV[7], 'at', now_s, 'exp', exp_s, 'st', 'held')
+  'c', c_s, 'cost', cost_s, 'in', ARGV[6], 'out', ARGV[7], 'at', now_s, 'exp', exp_s, 'st', 'held',
+  'cin', ARGV[26])
 redis.call('PEXPIRE', KEYS[4], ttl + keep_ms)
 if #KEYS >= 6 then
   redis.call('HSET', KEYS[6], 'ref', ref, 'tier', ARGV[19], 'model', model, 'p', p_s,

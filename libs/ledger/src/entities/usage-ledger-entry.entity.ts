@@ -18,8 +18,10 @@ import type { SettlementStatus } from '#budget';
   'costUsd',
   'promptTokens',
   'completionTokens',
+  'cachedTokens',
 ])
 @Check('ck_usage_ledger_prompt_tokens', 'prompt_tokens >= 0')
+@Check('ck_usage_ledger_cached_tokens', 'cached_tokens >= 0')
 @Check('ck_usage_ledger_completion_tokens', 'completion_tokens >= 0')
 @Check('ck_usage_ledger_cost_usd', 'cost_usd >= 0')
 @Check('ck_usage_ledger_status', "status IN ('committed', 'refunded', 'expired')")
@@ -50,6 +52,10 @@ export class UsageLedgerEntry {
 
   @Column({ name: 'prompt_tokens', type: 'int' })
   promptTokens!: number;
+
+  /** Of prompt_tokens, those the provider served from its prompt cache. */
+  @Column({ name: 'cached_tokens', type: 'int', default: 0 })
+  cachedTokens!: number;
 
   @Column({ name: 'completion_tokens', type: 'int' })
   completionTokens!: number;

@@ -1,0 +1,570 @@
+/**
+ * THE /v1 CONTRACT, DEFINED ONCE (SPEC §4). Each body below is one JSON Schema object, and
+ * everything else is derived from it: Fastify's validation of the request (Ajv, compiled once),
+ * the serialization of the answer (fast-json-stringify), the OpenAPI document (`named()` schemas
+ * become components) and the sentences of a 400 (http/contract.kit.ts `explain()`).
+ *
+ * To add a field:
+ *   1. Add it under `properties` of its body, with `description` and `example` for the docs;
+ *      the rules are JSON Schema keywords (`type`, `minimum`, `maxLength`, `pattern`, `enum`,
+ *      `items`, `anyOf`, …). Required fields also go in `required`.
+ *   2. Objects refuse unknown fields (`additionalProperties: false`); for a free-form object
+ *      whose unknown fields are accepted (an upstream body, an upstream usage), say
+ *      `additionalProperties: true` on it and list only the fields that are read.
+ *   3. Add it to the TypeScript interface beside the schema (the shape the handlers read).
+ *   4. An answer field must be listed in its response schema: the serializer writes only what
+ *      the schema lists (a field missing here is dropped from the answer).
+ * Rules across fields ("exactly one of", "at most max_tokens") stay in the services.
+ */
+import { type Schema, named } from '../http/contract.kit.js';
+import { DIMENSIONS } from '#budget';
+
+/** The largest token count accepted anywhere: keeps every cost product exact in doubles. */
+export const MAX_TOKENS = 10_000_000;
+
+/** Printable text: no control characters (Unicode category Cc: C0, DEL and C1). */
+export const PRINTABLE = /^\P{Cc}*$/u;
+
+const ONE_INPUT = 'Exactly one of `messages`, `prompt` or `prompt_tokens` describes the input.';
+const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'] as const;
+const MAX_PARTS = 256;
+const MAX_SCHEMA_DEPTH = 32;
+
+// ---------------------------------------------------------------- field kinds
+
+/** 1..max printable characters. */
+const printableId = (maxLength: number, extra: Schema = {}): Schema => ({
+  type: 'string',
+  minLength: 1,
+  maxLength,
+  pattern: PRINTABLE.source,
+  'x-messages': { pattern: '$property must not contain control characters' },
+  ...extra,
+});
+
+/** A whole number of tokens, min..MAX_TOKENS. */
+const tokenCount = (minimum: number, extra: Schema = {}): Schema => ({
+  type: 'integer',
+  minimum,
+  maximum: MAX_TOKENS,
+  ...extra,
+});
+
+/** A string, at most maxLength characters (keyword order: the order faults are named in). */
+const text = (maxLength: number | undefined, extra: Schema = {}): Schema => ({
+  ...(maxLength === undefined ? {} : { maxLength }),
+  type: 'string',
+  ...extra,
+});
+
+const object = (
+  properties: Record<string, Schema>,
+  required: string[] = [],
+  extra: Schema = {},
+): Schema => ({
+  type: 'object',
+  properties,
+  ...(required.length > 0 ? { required } : {}),
+  additionalProperties: false,
+  ...extra,
+});
+
+// ---------------------------------------------------------------- request bodies
+
+const FUNCTION_TYPE: Schema = {
+  type: 'string',
+  enum: ['function'],
+  example: 'function',
+  'x-messages': { enum: '$property must be equal to function' },
+};
+
+export const FunctionCall = named(
+  'FunctionCallDto',
+  object(
+    {
+      name: text(256, { description: 'The called function.', example: 'get_weather' }),
+      arguments: text(undefined, {
+        description: 'Its arguments as a JSON string.',
+        example: '{"city":"Paris"}',
+      }),
+    },
+    ['name', 'arguments'],
+  ),
+);
+
+export const ToolCall = named(
+  'ToolCallDto',
+  object(
+    {
+      id: text(256, { example: 'call_abc123' }),
+      type: FUNCTION_TYPE,
+      function: FunctionCall,
+    },
+    ['function'],
+  ),
+);
+
+export const FunctionDefinition = named(
+  'FunctionDefinitionDto',
+  object(
+    {
+      name: text(256, { example: 'get_weather' }),
+      description: text(undefined, { example: 'Current weather of a city.' }),
+      parameters: {
+        type: 'object',
+        additionalProperties: true,
+        description: `JSON Schema of the arguments; at most ${MAX_SCHEMA_DEPTH} levels deep.`,
+        example: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+        'x-max-depth': MAX_SCHEMA_DEPTH,
+        'x-messages': {
+          'x-max-depth': `parameters must not nest deeper than ${MAX_SCHEMA_DEPTH} levels`,
+        },
+      },
+      strict: { type: 'boolean' },
+    },
+    ['name'],
+  ),
+);
+
+export const ToolDefinition = named(
+  'ToolDefinitionDto',
+  object(
+    {
+      type: FUNCTION_TYPE,
+      function: FunctionDefinition,
+    },
+    ['type', 'function'],
+  ),
+);
+
+const CONTENT_PART: Schema = {
+  anyOf: [
+    object({ type: { type: 'string', enum: ['text'] }, text: { type: 'string' } }, [
+      'type',
+      'text',
+    ]),
+    object(
+      {
+        type: { type: 'string', enum: ['image_url'] },
+        image_url: object(
+          {
+            url: { type: 'string' },
+            detail: { type: 'string', enum: ['low', 'high', 'auto'] },
+            width: { type: 'integer', minimum: 1, maximum: 100_000 },
+            height: { type: 'integer', minimum: 1, maximum: 100_000 },
+          },
+          ['url'],
+        ),
+      },
+      ['type', 'image_url'],
+    ),
+  ],
+};
+
+export const ChatMessage = named(
+  'ChatMessageDto',
+  object(
+    {
+      role: { type: 'string', enum: ROLES, example: 'user' },
+      content: {
+        description:
+          `A string, null, or at most ${MAX_PARTS} parts \`{"type":"text","text":...}\` or ` +
+          '`{"type":"image_url","image_url":{"url":...,"detail":"low|high|auto"}}` ' +
+          '(image width and height, when given, 1–100000).',
+        anyOf: [
+          { type: 'string', nullable: true },
+          { type: 'array', maxItems: MAX_PARTS, items: CONTENT_PART },
+        ],
+        example: 'Hello!',
+        'x-messages': {
+          anyOf:
+            `$property must be a string or an array of at most ${MAX_PARTS} parts ` +
+            '{"type":"text","text":...} or {"type":"image_url","image_url":{"url":...}}',
+        },
+      },
+      name: text(256, { example: 'alice' }),
+      tool_calls: { type: 'array', maxItems: 128, items: ToolCall },
+      tool_call_id: text(256, { example: 'call_abc123' }),
+    },
+    ['role'],
+  ),
+);
+
+export interface ChatMessageBody {
+  role: (typeof ROLES)[number];
+  content?: string | ContentPart[] | null;
+  name?: string;
+  tool_calls?: {
+    id?: string;
+    type?: 'function';
+    function: { name: string; arguments: string };
+  }[];
+  tool_call_id?: string;
+}
+
+export type ContentPart =
+  | { type: 'text'; text: string }
+  | {
+      type: 'image_url';
+      image_url: { url: string; detail?: 'low' | 'high' | 'auto'; width?: number; height?: number };
+    };
+
+export interface ToolDefinitionBody {
+  type: 'function';
+  function: {
+    name: string;
+    description?: string;
+    parameters?: Record<string, unknown>;
+    strict?: boolean;
+  };
+}
+
+const ESTIMATE_FIELDS: Record<string, Schema> = {
+  subject: printableId(256, {
+    description: 'Whose budget is charged (an end user, a team, a key of your own users).',
+    example: 'user_123',
+  }),
+  model: printableId(128, {
+    description: 'A model of the `models` catalogue; one with no row (and no `*` row) is a 400.',
+    example: 'gpt-4o',
+  }),
+  messages: {
+    type: 'array',
+    maxItems: 4096,
+    minItems: 1,
+    items: ChatMessage,
+    description: `The prompt in OpenAI chat format, counted with the model's tokenizer. ${ONE_INPUT}`,
+    example: [
+      { role: 'system', content: 'You are terse.' },
+      { role: 'user', content: 'Hello!' },
+    ],
+  },
+  tools: {
+    type: 'array',
+    maxItems: 512,
+    items: ToolDefinition,
+    description: 'Tool definitions sent with `messages` (only beside `messages`); they count too.',
+  },
+  prompt: text(undefined, {
+    description: `The prompt as one string, counted with the model's tokenizer. ${ONE_INPUT}`,
+    example: 'Summarise this page',
+  }),
+  prompt_tokens: tokenCount(0, {
+    description: `Prompt tokens the caller already counted. ${ONE_INPUT}`,
+    example: 1234,
+  }),
+  max_tokens: tokenCount(1, {
+    description: "Completion estimate; absent, the model's `default_max_tokens`.",
+    example: 512,
+  }),
+  max_completion_tokens: tokenCount(1, {
+    description: "Alias of `max_tokens` (OpenAI's newer name); if both are given they must agree.",
+    example: 512,
+  }),
+};
+
+/** What the inference will send: the input of /v1/estimate (SPEC §4). */
+export const EstimateRequest = named(
+  'EstimateRequestDto',
+  object(ESTIMATE_FIELDS, ['subject', 'model']),
+);
+
+export interface EstimateRequestBody {
+  subject: string;
+  model: string;
+  messages?: ChatMessageBody[];
+  tools?: ToolDefinitionBody[];
+  prompt?: string;
+  prompt_tokens?: number;
+  max_tokens?: number;
+  max_completion_tokens?: number;
+}
+
+/** The input of /v1/check: the estimate's, and the reservation's own fields. */
+export const CheckRequest = named(
+  'CheckRequestDto',
+  object(
+    {
+      ...ESTIMATE_FIELDS,
+      min_max_tokens: tokenCount(1, {
+        description:
+          'Graceful degradation: when the full estimate does not fit, grant the largest ' +
+          '`granted_max_tokens` that does, at least this many (cap the inference there). ' +
+          'At most the completion estimate.',
+        example: 64,
+      }),
+      idempotency_key: printableId(256, {
+        description: 'A retried check with the same key and subject returns the same reservation.',
+        example: 'req-42',
+      }),
+      ttl_seconds: {
+        type: 'integer',
+        minimum: 1,
+        description:
+          'Reservation lifetime in seconds, from 1 to `RESERVATION_TTL_MAX_SECONDS` (3600 by ' +
+          'default; larger is a 400, never clamped). Default `RESERVATION_TTL_SECONDS` (600).',
+        example: 600,
+      },
+    },
+    ['subject', 'model'],
+  ),
+);
+
+export interface CheckRequestBody extends EstimateRequestBody {
+  min_max_tokens?: number;
+  idempotency_key?: string;
+  ttl_seconds?: number;
+}
+
+const RESERVATION_ID = printableId(512, {
+  description: 'The `reservation_id` answered by /v1/check.',
+  example: 'rsv_01JDQ6Z8W3K9V2N4M7P5X1C0BA',
+});
+
+export const CommitUsage = named(
+  'CommitUsageDto',
+  object({
+    prompt_tokens: tokenCount(0, {
+      description: 'Real prompt tokens; absent, the count made at check time.',
+      example: 1200,
+    }),
+    completion_tokens: tokenCount(0, {
+      description: 'Real completion tokens; absent, give `completion` (the text) instead.',
+      example: 300,
+    }),
+  }),
+);
+
+export const CommitRequest = named(
+  'CommitRequestDto',
+  object(
+    {
+      reservation_id: RESERVATION_ID,
+      usage: { ...CommitUsage, description: 'The real usage reported by the upstream.' },
+      completion: text(undefined, {
+        description:
+          'The generated text, when the upstream reported no usage: the service counts it. ' +
+          'Give exactly one of `usage.completion_tokens` or `completion`.',
+        example: 'Hello! How can I help?',
+      }),
+    },
+    ['reservation_id'],
+  ),
+);
+
+export interface CommitRequestBody {
+  reservation_id: string;
+  usage?: { prompt_tokens?: number; completion_tokens?: number };
+  completion?: string;
+}
+
+export const RefundUsage = named(
+  'RefundUsageDto',
+  object(
+    {
+      prompt_tokens: tokenCount(0, { description: 'Prompt tokens to charge.', example: 1200 }),
+      completion_tokens: tokenCount(0, {
+        description: 'Completion tokens to charge.',
+        example: 40,
+      }),
+    },
+    ['prompt_tokens', 'completion_tokens'],
+  ),
+);
+
+export const RefundRequest = named(
+  'RefundRequestDto',
+  object(
+    {
+      reservation_id: RESERVATION_ID,
+      usage: {
+        ...RefundUsage,
+        description:
+          'Partial usage to charge; absent, everything reserved goes back (a zero-cost refund).',
+      },
+      reason: printableId(256, {
+        description: 'Why the inference failed (free text, for your records).',
+        example: 'upstream_error',
+      }),
+    },
+    ['reservation_id'],
+  ),
+);
+
+export interface RefundRequestBody {
+  reservation_id: string;
+  usage?: { prompt_tokens: number; completion_tokens: number };
+  reason?: string;
+}
+
+// ---------------------------------------------------------------- answers
+
+const money = (description: string): Schema => ({
+  type: 'string',
+  pattern: '^\\d+\\.\\d{6}$',
+  description: `${description} (USD, six fractional digits)`,
+  example: '0.008205',
+});
+const count = (description: string): Schema => ({ type: 'integer', minimum: 0, description });
+const instant = (description: string): Schema => ({
+  type: 'string',
+  format: 'date-time',
+  description,
+});
+/** An answer object: every listed field is present unless `optional` says otherwise. */
+const answer = (properties: Record<string, Schema>, required = Object.keys(properties)) => ({
+  type: 'object' as const,
+  properties,
+  required,
+});
+
+const BUCKET = answer({
+  limit: count('Capacity of the bucket (token_burst where set).'),
+  remaining: count('Whole units left, rounded down.'),
+  reset_seconds: count('Seconds until the bucket is full again, rounded up.'),
+});
+
+export const ErrorBody = named('ErrorBody', {
+  ...answer({
+    error: { type: 'string', description: 'Stable error code.', example: 'invalid_request' },
+    message: { type: 'string', description: 'A human sentence.' },
+  }),
+  additionalProperties: true,
+  description: 'Every error: `{ error, message, ...details }`.',
+});
+
+export const Limits = named('Limits', {
+  ...answer(
+    {
+      requests: BUCKET,
+      tokens: BUCKET,
+      concurrent: answer({
+        limit: count('In-flight reservations allowed.'),
+        remaining: count(''),
+      }),
+      daily_cost: answer({
+        limit_usd: money('Daily limit'),
+        remaining_usd: money('Left today, after committed and in-flight cost'),
+        reset_at: instant('Next 00:00 UTC.'),
+      }),
+      model_requests: BUCKET,
+      model_tokens: BUCKET,
+    },
+    [],
+  ),
+  description: 'Only the dimensions that are limited for this subject (and model) appear.',
+});
+
+export const EstimateView = named(
+  'Estimate',
+  answer({
+    prompt_tokens: count('Prompt tokens (counted, or as given).'),
+    completion_tokens: count('Completion tokens reserved.'),
+    cost_usd: money('Price of both'),
+  }),
+);
+
+export const CheckAllowed = named(
+  'CheckAllowed',
+  answer({
+    allowed: { type: 'boolean', enum: [true] },
+    reservation_id: { type: 'string', description: 'Send it to /v1/commit or /v1/refund.' },
+    subject: { type: 'string' },
+    tier: { type: 'string' },
+    model: { type: 'string' },
+    estimate: EstimateView,
+    granted_max_tokens: count('Cap the inference here (less than asked when degraded).'),
+    expires_at: instant('When the reservation is settled by expiry if never committed.'),
+    limits: Limits,
+  }),
+);
+
+/** A refusal; its details may grow (additionalProperties), like every error body's. */
+export const CheckRefused = named('CheckRefused', {
+  ...answer(
+    {
+      error: {
+        type: 'string',
+        enum: [
+          'rate_limit_exceeded',
+          'concurrency_limit_exceeded',
+          'daily_budget_exceeded',
+          'exceeds_capacity',
+        ],
+      },
+      message: { type: 'string' },
+      dimension: { type: 'string', enum: [...DIMENSIONS] },
+      retry_after_seconds: {
+        type: 'integer',
+        minimum: 1,
+        description: 'Equal to Retry-After; absent for exceeds_capacity.',
+      },
+      limit: { description: 'Of the refusing dimension; a money string for daily_cost.' },
+      remaining: { description: 'Of the refusing dimension; a money string for daily_cost.' },
+      reset_at: instant('When this request would fit; absent for exceeds_capacity.'),
+      limits: Limits,
+    },
+    ['error', 'message', 'dimension', 'limit', 'remaining', 'limits'],
+  ),
+  additionalProperties: true,
+});
+
+export const EstimateResult = named(
+  'EstimateResult',
+  answer({
+    subject: { type: 'string' },
+    tier: { type: 'string' },
+    model: { type: 'string' },
+    estimate: EstimateView,
+  }),
+);
+
+export const Settled = named(
+  'Settled',
+  answer({
+    reservation_id: { type: 'string' },
+    status: { type: 'string', enum: ['committed', 'refunded'] },
+    usage: answer({ prompt_tokens: count('Charged.'), completion_tokens: count('Charged.') }),
+    cost_usd: money('Charged'),
+    limits: Limits,
+  }),
+);
+
+export const SubjectUsage = named(
+  'SubjectUsage',
+  answer({
+    subject: { type: 'string' },
+    tier: { type: 'string' },
+    limits: Limits,
+    today: answer({
+      date: { type: 'string', format: 'date', description: 'The UTC day.' },
+      cost_usd: money('Charged today'),
+      requests: count('Charged settlements today.'),
+      prompt_tokens: count(''),
+      completion_tokens: count(''),
+    }),
+    in_flight: {
+      type: 'array',
+      items: answer({
+        reservation_id: { type: 'string' },
+        model: { type: 'string' },
+        expires_at: instant(''),
+        estimate: EstimateView,
+      }),
+    },
+  }),
+);
+
+/** The errors every JSON route may answer, serialized like any error body. */
+const ERRORS = Object.fromEntries(
+  [400, 401, 403, 404, 409, 413, 415, 500, 503].map((status) => [status, ErrorBody]),
+);
+
+/** Fastify route schemas: the request body and the answer of each status. */
+export const ROUTE_SCHEMAS = {
+  check: { body: CheckRequest, response: { ...ERRORS, 200: CheckAllowed, 429: CheckRefused } },
+  estimate: { body: EstimateRequest, response: { ...ERRORS, 200: EstimateResult } },
+  commit: { body: CommitRequest, response: { ...ERRORS, 200: Settled } },
+  refund: { body: RefundRequest, response: { ...ERRORS, 200: Settled } },
+  usage: { response: { ...ERRORS, 200: SubjectUsage } },
+} as const;
