@@ -1,5 +1,6 @@
 import { CreateSchema1764000000000 } from './1764000000000-CreateSchema.js';
 import { SeedCatalogue1764000000001 } from './1764000000001-SeedCatalogue.js';
+import { MonthlyCostLimit1765000000150 } from './1765000000150-MonthlyCostLimit.js';
 import { CachedInputPrices1765000001400 } from './1765000001400-CachedInputPrices.js';
 import { AdminRolesAudit1765000001600 } from './1765000001600-AdminRolesAudit.js';
 
@@ -7,6 +8,7 @@ import { AdminRolesAudit1765000001600 } from './1765000001600-AdminRolesAudit.js
 export const MIGRATIONS = [
   CreateSchema1764000000000,
   SeedCatalogue1764000000001,
+  MonthlyCostLimit1765000000150,
   CachedInputPrices1765000001400,
   AdminRolesAudit1765000001600,
 ];

@@ -100,12 +100,14 @@ describe('admin API: tiers', () => {
     const replaced = await admin.request('PUT', `/v1/admin/tiers/${name}`, {
       tokens_per_minute: 1000,
       daily_cost_limit_usd: 3,
+      monthly_cost_limit_usd: '40.000001',
     });
     expect(replaced.status).toBe(200);
     expect(replaced.body).toMatchObject({
       requests_per_minute: null,
       tokens_per_minute: 1000,
       daily_cost_limit_usd: '3',
+      monthly_cost_limit_usd: '40.000001',
     });
     const list = await admin.request('GET', '/v1/admin/tiers');
     expect((list.body.tiers as { name: string }[]).map((tier) => tier.name)).toContain(name);
@@ -225,7 +227,7 @@ describe('admin API: subjects', () => {
     const id = unique('s');
     const unknown = await admin.request('PUT', `/v1/admin/subjects/${id}`, { tier: unique('no') });
     expect(unknown.status).toBe(400);
-    expect(unknown.body.error).toBe('unknown_tier');
+    expect(unknown.body.error).toBe('invalid_request');
     expect((await admin.request('PUT', `/v1/admin/subjects/${id}`, {})).status).toBe(400);
     expect((await admin.request('GET', '/v1/admin/subjects?limit=0')).status).toBe(400);
     expect((await admin.request('GET', '/v1/admin/subjects?color=red')).status).toBe(400);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { degradationCases } from './conformance/degradation.cases.js';
 import { dimensionCases } from './conformance/dimensions.cases.js';
 import { expiryCases } from './conformance/expiry.cases.js';
+import { monthlyCases } from './conformance/monthly.cases.js';
 import { settlementCases } from './conformance/settlement.cases.js';
 import {
   type HarnessFactory,
@@ -23,6 +24,7 @@ export function budgetStoreConformance(name: string, make: HarnessFactory): void
     describe('degradation, capacity, idempotency, money', () => degradationCases(make));
     describe('settlement', () => settlementCases(make));
     describe('expiry and load', () => expiryCases(make));
+    describe('monthly cost', () => monthlyCases(make));
     describe('subject ids', () => subjectIdCases(make));
   });
 }

@@ -24,7 +24,10 @@ export interface StoreHarness {
 
 export type HarnessFactory = () => Promise<StoreHarness>;
 
-/** The ledger as the stores see it: a value per (subject, day), and every question asked. */
+/**
+ * The ledger as the stores see it: a value per (subject, day) and per (subject, month), and every
+ * question asked.
+ */
 export class FakeDailyCostSource extends DailyCostSource {
   private readonly values = new Map<string, number>();
   readonly asked: string[] = [];
@@ -36,6 +39,12 @@ export class FakeDailyCostSource extends DailyCostSource {
   committedCostMicros(subject: string, day: string): Promise<number> {
     this.asked.push(`${subject}|${day}`);
     return Promise.resolve(this.values.get(`${subject}|${day}`) ?? 0);
+  }
+
+  /** `period` is `YYYY-MM` here: set(subject, '2026-11', micros) gives the month's value. */
+  committedMonthCostMicros(subject: string, month: string): Promise<number> {
+    this.asked.push(`${subject}|${month}`);
+    return Promise.resolve(this.values.get(`${subject}|${month}`) ?? 0);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogueService } from '#ledger';
-import { UnknownModelError, UnknownTierError } from '#ledger';
+import { UnknownModelError, UnknownTierError } from '#kernel';
 import { testEnv } from '../support/test-env.js';
 import { eventually, openDataSource, unique } from './ledger.helpers.js';
 
@@ -63,6 +63,7 @@ describe('CatalogueService', () => {
       tokens: { capacity: 10_000, perMinute: 10_000 },
       concurrent: 2,
       dailyCostMicros: 1_000_000,
+      monthlyCostMicros: null,
       modelRequests: null,
       modelTokens: null,
     });
@@ -129,7 +130,7 @@ describe('CatalogueService', () => {
 
     await dataSource.query(
       `UPDATE tiers SET requests_per_minute = 77, token_burst = NULL, max_concurrent = NULL,
-              daily_cost_limit_usd = '0.000001' WHERE name = $1`,
+              daily_cost_limit_usd = '0.000001', monthly_cost_limit_usd = '12.5' WHERE name = $1`,
       [tier],
     );
     const took = await eventually(
@@ -140,6 +141,7 @@ describe('CatalogueService', () => {
       tokens: { capacity: 1000, perMinute: 1000 },
       concurrent: null,
       dailyCostMicros: 1,
+      monthlyCostMicros: 12_500_000,
     });
     expect(took).toBeLessThan(WITHIN_MS);
   });

@@ -1,4 +1,4 @@
-import { nextUtcMidnight } from '#kernel';
+import { nextUtcMidnight, nextUtcMonthStart } from '#kernel';
 import type { BucketState, LimitsState, Pricing } from './budget.types.js';
 
 /**
@@ -148,6 +148,7 @@ export interface RawLimits {
   modelTokens?: BucketView;
   concurrent?: { limit: number; active: number };
   dailyCost?: { limitMicros: number; usedMicros: number };
+  monthlyCost?: { limitMicros: number; usedMicros: number };
 }
 
 export function limitsState(raw: RawLimits, now: number): LimitsState {
@@ -168,6 +169,14 @@ export function limitsState(raw: RawLimits, now: number): LimitsState {
       limitMicros,
       remainingMicros: Math.max(0, limitMicros - usedMicros),
       resetAtMs: nextUtcMidnight(now),
+    };
+  }
+  if (raw.monthlyCost) {
+    const { limitMicros, usedMicros } = raw.monthlyCost;
+    state.monthlyCost = {
+      limitMicros,
+      remainingMicros: Math.max(0, limitMicros - usedMicros),
+      resetAtMs: nextUtcMonthStart(now),
     };
   }
   if (raw.modelRequests) {

@@ -1,4 +1,4 @@
-import { nextUtcMidnight } from '#kernel';
+import { nextUtcMidnight, nextUtcMonthStart } from '#kernel';
 import type { Dimension, Pricing } from './budget.types.js';
 import { type BucketView, costMicros, largestAffordableCompletion, waitMs } from './bucket.math.js';
 
@@ -19,6 +19,7 @@ export interface DecisionInput {
   /** earliestExpiryMs: the first unexpired lease to end, when there is one. */
   concurrent?: { limit: number; active: number; earliestExpiryMs?: number };
   dailyCost?: { limitMicros: number; usedMicros: number };
+  monthlyCost?: { limitMicros: number; usedMicros: number };
 }
 
 export type Decision =
@@ -36,6 +37,7 @@ export const DIMENSIONS: readonly Dimension[] = [
   'tokens',
   'concurrent',
   'daily_cost',
+  'monthly_cost',
   'model_requests',
   'model_tokens',
 ];
@@ -65,6 +67,9 @@ export function decideReserve(input: DecisionInput): Decision {
   if (input.dailyCost && leastCost > input.dailyCost.limitMicros) {
     return never('daily_cost');
   }
+  if (input.monthlyCost && leastCost > input.monthlyCost.limitMicros) {
+    return never('monthly_cost');
+  }
   if (input.modelRequests && input.modelRequests.cap < 1) {
     return never('model_requests');
   }
@@ -90,6 +95,13 @@ export function decideReserve(input: DecisionInput): Decision {
     waits.push([
       'daily_cost',
       usedMicros + leastCost <= limitMicros ? 0 : nextUtcMidnight(now) - now,
+    ]);
+  }
+  if (input.monthlyCost) {
+    const { limitMicros, usedMicros } = input.monthlyCost;
+    waits.push([
+      'monthly_cost',
+      usedMicros + leastCost <= limitMicros ? 0 : nextUtcMonthStart(now) - now,
     ]);
   }
   if (input.modelRequests) {
@@ -119,11 +131,15 @@ export function decideReserve(input: DecisionInput): Decision {
       granted = Math.min(granted, Math.floor(bucket.level) - p);
     }
   }
-  if (input.dailyCost) {
-    const avail = input.dailyCost.limitMicros - input.dailyCost.usedMicros;
-    if (costMicros(p, granted, pricing) > avail) {
-      granted = largestAffordableCompletion(p, lo, granted, pricing, avail);
+  // The money left is the least of what the day and the month leave.
+  let avail = Infinity;
+  for (const money of [input.dailyCost, input.monthlyCost]) {
+    if (money) {
+      avail = Math.min(avail, money.limitMicros - money.usedMicros);
     }
+  }
+  if (avail !== Infinity && costMicros(p, granted, pricing) > avail) {
+    granted = largestAffordableCompletion(p, lo, granted, pricing, avail);
   }
   return { allowed: true, completionTokens: granted, costMicros: costMicros(p, granted, pricing) };
 }

@@ -16,6 +16,8 @@ export interface Limits {
   tokens: BucketLimit | null;
   concurrent: number | null;
   dailyCostMicros: number | null;
+  /** The UTC calendar month's cost limit; absent or null means unlimited. */
+  monthlyCostMicros?: number | null;
   modelRequests: BucketLimit | null;
   modelTokens: BucketLimit | null;
 }
@@ -28,7 +30,13 @@ export interface Pricing {
 }
 
 export type Dimension =
-  'requests' | 'tokens' | 'concurrent' | 'daily_cost' | 'model_requests' | 'model_tokens';
+  | 'requests'
+  | 'tokens'
+  | 'concurrent'
+  | 'daily_cost'
+  | 'monthly_cost'
+  | 'model_requests'
+  | 'model_tokens';
 
 export interface ReserveRequest {
   subject: string;
@@ -57,6 +65,7 @@ export interface LimitsState {
   tokens?: BucketState;
   concurrent?: { limit: number; remaining: number };
   dailyCost?: { limitMicros: number; remainingMicros: number; resetAtMs: number };
+  monthlyCost?: { limitMicros: number; remainingMicros: number; resetAtMs: number };
   modelRequests?: BucketState;
   modelTokens?: BucketState;
 }
@@ -125,13 +134,15 @@ export abstract class SettlementSink {
 }
 
 /**
- * Where a subject's committed cost of a UTC day really lives (the Postgres ledger). The store's
+ * Where a subject's committed cost of a UTC day (and month) really lives (the Postgres ledger). The store's
  * day counter is only a cache of it: seeded from here whenever it is missing (flush, restart,
  * first check of the day), so losing Redis never resets anyone's daily budget.
  */
 export abstract class DailyCostSource {
   /** `day` is `YYYY-MM-DD` (UTC); the day of a settlement is the day of its settledAtMs. */
   abstract committedCostMicros(subject: string, day: string): Promise<number>;
+  /** The same over a UTC calendar month, `month` being `YYYY-MM`. */
+  abstract committedMonthCostMicros(subject: string, month: string): Promise<number>;
 }
 
 /** What happens to a reservation that reached its expiry unsettled (EXPIRED_RESERVATION_POLICY). */

@@ -1,4 +1,4 @@
-import { DomainError } from '#kernel';
+import { StoreUnavailableError } from '#kernel';
 import { Logger } from '@nestjs/common';
 import { BudgetStore } from './budget.store.js';
 import type {
@@ -77,11 +77,7 @@ export class FailoverBudgetStore extends BudgetStore {
     }
     switch (this.options.mode) {
       case 'closed':
-        throw new DomainError(
-          'store_unavailable',
-          'The budget store (Redis) is unreachable and REDIS_FAILURE_MODE=closed refuses to decide without it; retry shortly.',
-          503,
-        );
+        throw new StoreUnavailableError('deciding');
       case 'open':
         return this.fallback.reserve({ ...req, limits: UNLIMITED });
       case 'local':
@@ -148,11 +144,7 @@ export class FailoverBudgetStore extends BudgetStore {
     if (remote.ok) {
       return remote.value;
     }
-    throw new DomainError(
-      'store_unavailable',
-      'The budget store (Redis) is unreachable, so this reservation cannot be settled now; retry shortly (settling is idempotent).',
-      503,
-    );
+    throw new StoreUnavailableError('settling');
   }
 
   /** Runs a Redis call unless Redis is known down; a connection-level failure marks it down. */

@@ -11,6 +11,7 @@ import { type MemoryRecord, type MemorySubject, reservationOf } from './memory-b
  */
 export function reserveInMemory(req: ReserveRequest, s: MemorySubject, now: number): ReserveResult {
   const { limits, pricing, model } = req;
+  const monthly = limits.monthlyCostMicros ?? null;
   const dims: [string, BucketLimit | null][] = [
     ['rq', limits.requests],
     ['tk', limits.tokens],
@@ -35,6 +36,9 @@ export function reserveInMemory(req: ReserveRequest, s: MemorySubject, now: numb
         limitMicros: limits.dailyCostMicros,
         usedMicros: s.dayCostMicros + s.inFlightMicros,
       };
+    }
+    if (monthly !== null) {
+      raw.monthlyCost = { limitMicros: monthly, usedMicros: s.monthCostMicros + s.inFlightMicros };
     }
     return limitsState(raw, now);
   };
@@ -61,6 +65,10 @@ export function reserveInMemory(req: ReserveRequest, s: MemorySubject, now: numb
       limits.dailyCostMicros === null
         ? undefined
         : { limitMicros: limits.dailyCostMicros, usedMicros: s.dayCostMicros + s.inFlightMicros },
+    monthlyCost:
+      monthly === null
+        ? undefined
+        : { limitMicros: monthly, usedMicros: s.monthCostMicros + s.inFlightMicros },
   });
   if (!decision.allowed) {
     return { ...decision, state: state() };
@@ -100,6 +108,7 @@ export function reserveInMemory(req: ReserveRequest, s: MemorySubject, now: numb
   s.inFlightMicros += record.costMicros;
   s.concurrentLimit = limits.concurrent;
   s.dailyLimitMicros = limits.dailyCostMicros;
+  s.monthlyLimitMicros = monthly;
   if (req.idempotencyKey !== undefined) {
     s.idempotency.set(req.idempotencyKey, { ref: record.ref, expiresAtMs: record.expiresAtMs });
   }

@@ -1,4 +1,4 @@
-import { epochDay, isoDay } from '#kernel';
+import { epochDay, epochMonth, isoDay, isoMonth } from '#kernel';
 import { parseReservationId } from './budget.keys.js';
 import {
   BudgetStore,
@@ -49,7 +49,8 @@ export class MemoryBudgetStore extends BudgetStore {
   async reserve(req: ReserveRequest): Promise<ReserveResult> {
     assertReserveRequest(req);
     const { limits } = req;
-    for (let attempt = 0; attempt < 3; attempt++) {
+    // At most: a day seed, a month seed, one more of each if a UTC boundary passed in between.
+    for (let attempt = 0; attempt < 5; attempt++) {
       const s = this.subject(req.subject);
       const today = epochDay(this.clock());
       if (limits.dailyCostMicros !== null && s.day !== today) {
@@ -60,6 +61,16 @@ export class MemoryBudgetStore extends BudgetStore {
         if (current.day !== today && epochDay(this.clock()) === today) {
           current.day = today;
           current.dayCostMicros = seeded;
+        }
+        continue;
+      }
+      const month = epochMonth(this.clock());
+      if ((limits.monthlyCostMicros ?? null) !== null && s.month !== month) {
+        const seeded = await this.monthFromSource(req.subject, month);
+        const current = this.subject(req.subject);
+        if (current.month !== month && epochMonth(this.clock()) === month) {
+          current.month = month;
+          current.monthCostMicros = seeded;
         }
         continue;
       }
@@ -172,6 +183,13 @@ export class MemoryBudgetStore extends BudgetStore {
         usedMicros: committed + s.inFlightMicros,
       };
     }
+    const monthly = limits.monthlyCostMicros ?? null;
+    if (monthly !== null) {
+      raw.monthlyCost = {
+        limitMicros: monthly,
+        usedMicros: (await this.monthCommitted(s, now)) + s.inFlightMicros,
+      };
+    }
     const inFlight = [...s.leases]
       .sort((a, b) => a[1] - b[1])
       .flatMap(([ref]) => {
@@ -247,6 +265,12 @@ export class MemoryBudgetStore extends BudgetStore {
         s.day === today ? s.dayCostMicros : await this.committedFromSource(s.subject, today);
       raw.dailyCost = { limitMicros: s.dailyLimitMicros, usedMicros: committed + s.inFlightMicros };
     }
+    if (s.monthlyLimitMicros !== null) {
+      raw.monthlyCost = {
+        limitMicros: s.monthlyLimitMicros,
+        usedMicros: (await this.monthCommitted(s, now)) + s.inFlightMicros,
+      };
+    }
     return limitsState(raw, now);
   }
 
@@ -270,6 +294,19 @@ export class MemoryBudgetStore extends BudgetStore {
       this.subjects.set(subject, s);
     }
     return s;
+  }
+
+  private async monthCommitted(s: MemorySubject, now: number): Promise<number> {
+    const month = epochMonth(now);
+    return s.month === month ? s.monthCostMicros : this.monthFromSource(s.subject, month);
+  }
+
+  private async monthFromSource(subject: string, month: number): Promise<number> {
+    const value = await this.dailyCost.committedMonthCostMicros(subject, isoMonth(month));
+    if (!Number.isFinite(value) || value < 0) {
+      throw new Error(`The ledger answered an invalid month cost for ${subject}: ${String(value)}`);
+    }
+    return Math.ceil(value);
   }
 
   private async committedFromSource(subject: string, day: number): Promise<number> {

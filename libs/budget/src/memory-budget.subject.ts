@@ -1,4 +1,4 @@
-import { epochDay } from '#kernel';
+import { epochDay, epochMonth } from '#kernel';
 import type { Pricing, Reservation, Settlement, SettlementStatus } from './budget.types.js';
 import { type BucketView, type StoredBucket, refill } from './bucket.math.js';
 import { reservationId } from './budget.keys.js';
@@ -31,9 +31,13 @@ export class MemorySubject {
   readonly buckets = new Map<string, StoredBucket>();
   day: number | undefined;
   dayCostMicros = 0;
+  /** The epoch month whose committed cost monthCostMicros holds (Redis: mon, mcost). */
+  month: number | undefined;
+  monthCostMicros = 0;
   inFlightMicros = 0;
   concurrentLimit: number | null = null;
   dailyLimitMicros: number | null = null;
+  monthlyLimitMicros: number | null = null;
   /** ref → expiresAt of every unsettled reservation. */
   readonly leases = new Map<string, number>();
   /** ref → settledAt, until the ledger confirms. */
@@ -101,6 +105,9 @@ export class MemorySubject {
     if (usage.costMicros > 0 && this.day === epochDay(now)) {
       this.dayCostMicros += usage.costMicros;
     }
+    if (usage.costMicros > 0 && this.month === epochMonth(now)) {
+      this.monthCostMicros += usage.costMicros;
+    }
     record.status = status;
     record.settlement = {
       reservationId: reservationId(record.subject, record.ref),
@@ -145,6 +152,7 @@ export class MemorySubject {
       this.records.size === 0 &&
       this.buckets.size === 0 &&
       this.day !== epochDay(now) &&
+      this.month !== epochMonth(now) &&
       this.inFlightMicros === 0
     );
   }

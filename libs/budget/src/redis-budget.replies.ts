@@ -5,10 +5,30 @@ import { reservationId } from './budget.keys.js';
 /**
  * Turns the compact arrays the scripts answer into the engine's types. Layouts (see the .lua
  * files): a state block is 4 buckets × (level, cap, perMinute), concurrent (limit, active), daily
- * (limit, committed today, in flight); '' marks an unlimited dimension.
+ * (limit, committed today, in flight), monthly (limit, committed this month, in flight); ''
+ * marks an unlimited dimension.
  */
 
-export const STATE_WIDTH = 17;
+export const STATE_WIDTH = 20;
+
+/** A cost limit in a state block: its committed figure is null when the counter is missing. */
+export interface CostFigures {
+  limitMicros: number;
+  committedMicros: number | null;
+  inFlightMicros: number;
+}
+
+function costAt(reply: Reply, i: number): CostFigures | undefined {
+  if (str(reply, i) === '') {
+    return undefined;
+  }
+  const committed = str(reply, i + 1);
+  return {
+    limitMicros: n(reply, i),
+    committedMicros: committed === '' ? null : Number(committed),
+    inFlightMicros: n(reply, i + 2),
+  };
+}
 
 export type Reply = (string | number | Reply)[];
 
@@ -40,14 +60,11 @@ function bucketAt(reply: Reply, i: number): BucketView | undefined {
     : { level: n(reply, i), cap: n(reply, i + 1), perMinute: n(reply, i + 2) };
 }
 
-/** The state block at `i`; `committedMicros` is null when today's day counter is missing. */
+/** The state block at `i`; `committedMicros` is null when the day or month counter is missing. */
 export function rawStateAt(
   reply: Reply,
   i: number,
-): {
-  raw: RawLimits;
-  daily?: { limitMicros: number; committedMicros: number | null; inFlightMicros: number };
-} {
+): { raw: RawLimits; daily?: CostFigures; monthly?: CostFigures } {
   const raw: RawLimits = {
     requests: bucketAt(reply, i),
     tokens: bucketAt(reply, i + 3),
@@ -57,18 +74,7 @@ export function rawStateAt(
   if (str(reply, i + 12) !== '') {
     raw.concurrent = { limit: n(reply, i + 12), active: n(reply, i + 13) };
   }
-  if (str(reply, i + 14) === '') {
-    return { raw };
-  }
-  const committed = str(reply, i + 15);
-  return {
-    raw,
-    daily: {
-      limitMicros: n(reply, i + 14),
-      committedMicros: committed === '' ? null : Number(committed),
-      inFlightMicros: n(reply, i + 16),
-    },
-  };
+  return { raw, daily: costAt(reply, i + 14), monthly: costAt(reply, i + 17) };
 }
 
 /** `ok` reserve reply fields 2..12: ref, tier, model, p, c, cost, in, out, at, exp. */

@@ -1,4 +1,4 @@
-import { epochDay, isoDay } from '#kernel';
+import { epochDay, epochMonth, isoDay, isoMonth } from '#kernel';
 import {
   BudgetStore,
   SETTLED_RETENTION_MS,
@@ -75,6 +75,7 @@ export class RedisBudgetStore extends BudgetStore {
     }
     const { limits, pricing } = req;
     let seed = [-1, 0];
+    let seedMonth = [-1, 0];
     // At most: one call, one seeded retry, one more if UTC midnight passed in between.
     for (let attempt = 0; attempt < 3; attempt++) {
       const reply = asReply(
@@ -101,12 +102,25 @@ export class RedisBudgetStore extends BudgetStore {
           SETTLED_RETENTION_MS,
           keys.tag,
           pricing.cachedInputPicosPerToken ?? pricing.inputPicosPerToken,
+          limits.monthlyCostMicros ?? -1,
+          seedMonth[0]!,
+          seedMonth[1]!,
         ]),
       );
       const kind = stringAt(reply, 0);
       if (kind === 'seed') {
-        const day = numberAt(reply, 1);
-        seed = [day, await this.committedFromSource(req.subject, day)];
+        // The day and the month missing together are read from the ledger together.
+        const [day, month] = [stringAt(reply, 1), stringAt(reply, 2)];
+        const [dayCost, monthCost] = await Promise.all([
+          day === '' ? undefined : this.committedFromSource(req.subject, Number(day)),
+          month === '' ? undefined : this.monthFromSource(req.subject, Number(month)),
+        ]);
+        if (dayCost !== undefined) {
+          seed = [Number(day), dayCost];
+        }
+        if (monthCost !== undefined) {
+          seedMonth = [Number(month), monthCost];
+        }
         continue;
       }
       if (kind === 'ok') {
@@ -204,6 +218,14 @@ export class RedisBudgetStore extends BudgetStore {
       const inFlight = stringAt(reply, 11) === '' ? 0 : numberAt(reply, 11);
       raw.dailyCost = { limitMicros: limits.dailyCostMicros, usedMicros: committed + inFlight };
     }
+    const monthly = limits.monthlyCostMicros ?? null;
+    if (monthly !== null) {
+      const month = epochMonth(now);
+      const counted = stringAt(reply, 14) !== '' && numberAt(reply, 14) === month;
+      const committed = counted ? numberAt(reply, 15) : await this.monthFromSource(subject, month);
+      const inFlight = stringAt(reply, 11) === '' ? 0 : numberAt(reply, 11);
+      raw.monthlyCost = { limitMicros: monthly, usedMicros: committed + inFlight };
+    }
     const refs = asReply(reply[13]).map(String);
     const records = await Promise.all(refs.map((ref) => this.client.hgetall(keys.record(ref))));
     const inFlight = refs.flatMap(
@@ -278,7 +300,7 @@ export class RedisBudgetStore extends BudgetStore {
     if (reply.length < at + STATE_WIDTH) {
       throw new Error('A budget script answered a truncated state block');
     }
-    const { raw, daily } = rawStateAt(reply, at);
+    const { raw, daily, monthly } = rawStateAt(reply, at);
     if (daily) {
       const committed =
         daily.committedMicros ?? (await this.committedFromSource(subject, epochDay(now)));
@@ -287,7 +309,23 @@ export class RedisBudgetStore extends BudgetStore {
         usedMicros: committed + daily.inFlightMicros,
       };
     }
+    if (monthly) {
+      const committed =
+        monthly.committedMicros ?? (await this.monthFromSource(subject, epochMonth(now)));
+      raw.monthlyCost = {
+        limitMicros: monthly.limitMicros,
+        usedMicros: committed + monthly.inFlightMicros,
+      };
+    }
     return limitsState(raw, now);
+  }
+
+  private async monthFromSource(subject: string, month: number): Promise<number> {
+    const value = await this.dailyCost.committedMonthCostMicros(subject, isoMonth(month));
+    if (!Number.isFinite(value) || value < 0) {
+      throw new Error(`The ledger answered an invalid month cost for ${subject}: ${String(value)}`);
+    }
+    return Math.ceil(value);
   }
 
   private async committedFromSource(subject: string, day: number): Promise<number> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull, type Repository } from 'typeorm';
 import { ApiClient, type ApiClientRole } from './entities/api-client.entity.js';
-import { ApiClientExistsError } from './ledger.errors.js';
+import { ApiClientExistsError } from '#kernel';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 

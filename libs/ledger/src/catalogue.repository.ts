@@ -16,6 +16,7 @@ interface TierRow {
   token_burst: number | null;
   max_concurrent: number | null;
   daily_cost_limit_usd: string | null;
+  monthly_cost_limit_usd: string | null;
 }
 
 interface ModelRow {
@@ -63,7 +64,8 @@ export class CatalogueRepository {
   private async loadTiers(): Promise<Map<string, TierEntry>> {
     const rows: TierRow[] = await this.dataSource.query(
       `SELECT name, requests_per_minute, tokens_per_minute, token_burst, max_concurrent,
-              daily_cost_limit_usd::text AS daily_cost_limit_usd
+              daily_cost_limit_usd::text AS daily_cost_limit_usd,
+              monthly_cost_limit_usd::text AS monthly_cost_limit_usd
        FROM tiers`,
     );
     return new Map(
@@ -77,6 +79,8 @@ export class CatalogueRepository {
           maxConcurrent: row.max_concurrent,
           dailyCostLimitMicros:
             row.daily_cost_limit_usd === null ? null : usdToMicros(row.daily_cost_limit_usd),
+          monthlyCostLimitMicros:
+            row.monthly_cost_limit_usd === null ? null : usdToMicros(row.monthly_cost_limit_usd),
         }),
       ]),
     );

@@ -11,7 +11,7 @@ import {
   type TierEntry,
   modelLimitKey,
 } from './catalogue.types.js';
-import { UnknownModelError, UnknownTierError } from './ledger.errors.js';
+import { UnknownModelError, UnknownTierError } from '#kernel';
 import { resolveModelRow } from './model.resolution.js';
 
 export interface CatalogueOptions {
@@ -144,6 +144,7 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
       tokens: bucket(entry.tokenBurst ?? entry.tokensPerMinute, entry.tokensPerMinute),
       concurrent: entry.maxConcurrent,
       dailyCostMicros: entry.dailyCostLimitMicros,
+      monthlyCostMicros: entry.monthlyCostLimitMicros,
       modelRequests: bucket(
         perModel?.requestsPerMinute ?? null,
         perModel?.requestsPerMinute ?? null,

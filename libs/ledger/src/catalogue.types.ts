@@ -8,6 +8,7 @@ export interface TierEntry {
   tokenBurst: number | null;
   maxConcurrent: number | null;
   dailyCostLimitMicros: number | null;
+  monthlyCostLimitMicros: number | null;
 }
 
 /** A `models` row, priced in integer pico-dollars per token. */

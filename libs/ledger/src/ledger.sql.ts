@@ -1,6 +1,5 @@
 import type { Settlement, SettlementStatus } from '#budget';
-import { InvalidSettlementError } from './ledger.errors.js';
-import { microsToUsd, utcDay } from '#kernel';
+import { InvalidSettlementError, microsToUsd, utcDay } from '#kernel';
 
 /**
  * One statement writes a whole batch, so it is atomic on its own (one implicit transaction, one

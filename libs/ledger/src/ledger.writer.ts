@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { type Settlement, SettlementSink } from '#budget';
 import { type BatchEvent, GroupCommitQueue } from './group-commit.queue.js';
-import { LedgerUnavailableError } from './ledger.errors.js';
+import { LedgerUnavailableError } from '#kernel';
 import { APPEND_BATCH_SQL, appendBatchParams, assertValidSettlement } from './ledger.sql.js';
 
 export interface LedgerWriterOptions {

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Settlement, SettlementStatus } from '#budget';
-import { LedgerUnavailableError } from './ledger.errors.js';
-import { usdToMicros } from '#kernel';
+import { LedgerUnavailableError, usdToMicros } from '#kernel';
 
 /**
  * Settlements read back from usage_ledger. The ledger keeps them for good, while the store keeps

@@ -5,10 +5,9 @@ export {
   type EncodingName,
   encodingForModel,
   isEncodingName,
-  UnsupportedEncodingError,
 } from './encoding.registry.js';
 export { IMAGE_UNKNOWN_SIZE_TOKENS, imageTokens } from './image.tokens.js';
-export { InvalidTokenMultiplierError, applyTokenMultiplier } from './token.multiplier.js';
+export { applyTokenMultiplier } from './token.multiplier.js';
 export {
   TokenCounter,
   TokenCounterOptions,

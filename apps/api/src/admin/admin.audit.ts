@@ -1,4 +1,4 @@
-import { DomainError } from '#kernel';
+import { ConflictError, InvalidRequestError } from '#kernel';
 import type { DataSource } from 'typeorm';
 import type { Caller } from '../auth/caller.js';
 
@@ -64,24 +64,18 @@ export function translate(error: unknown): unknown {
   };
   const about = [constraint, detail].filter(Boolean).join(': ');
   if (code === '23503') {
-    return new DomainError(
-      'conflict',
+    return new ConflictError(
       `The change breaks a reference (${about || 'foreign key'}): a row it points to is missing, or rows still point to it.`,
-      409,
       { constraint },
     );
   }
   if (code === '23505') {
-    return new DomainError('conflict', `Already exists (${about || 'unique'}).`, 409, {
-      constraint,
-    });
+    return new ConflictError(`Already exists (${about || 'unique'}).`, { constraint });
   }
   // Check constraints, out-of-range numbers, and refusals raised by triggers (P0001).
   if (code === '23514' || code === '22003' || code === '22P02' || code === 'P0001') {
     const reason = about || (error as Error).message;
-    return new DomainError('invalid_request', `The database refused the change (${reason}).`, 400, {
-      constraint,
-    });
+    return new InvalidRequestError(`The database refused the change (${reason}).`, { constraint });
   }
   return error;
 }

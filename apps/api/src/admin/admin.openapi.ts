@@ -28,6 +28,7 @@ export const ADMIN_SCHEMAS: Record<string, object> = {
       token_burst: limit,
       max_concurrent: limit,
       daily_cost_limit_usd: { type: 'string', nullable: true, example: '50' },
+      monthly_cost_limit_usd: { type: 'string', nullable: true, example: '1000' },
       updated_at: { type: 'string', format: 'date-time' },
       subjects: { type: 'integer', description: 'Subjects with this tier.' },
     },

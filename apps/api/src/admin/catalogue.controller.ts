@@ -140,7 +140,7 @@ export class CatalogueController {
   @ApiAdmin({
     summary: "Create or replace a subject's row",
     ok: [200, 'AdminSubject'],
-    errors: [INVALID, [400, '`unknown_tier`: no such tier.']],
+    errors: [INVALID],
   })
   @Put('subjects/:id')
   async putSubject(

@@ -1,4 +1,4 @@
-import { DomainError } from '#kernel';
+import { ApiClientExistsError, ConflictError } from '#kernel';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { generateApiKey, hashApiKey } from '#ledger';
@@ -32,12 +32,8 @@ export class KeysService {
                RETURNING ${ROW} AS row`,
       params: [hashApiKey(key), dto.role ?? 'caller'],
     }).catch((error: unknown) => {
-      if (error instanceof DomainError && error.status === 409) {
-        throw new DomainError(
-          'api_client_exists',
-          `A key named "${dto.name}" already exists (revoked ones keep their name); rotate it or pick another name.`,
-          409,
-        );
+      if (error instanceof ConflictError) {
+        throw new ApiClientExistsError(dto.name);
       }
       throw error;
     });

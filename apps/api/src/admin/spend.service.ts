@@ -1,4 +1,4 @@
-import { DomainError, utcDay } from '#kernel';
+import { InvalidRequestError, utcDay } from '#kernel';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { SpendGroup, SpendQuery } from './spend.dto.js';
@@ -51,11 +51,11 @@ export class SpendService {
         Number.isNaN(Date.parse(`${value}T00:00:00Z`)) ||
         utcDay(Date.parse(`${value}T00:00:00Z`)) !== value
       ) {
-        throw new DomainError('invalid_request', `${name} is not a real date: ${value}.`, 400);
+        throw new InvalidRequestError(`${name} is not a real date: ${value}.`);
       }
     }
     if (from > to) {
-      throw new DomainError('invalid_request', `from (${from}) is after to (${to}).`, 400);
+      throw new InvalidRequestError(`from (${from}) is after to (${to}).`);
     }
     const groupBy = query.group_by ?? 'subject';
     const rows: Record<string, string | number | null>[] = await this.db.query(

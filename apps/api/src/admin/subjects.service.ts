@@ -1,4 +1,4 @@
-import { DomainError } from '#kernel';
+import { InvalidRequestError } from '#kernel';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Caller } from '../auth/caller.js';
@@ -41,7 +41,7 @@ export class SubjectsService {
   async put(caller: Caller, id: string, dto: SubjectDto): Promise<boolean> {
     const [tier] = await this.db.query(`SELECT 1 FROM tiers WHERE name = $1`, [dto.tier]);
     if (!tier) {
-      throw new DomainError('unknown_tier', `No tier named "${dto.tier}".`, 400);
+      throw new InvalidRequestError(`No tier named "${dto.tier}".`);
     }
     const result = await runAudited(this.db, caller, {
       action: 'subject.put',

@@ -16,6 +16,9 @@ export class TierDto {
 
   @UsdAmount('Committed + in-flight cost per UTC day, USD; null: unlimited.', '50', true)
   daily_cost_limit_usd?: string | null;
+
+  @UsdAmount('Committed + in-flight cost per UTC month, USD; null: unlimited.', '1000', true)
+  monthly_cost_limit_usd?: string | null;
 }
 
 /** PUT /v1/admin/tiers/{name}/models/{model}: extra buckets per (subject, model). */

@@ -1,4 +1,4 @@
-import { DomainError } from '#kernel';
+import { ConflictError, NotFoundError, TierInUseError } from '#kernel';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Caller } from '../auth/caller.js';
@@ -8,7 +8,8 @@ import type { TierDto, TierModelLimitDto } from './tiers.dto.js';
 
 /** A tier as the admin API shows it: money as exact decimal text. */
 const TIER_COLUMNS = `name, requests_per_minute, tokens_per_minute, token_burst, max_concurrent,
-  daily_cost_limit_usd::text AS daily_cost_limit_usd, updated_at,
+  daily_cost_limit_usd::text AS daily_cost_limit_usd,
+  monthly_cost_limit_usd::text AS monthly_cost_limit_usd, updated_at,
   (SELECT count(*) FROM subjects s WHERE s.tier = t.name)::int AS subjects`;
 
 const LIMIT_COLUMNS = 'tier, model, requests_per_minute, tokens_per_minute';
@@ -43,14 +44,15 @@ export class TiersService {
       target: name,
       before: `SELECT to_jsonb(t) AS row FROM tiers t WHERE name = $3`,
       change: `INSERT INTO tiers AS t (name, requests_per_minute, tokens_per_minute, token_burst,
-                 max_concurrent, daily_cost_limit_usd)
-               VALUES ($3, $4, $5, $6, $7, $8::numeric)
+                 max_concurrent, daily_cost_limit_usd, monthly_cost_limit_usd)
+               VALUES ($3, $4, $5, $6, $7, $8::numeric, $9::numeric)
                ON CONFLICT (name) DO UPDATE SET
                  requests_per_minute = EXCLUDED.requests_per_minute,
                  tokens_per_minute = EXCLUDED.tokens_per_minute,
                  token_burst = EXCLUDED.token_burst,
                  max_concurrent = EXCLUDED.max_concurrent,
-                 daily_cost_limit_usd = EXCLUDED.daily_cost_limit_usd
+                 daily_cost_limit_usd = EXCLUDED.daily_cost_limit_usd,
+                 monthly_cost_limit_usd = EXCLUDED.monthly_cost_limit_usd
                RETURNING to_jsonb(t.*) AS row`,
       params: [
         orNull(dto.requests_per_minute),
@@ -58,6 +60,7 @@ export class TiersService {
         orNull(dto.token_burst),
         orNull(dto.max_concurrent),
         orNull(dto.daily_cost_limit_usd),
+        orNull(dto.monthly_cost_limit_usd),
       ],
     });
     return result.before === null;
@@ -69,7 +72,7 @@ export class TiersService {
       name,
     ]);
     if ((used as { n: number }).n > 0) {
-      throw tierInUse(name, (used as { n: number }).n);
+      throw new TierInUseError(name, (used as { n: number }).n);
     }
     const result = await runAudited(this.db, caller, {
       action: 'tier.delete',
@@ -79,8 +82,8 @@ export class TiersService {
       deletes: true,
     }).catch((error: unknown) => {
       // A subject added between the count and the delete: the foreign key refuses.
-      if (error instanceof DomainError && error.status === 409) {
-        throw tierInUse(name, 1);
+      if (error instanceof ConflictError) {
+        throw new TierInUseError(name, 1);
       }
       throw error;
     });
@@ -145,15 +148,6 @@ export class TiersService {
   }
 }
 
-export function notFound(kind: string, name: string): DomainError {
-  return new DomainError('not_found', `No ${kind} named "${name}".`, 404);
-}
-
-function tierInUse(name: string, subjects: number): DomainError {
-  return new DomainError(
-    'tier_in_use',
-    `Tier "${name}" is still the tier of ${subjects} subject(s); move them to another tier first.`,
-    409,
-    { subjects },
-  );
+export function notFound(kind: string, name: string): NotFoundError {
+  return new NotFoundError(kind, name);
 }

@@ -1,4 +1,4 @@
-import { DomainError } from '#kernel';
+import { ForbiddenError } from '#kernel';
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiKeyVerifier, type AuthenticatedRequest } from './api-key.verifier.js';
@@ -33,7 +33,7 @@ export class ApiKeyGuard implements CanActivate {
         context.getClass(),
       ])
     ) {
-      throw new DomainError('forbidden', 'This route needs an admin API key.', 403);
+      throw new ForbiddenError();
     }
     return true;
   }

@@ -1,4 +1,4 @@
-import { DomainError } from '#kernel';
+import { ServiceUnavailableError, UnauthorizedError } from '#kernel';
 import { Injectable, Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiClientRepository, hashApiKey } from '#ledger';
@@ -30,15 +30,11 @@ export class ApiKeyVerifier {
     }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     if (!match) {
-      throw new DomainError(
-        'unauthorized',
-        'Missing API key: send the header "Authorization: Bearer <api key>".',
-        401,
-      );
+      throw new UnauthorizedError('missing');
     }
     const caller = await this.callerFor(match[1]!);
     if (caller === null) {
-      throw new DomainError('unauthorized', 'The API key is unknown or has been revoked.', 401);
+      throw new UnauthorizedError('unknown');
     }
     request.clientName = caller.name;
     request.caller = caller;
@@ -62,10 +58,8 @@ export class ApiKeyVerifier {
         this.logger.warn(`API key lookup failed, using the last verdict: ${String(error)}`);
         return cached.caller;
       }
-      throw new DomainError(
-        'service_unavailable',
+      throw new ServiceUnavailableError(
         'The API key cannot be verified right now (database unreachable); retry shortly.',
-        503,
       );
     }
   }

@@ -18,6 +18,7 @@
  */
 import { type Schema, named } from '../http/contract.kit.js';
 import { DIMENSIONS } from '#budget';
+import { DOMAIN_ERRORS } from '#kernel';
 
 /** The largest token count accepted anywhere: keeps every cost product exact in doubles. */
 export const MAX_TOKENS = 10_000_000;
@@ -424,9 +425,16 @@ const BUCKET = answer({
   reset_seconds: count('Seconds until the bucket is full again, rounded up.'),
 });
 
+/** The stable codes, listed from the error classes (refusals have their own schema). */
+const ERROR_CODES =
+  'Stable error code: ' +
+  DOMAIN_ERRORS.map((error) => `\`${error.code}\` (${error.status})`).join(', ') +
+  '; a fault the framework answers itself is named after its status (`not_found`, ' +
+  '`method_not_allowed`, …) and anything unexpected is `internal_error` (500).';
+
 export const ErrorBody = named('ErrorBody', {
   ...answer({
-    error: { type: 'string', description: 'Stable error code.', example: 'invalid_request' },
+    error: { type: 'string', description: ERROR_CODES, example: 'invalid_request' },
     message: { type: 'string', description: 'A human sentence.' },
   }),
   additionalProperties: true,
@@ -446,6 +454,11 @@ export const Limits = named('Limits', {
         limit_usd: money('Daily limit'),
         remaining_usd: money('Left today, after committed and in-flight cost'),
         reset_at: instant('Next 00:00 UTC.'),
+      }),
+      monthly_cost: answer({
+        limit_usd: money('Monthly limit'),
+        remaining_usd: money('Left this month, after committed and in-flight cost'),
+        reset_at: instant('00:00 UTC on the 1st of next month.'),
       }),
       model_requests: BUCKET,
       model_tokens: BUCKET,
@@ -489,6 +502,7 @@ export const CheckRefused = named('CheckRefused', {
           'rate_limit_exceeded',
           'concurrency_limit_exceeded',
           'daily_budget_exceeded',
+          'monthly_budget_exceeded',
           'exceeds_capacity',
         ],
       },
@@ -499,8 +513,12 @@ export const CheckRefused = named('CheckRefused', {
         minimum: 1,
         description: 'Equal to Retry-After; absent for exceeds_capacity.',
       },
-      limit: { description: 'Of the refusing dimension; a money string for daily_cost.' },
-      remaining: { description: 'Of the refusing dimension; a money string for daily_cost.' },
+      limit: {
+        description: 'Of the refusing dimension; a money string for daily_cost and monthly_cost.',
+      },
+      remaining: {
+        description: 'Of the refusing dimension; a money string for daily_cost and monthly_cost.',
+      },
       reset_at: instant('When this request would fit; absent for exceeds_capacity.'),
       limits: Limits,
     },
@@ -540,6 +558,13 @@ export const SubjectUsage = named(
       date: { type: 'string', format: 'date', description: 'The UTC day.' },
       cost_usd: money('Charged today'),
       requests: count('Charged settlements today.'),
+      prompt_tokens: count(''),
+      completion_tokens: count(''),
+    }),
+    month: answer({
+      month: { type: 'string', pattern: '^\\d{4}-\\d{2}$', description: 'The UTC month.' },
+      cost_usd: money('Charged this month'),
+      requests: count('Charged settlements this month.'),
       prompt_tokens: count(''),
       completion_tokens: count(''),
     }),

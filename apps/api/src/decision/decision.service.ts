@@ -1,4 +1,4 @@
-import { DomainError } from '#kernel';
+import { InvalidRequestError, ReservationConflictError, ReservationNotFoundError } from '#kernel';
 import { Injectable } from '@nestjs/common';
 import {
   BudgetStore,
@@ -44,19 +44,15 @@ export class DecisionService {
   ): Promise<ReserveResult & { estimate: Estimate }> {
     const ttlSeconds = dto.ttl_seconds ?? this.estimates.defaultTtlSeconds;
     if (ttlSeconds > ttlMaxSeconds) {
-      throw new DomainError(
-        'invalid_request',
+      throw new InvalidRequestError(
         `ttl_seconds must be a whole number from 1 to ${ttlMaxSeconds}; got ${ttlSeconds}.`,
-        400,
       );
     }
     const started = performance.now();
     const estimate = await this.estimates.estimate(dto);
     if (dto.min_max_tokens !== undefined && dto.min_max_tokens > estimate.completionTokens) {
-      throw new DomainError(
-        'invalid_request',
+      throw new InvalidRequestError(
         `min_max_tokens (${dto.min_max_tokens}) must not exceed max_tokens (${estimate.completionTokens}).`,
-        400,
       );
     }
     const result = await this.store.reserve({
@@ -110,10 +106,8 @@ export class DecisionService {
   private async commitUsage(dto: CommitRequestBody): Promise<Usage | null> {
     const given = dto.usage?.completion_tokens;
     if ((given === undefined) === (dto.completion === undefined)) {
-      throw new DomainError(
-        'invalid_request',
+      throw new InvalidRequestError(
         'Give exactly one of "usage.completion_tokens" or "completion" (the generated text).',
-        400,
       );
     }
     const prompt = dto.usage?.prompt_tokens;
@@ -140,7 +134,7 @@ export class DecisionService {
       if (result.error === 'not_found') {
         return this.settledBefore(reservationId, status);
       }
-      throw conflict(reservationId, result.status);
+      throw new ReservationConflictError(reservationId, result.status);
     }
     // Durable before 200: a retry of this call is safe, the ledger row is unique per reservation.
     await this.ledger.append(result.settlement);
@@ -163,30 +157,13 @@ export class DecisionService {
   ): Promise<SettleOutcome> {
     const settlement = await this.settlements.find(reservationId);
     if (!settlement) {
-      throw notFound(reservationId);
+      throw new ReservationNotFoundError(reservationId);
     }
     if (settlement.status !== status) {
-      throw conflict(reservationId, settlement.status);
+      throw new ReservationConflictError(reservationId, settlement.status);
     }
     const limits = this.catalogue.limitsFor(settlement.tier, settlement.model);
     const { state } = await this.store.usage(settlement.subject, limits);
     return { settlement, state };
   }
-}
-
-function conflict(reservationId: string, status: SettlementStatus): DomainError {
-  return new DomainError(
-    'reservation_conflict',
-    `Reservation ${reservationId} is already ${status}; it cannot be settled another way.`,
-    409,
-    { status },
-  );
-}
-
-function notFound(reservationId: string): DomainError {
-  return new DomainError(
-    'reservation_not_found',
-    `No reservation ${reservationId}: it was never issued (or it was lost with the store before it was settled).`,
-    404,
-  );
 }

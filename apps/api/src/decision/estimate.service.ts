@@ -1,4 +1,4 @@
-import { DomainError } from '#kernel';
+import { InvalidRequestError } from '#kernel';
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '#config';
 import { costMicros, type Pricing } from '#budget';
@@ -72,14 +72,12 @@ export class EstimateService implements OnApplicationBootstrap {
 function assertOneInputForm(dto: EstimateRequestBody): void {
   const given = [dto.messages, dto.prompt, dto.prompt_tokens].filter((form) => form !== undefined);
   if (given.length !== 1) {
-    throw new DomainError(
-      'invalid_request',
+    throw new InvalidRequestError(
       `Give exactly one of "messages", "prompt" or "prompt_tokens" (got ${given.length}).`,
-      400,
     );
   }
   if (dto.tools !== undefined && dto.messages === undefined) {
-    throw new DomainError('invalid_request', '"tools" may only be given beside "messages".', 400);
+    throw new InvalidRequestError('"tools" may only be given beside "messages".');
   }
 }
 
@@ -89,10 +87,8 @@ function completionEstimate(dto: EstimateRequestBody, modelDefault: number): num
     dto.max_completion_tokens !== undefined &&
     dto.max_tokens !== dto.max_completion_tokens
   ) {
-    throw new DomainError(
-      'invalid_request',
+    throw new InvalidRequestError(
       '"max_tokens" and its alias "max_completion_tokens" disagree; give one of them.',
-      400,
     );
   }
   return dto.max_tokens ?? dto.max_completion_tokens ?? modelDefault;

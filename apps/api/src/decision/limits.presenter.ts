@@ -7,11 +7,18 @@ export interface BucketView {
   reset_seconds: number;
 }
 
+export interface MoneyView {
+  limit_usd: string;
+  remaining_usd: string;
+  reset_at: string;
+}
+
 export interface LimitsView {
   requests?: BucketView;
   tokens?: BucketView;
   concurrent?: { limit: number; remaining: number };
-  daily_cost?: { limit_usd: string; remaining_usd: string; reset_at: string };
+  daily_cost?: MoneyView;
+  monthly_cost?: MoneyView;
   model_requests?: BucketView;
   model_tokens?: BucketView;
 }
@@ -21,6 +28,18 @@ function bucketView(bucket: BucketState): BucketView {
     limit: bucket.limit,
     remaining: Math.max(0, Math.floor(bucket.remaining)),
     reset_seconds: Math.ceil(bucket.resetMs / 1000),
+  };
+}
+
+function moneyView(money: {
+  limitMicros: number;
+  remainingMicros: number;
+  resetAtMs: number;
+}): MoneyView {
+  return {
+    limit_usd: microsToUsd(money.limitMicros),
+    remaining_usd: microsToUsd(Math.max(0, money.remainingMicros)),
+    reset_at: isoSeconds(money.resetAtMs),
   };
 }
 
@@ -40,11 +59,10 @@ export function limitsView(state: LimitsState): LimitsView {
     };
   }
   if (state.dailyCost) {
-    view.daily_cost = {
-      limit_usd: microsToUsd(state.dailyCost.limitMicros),
-      remaining_usd: microsToUsd(Math.max(0, state.dailyCost.remainingMicros)),
-      reset_at: isoSeconds(state.dailyCost.resetAtMs),
-    };
+    view.daily_cost = moneyView(state.dailyCost);
+  }
+  if (state.monthlyCost) {
+    view.monthly_cost = moneyView(state.monthlyCost);
   }
   if (state.modelRequests) {
     view.model_requests = bucketView(state.modelRequests);

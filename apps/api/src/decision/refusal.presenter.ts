@@ -16,6 +16,7 @@ const ERROR_OF: Record<Dimension, string> = {
   model_tokens: 'rate_limit_exceeded',
   concurrent: 'concurrency_limit_exceeded',
   daily_cost: 'daily_budget_exceeded',
+  monthly_cost: 'monthly_budget_exceeded',
 };
 
 const number = (n: number): string => Math.floor(n).toLocaleString('en-US');
@@ -80,6 +81,15 @@ function describe(
         limit: microsToUsd(limit),
         remaining: microsToUsd(remaining),
         sentence: `Daily budget exceeded: $${microsToUsd(limit - remaining)} of $${microsToUsd(limit)} spent or reserved today`,
+      };
+    }
+    case 'monthly_cost': {
+      const limit = state.monthlyCost?.limitMicros ?? 0;
+      const remaining = Math.max(0, state.monthlyCost?.remainingMicros ?? 0);
+      return {
+        limit: microsToUsd(limit),
+        remaining: microsToUsd(remaining),
+        sentence: `Monthly budget exceeded: $${microsToUsd(limit - remaining)} of $${microsToUsd(limit)} spent or reserved this month`,
       };
     }
   }

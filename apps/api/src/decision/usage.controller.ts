@@ -1,4 +1,4 @@
-import { DomainError, microsToUsd } from '#kernel';
+import { InvalidRequestError, microsToUsd } from '#kernel';
 import { Controller, Get, Param } from '@nestjs/common';
 import { BudgetStore } from '#budget';
 import { CatalogueService, DailyUsageRepository } from '#ledger';
@@ -16,23 +16,21 @@ export class UsageController {
     private readonly daily: DailyUsageRepository,
   ) {}
 
-  /** Live buckets and in-flight reservations from the store; today's charges from the ledger. */
+  /** Live buckets and in-flight reservations from the store; today's and this month's charges from the ledger. */
   @ApiSubjectUsage()
   @RouteSchema(ROUTE_SCHEMAS.usage)
   @Get(':id/usage')
   async usage(@Param('id') subject: string): Promise<Record<string, unknown>> {
     if (subject.length < 1 || subject.length > 256 || !PRINTABLE.test(subject)) {
-      throw new DomainError(
-        'invalid_request',
-        'The subject id must be 1 to 256 printable characters.',
-        400,
-      );
+      throw new InvalidRequestError('The subject id must be 1 to 256 printable characters.');
     }
     const tier = this.catalogue.tierOf(subject);
     const day = new Date().toISOString().slice(0, 10);
-    const [live, today] = await Promise.all([
+    const month = day.slice(0, 7);
+    const [live, today, thisMonth] = await Promise.all([
       this.store.usage(subject, this.catalogue.limitsFor(tier, null)),
       this.daily.today(subject, day),
+      this.daily.month(subject, month),
     ]);
     return {
       subject,
@@ -44,6 +42,13 @@ export class UsageController {
         requests: today.requests,
         prompt_tokens: today.promptTokens,
         completion_tokens: today.completionTokens,
+      },
+      month: {
+        month,
+        cost_usd: microsToUsd(thisMonth.costMicros),
+        requests: thisMonth.requests,
+        prompt_tokens: thisMonth.promptTokens,
+        completion_tokens: thisMonth.completionTokens,
       },
       in_flight: live.inFlight.map((reservation) => ({
         reservation_id: reservation.reservationId,

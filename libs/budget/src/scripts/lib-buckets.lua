@@ -79,11 +79,41 @@ local function push_bucket(out, b)
   end
 end
 
--- Appends concurrent (limit, active) and daily (limit, committed today, in flight), '' where
--- unlimited; a committed of '' under a limit means today's counter is missing (the caller
--- asks the ledger).
--- lim: conc and daily (negative: unlimited) with their strings conc_s and daily_s.
--- s: the subject's day, dcost and icost. active: the running leases when the caller knows them.
+-- The UTC calendar month of an instant, as months since January 1970 (kernel epochMonth), by
+-- Hinnant's civil-from-days.
+local function month_of(now)
+  local z = math.floor(now / DAY_MS) + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524)
+    - math.floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local y, m = yoe + era * 400, mp + 3
+  if mp >= 10 then y, m = y + 1, mp - 9 end
+  return (y - 1970) * 12 + m - 1
+end
+
+-- 00:00 UTC on the 1st of the month after epoch month `month` (kernel nextUtcMonthStart), by
+-- days-from-civil.
+local function month_end(month)
+  local y, m = 1970 + math.floor((month + 1) / 12), (month + 1) % 12 + 1
+  if m <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local mp = m + 9
+  if m > 2 then mp = m - 3 end
+  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100)
+    + math.floor((153 * mp + 2) / 5)
+  return (era * 146097 + doe - 719468) * DAY_MS
+end
+
+-- Appends concurrent (limit, active), daily (limit, committed today, in flight) and monthly
+-- (limit, committed this month, in flight), '' where unlimited; a committed of '' under a limit
+-- means that counter is missing (the caller asks the ledger).
+-- lim: conc, daily and monthly (negative: unlimited) with their strings conc_s, daily_s and
+-- monthly_s. s: the subject's day, dcost, icost, mon, mcost. active: the running leases when the
+-- caller knows them.
 local function push_limits(out, lim, now, s, active)
   if lim.conc >= 0 then
     out[#out + 1] = lim.conc_s; out[#out + 1] = num(active or active_leases(num(now)))
@@ -94,6 +124,17 @@ local function push_limits(out, lim, now, s, active)
     out[#out + 1] = lim.daily_s
     if s[1] and number(s[1]) == math.floor(now / DAY_MS) then
       out[#out + 1] = s[2]
+    else
+      out[#out + 1] = ''
+    end
+    out[#out + 1] = s[3] or '0'
+  else
+    out[#out + 1] = ''; out[#out + 1] = ''; out[#out + 1] = ''
+  end
+  if lim.monthly >= 0 then
+    out[#out + 1] = lim.monthly_s
+    if s[4] and number(s[4]) == month_of(now) then
+      out[#out + 1] = s[5]
     else
       out[#out + 1] = ''
     end

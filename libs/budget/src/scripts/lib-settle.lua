@@ -63,9 +63,10 @@ local function adjust_buckets(model, d_tokens, d_requests, now, now_s)
   return out
 end
 
--- Settles one held reservation: buckets, lease, in-flight and day cost, record, pending ledger.
--- KEYS[4] is the pending-ledger zset. s: the subject's day, dcost, icost (read by the caller,
--- updated here); uk: of up, the cached tokens. Returns the four buckets as adjust_buckets does.
+-- Settles one held reservation: buckets, lease, in-flight, day and month cost, record, pending
+-- ledger. KEYS[4] is the pending-ledger zset. s: the subject's day, dcost, icost, mon, mcost
+-- (read by the caller, updated here); uk: of up, the cached tokens. Returns the four buckets as
+-- adjust_buckets does.
 local function settle(rec_key, ref, r, status, up, uc, give_request, now, now_s, keep_ms, s, uk)
   local p, c = number(r.p), number(r.c)
   local delta = (p + c) - (up + uc)
@@ -90,6 +91,14 @@ local function settle(rec_key, ref, r, status, up, uc, give_request, now, now_s,
       s[2] = redis.call('HGET', KEYS[2], 'dcost')
     end
   end
+  if cost > 0 and s[4] and number(s[4]) == month_of(now) then
+    local mcost = redis.call('HINCRBY', KEYS[2], 'mcost', cost_s)
+    if mcost > -1e15 and mcost < 1e15 then
+      s[5] = num(mcost)
+    else
+      s[5] = redis.call('HGET', KEYS[2], 'mcost')
+    end
+  end
   r.st, r.sp, r.sc, r.scost, r.sat, r.sk = status, num(up), num(uc), cost_s, now_s, num(uk)
   redis.call('HSET', rec_key, 'st', status, 'sp', r.sp, 'sc', r.sc, 'scost', cost_s,
     'sat', now_s, 'sk', r.sk)
@@ -108,13 +117,15 @@ local function reindex(tag, settled, now_s)
   if settled then redis.call('ZADD', KEYS[6], 'NX', now_s, tag) end
 end
 
--- Reads the subject's day, dcost, icost (as settle wants them) and its last stored limits.
+-- Reads the subject's day, dcost, icost, mon, mcost (as settle wants them) and its last stored
+-- limits.
 local function subject_state()
-  local s = redis.call('HMGET', KEYS[2], 'day', 'dcost', 'icost', 'cl', 'dl')
-  -- cl and dl were written by num(), so the stored strings are what num() would print.
-  local conc_s, daily_s = s[4] or '-1', s[5] or '-1'
+  local s = redis.call('HMGET', KEYS[2], 'day', 'dcost', 'icost', 'mon', 'mcost', 'cl', 'dl',
+    'ml')
+  -- cl, dl and ml were written by num(), so the stored strings are what num() would print.
+  local conc_s, daily_s, monthly_s = s[6] or '-1', s[7] or '-1', s[8] or '-1'
   return s, { conc = number(conc_s), conc_s = conc_s, daily = number(daily_s),
-    daily_s = daily_s }
+    daily_s = daily_s, monthly = number(monthly_s), monthly_s = monthly_s }
 end
 
 -- Commit and refund: KEYS[7] the record; replays and conflicts first. tag: the subject's index

@@ -7,32 +7,47 @@
 --   12/13 model requests, 14/15 model tokens (capacity -1: unlimited), 16 concurrent (-1),
 --   17 daily micros (-1), 18 subject, 19 tier, 20 model, 21 ref, 22 seed day (-1),
 --   23 seed micros, 24 how long a record outlives its expiry (ms), 25 the subject's tag (its
---   member in the due index), 26 cached input pico/token (the record keeps it for settling)
+--   member in the due index), 26 cached input pico/token (the record keeps it for settling),
+--   27 monthly micros (-1), 28 seed month (-1), 29 seed month micros
 local now = clock(number(ARGV[1]))
 local now_s = num(now)
 local P, C, M = number(ARGV[2]), number(ARGV[3]), number(ARGV[4])
 local ttl, inp, outp = number(ARGV[5]), number(ARGV[6]), number(ARGV[7])
 local conc_limit, daily_limit = number(ARGV[16]), number(ARGV[17])
+local monthly_limit = number(ARGV[27])
 local lim = { conc = conc_limit, conc_s = num(conc_limit), daily = daily_limit,
-  daily_s = num(daily_limit) }
+  daily_s = num(daily_limit), monthly = monthly_limit, monthly_s = num(monthly_limit) }
 local model, keep_ms = ARGV[20], number(ARGV[24])
 local today = math.floor(now / DAY_MS)
 
--- The subject's day, committed and in-flight cost, read once: only the seed below changes them
--- before the charge.
-local s = redis.call('HMGET', KEYS[2], 'day', 'dcost', 'icost')
+-- The subject's day, committed and in-flight cost, month and its committed cost, read once:
+-- only the seeds below change them before the charge.
+local s = redis.call('HMGET', KEYS[2], 'day', 'dcost', 'icost', 'mon', 'mcost')
 
--- The day counter caches the ledger. When it is missing, the caller reads the ledger and calls
--- again with the value; it is set only if still missing, so a concurrent seed is never undone.
-if daily_limit >= 0 then
-  local day = s[1]
-  if not day or number(day) ~= today then
-    if number(ARGV[22]) ~= today then return { 'seed', num(today) } end
+-- The day and month counters cache the ledger. When one is missing, the caller reads the ledger
+-- and calls again with the value; it is set only if still missing, so a concurrent seed is never
+-- undone.
+local seed_day, seed_month = '', ''
+if daily_limit >= 0 and not (s[1] and number(s[1]) == today) then
+  if number(ARGV[22]) == today then
     redis.call('HSET', KEYS[2], 'day', num(today), 'dcost', ARGV[23])
     keep_for(KEYS[2], 2 * DAY_MS)
     s[1], s[2] = num(today), ARGV[23]
+  else
+    seed_day = num(today)
   end
 end
+local month = monthly_limit >= 0 and month_of(now)
+if month and not (s[4] and number(s[4]) == month) then
+  if number(ARGV[28]) == month then
+    redis.call('HSET', KEYS[2], 'mon', num(month), 'mcost', ARGV[29])
+    keep_for(KEYS[2], 2 * DAY_MS)
+    s[4], s[5] = num(month), ARGV[29]
+  else
+    seed_month = num(month)
+  end
+end
+if seed_day ~= '' or seed_month ~= '' then return { 'seed', seed_day, seed_month } end
 
 -- One HMGET reads every limited dimension's bucket, and only the level field of the unlimited
 -- ones: fields are written and deleted four at a time, so it tells whether one is left to delete.
@@ -94,6 +109,7 @@ local least_tokens = P + lo
 local least_cost = cost_micros(P, lo, inp, outp)
 local dcost, icost = number(s[2] or '0'), number(s[3] or '0')
 local used = dcost + icost
+local used_month = number(s[5] or '0') + icost
 
 local function refuse(reason, dimension, retry)
   return with_state({ 'no', reason, dimension, num(retry), now_s })
@@ -105,6 +121,9 @@ if tk and least_tokens > tk.cap then return refuse('exceeds_capacity', 'tokens',
 if conc_limit >= 0 and conc_limit < 1 then return refuse('exceeds_capacity', 'concurrent', -1) end
 if daily_limit >= 0 and least_cost > daily_limit then
   return refuse('exceeds_capacity', 'daily_cost', -1)
+end
+if month and least_cost > monthly_limit then
+  return refuse('exceeds_capacity', 'monthly_cost', -1)
 end
 if mr and mr.cap < 1 then return refuse('exceeds_capacity', 'model_requests', -1) end
 if mt and least_tokens > mt.cap then return refuse('exceeds_capacity', 'model_tokens', -1) end
@@ -130,6 +149,11 @@ if daily_limit >= 0 then
   if used + least_cost > daily_limit then w = (today + 1) * DAY_MS - now end
   waits[#waits + 1] = 'daily_cost'; waits[#waits + 1] = w
 end
+if month then
+  local w = 0
+  if used_month + least_cost > monthly_limit then w = month_end(month) - now end
+  waits[#waits + 1] = 'monthly_cost'; waits[#waits + 1] = w
+end
 if mr then waits[#waits + 1] = 'model_requests'; waits[#waits + 1] = wait_ms(mr, 1) end
 if mt then waits[#waits + 1] = 'model_tokens'; waits[#waits + 1] = wait_ms(mt, least_tokens) end
 local worst, worst_wait = nil, 0
@@ -144,8 +168,14 @@ if worst then return refuse('limited', worst, worst_wait) end
 local granted = C
 if tk then granted = math.min(granted, math.floor(tk.level) - P) end
 if mt then granted = math.min(granted, math.floor(mt.level) - P) end
-if daily_limit >= 0 and cost_micros(P, granted, inp, outp) > daily_limit - used then
-  local avail, a, b = daily_limit - used, lo, granted
+-- The money left is the least of what the day and the month leave.
+local avail
+if daily_limit >= 0 then avail = daily_limit - used end
+if month and (not avail or monthly_limit - used_month < avail) then
+  avail = monthly_limit - used_month
+end
+if avail and cost_micros(P, granted, inp, outp) > avail then
+  local a, b = lo, granted
   while a < b do
     local mid = math.floor((a + b + 1) / 2)
     if cost_micros(P, mid, inp, outp) <= avail then a = mid else b = mid - 1 end
@@ -183,7 +213,8 @@ keep_for(KEYS[3], ttl + keep_ms)
 redis.call('ZADD', KEYS[5], 'LT', exp_s, ARGV[25])
 -- In-flight cost as HINCRBY would leave it (an integer string), in the same HSET as the limits.
 s[3] = num(icost + cost)
-redis.call('HSET', KEYS[2], 'icost', s[3], 'cl', lim.conc_s, 'dl', lim.daily_s)
+redis.call('HSET', KEYS[2], 'icost', s[3], 'cl', lim.conc_s, 'dl', lim.daily_s, 'ml',
+  lim.monthly_s)
 keep_for(KEYS[2], ttl + 2 * DAY_MS)
 local p_s, c_s, cost_s = num(P), num(granted), num(cost)
 redis.call('HSET', KEYS[4], 'sub', ARGV[18], 'tier', ARGV[19], 'model', model, 'p', p_s,

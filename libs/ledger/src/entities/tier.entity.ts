@@ -13,6 +13,10 @@ import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
   'ck_tiers_daily_cost_limit_usd',
   'daily_cost_limit_usd >= 0 AND scale(daily_cost_limit_usd) <= 6',
 )
+@Check(
+  'ck_tiers_monthly_cost_limit_usd',
+  'monthly_cost_limit_usd >= 0 AND scale(monthly_cost_limit_usd) <= 6',
+)
 export class Tier {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'pk_tiers' })
   name!: string;
@@ -32,6 +36,10 @@ export class Tier {
   /** Decimal text (numeric): convert with usdToMicros, never parseFloat. */
   @Column({ name: 'daily_cost_limit_usd', type: 'numeric', nullable: true })
   dailyCostLimitUsd!: string | null;
+
+  /** The UTC calendar month's limit, decimal text like dailyCostLimitUsd. */
+  @Column({ name: 'monthly_cost_limit_usd', type: 'numeric', nullable: true })
+  monthlyCostLimitUsd!: string | null;
 
   /** Set to now() on every UPDATE by the tg_tiers_updated_at trigger. */
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
