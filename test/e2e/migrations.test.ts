@@ -26,6 +26,7 @@ const TABLES: Record<string, string[]> = {
     'max_concurrent',
     'daily_cost_limit_usd',
     'monthly_cost_limit_usd',
+    'alert_thresholds',
     'updated_at',
   ],
   subjects: ['id', 'tier', 'created_at', 'updated_at'],
@@ -57,6 +58,21 @@ const TABLES: Record<string, string[]> = {
   ],
   daily_usage: ['subject', 'day', 'cost_usd', 'requests', 'prompt_tokens', 'completion_tokens'],
   admin_audit: ['id', 'at', 'actor', 'action', 'target', 'before', 'after'],
+  budget_alerts: [
+    'id',
+    'subject',
+    'tier',
+    'window',
+    'period',
+    'threshold_percent',
+    'limit_usd',
+    'spent_usd',
+    'raised_at',
+    'delivered_at',
+    'attempts',
+    'last_error',
+    'next_attempt_at',
+  ],
 };
 const CATALOGUE = ['tiers', 'subjects', 'models', 'tier_model_limits'];
 

@@ -17,6 +17,7 @@ interface TierRow {
   max_concurrent: number | null;
   daily_cost_limit_usd: string | null;
   monthly_cost_limit_usd: string | null;
+  alert_thresholds: number[] | null;
 }
 
 interface ModelRow {
@@ -65,7 +66,9 @@ export class CatalogueRepository {
     const rows: TierRow[] = await this.dataSource.query(
       `SELECT name, requests_per_minute, tokens_per_minute, token_burst, max_concurrent,
               daily_cost_limit_usd::text AS daily_cost_limit_usd,
-              monthly_cost_limit_usd::text AS monthly_cost_limit_usd
+              monthly_cost_limit_usd::text AS monthly_cost_limit_usd,
+              (SELECT array_agg(DISTINCT t ORDER BY t) FROM unnest(alert_thresholds) AS t)
+                AS alert_thresholds
        FROM tiers`,
     );
     return new Map(
@@ -81,6 +84,8 @@ export class CatalogueRepository {
             row.daily_cost_limit_usd === null ? null : usdToMicros(row.daily_cost_limit_usd),
           monthlyCostLimitMicros:
             row.monthly_cost_limit_usd === null ? null : usdToMicros(row.monthly_cost_limit_usd),
+          alertThresholds:
+            row.alert_thresholds === null ? null : Object.freeze(row.alert_thresholds.map(Number)),
         }),
       ]),
     );

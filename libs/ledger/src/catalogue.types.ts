@@ -9,6 +9,8 @@ export interface TierEntry {
   maxConcurrent: number | null;
   dailyCostLimitMicros: number | null;
   monthlyCostLimitMicros: number | null;
+  /** Percentages of the cost limits at which a budget alert is raised, ascending; null = none. */
+  alertThresholds: readonly number[] | null;
 }
 
 /** A `models` row, priced in integer pico-dollars per token. */

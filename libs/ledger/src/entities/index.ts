@@ -1,6 +1,7 @@
 import { AdminAudit } from './admin-audit.entity.js';
 import { ApiClient, type ApiClientRole } from './api-client.entity.js';
 import { ApiKeyGrace } from './api-key-grace.entity.js';
+import { BudgetAlert } from './budget-alert.entity.js';
 import { DailyUsage } from './daily-usage.entity.js';
 import { ModelPrice } from './model-price.entity.js';
 import { Subject } from './subject.entity.js';
@@ -13,6 +14,7 @@ export {
   AdminAudit,
   ApiClient,
   ApiKeyGrace,
+  BudgetAlert,
   DailyUsage,
   ModelPrice,
   Subject,
@@ -32,4 +34,5 @@ export const ENTITIES = [
   DailyUsage,
   AdminAudit,
   ApiKeyGrace,
+  BudgetAlert,
 ];
