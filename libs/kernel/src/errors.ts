@@ -83,6 +83,28 @@ export class UnknownTierError extends coded('unknown_tier', 404) {
   }
 }
 
+/**
+ * The subject's tier row exists but cannot be used (skipped at load: see the error log and
+ * token_budget_catalogue_rows_skipped), or DEFAULT_TIER has no row: an operator must fix it;
+ * judging the check on another tier could overspend or refuse wrongly.
+ */
+export class TierUnavailableError extends coded('tier_unavailable', 503) {
+  constructor(tier: string, reason: string) {
+    super(`The tiers row "${tier}" cannot be used (${reason}); an operator must fix it.`, {
+      tier,
+    });
+  }
+}
+
+/** As TierUnavailableError, for the models row a model name resolves to. */
+export class ModelUnavailableError extends coded('model_unavailable', 503) {
+  constructor(model: string, reason: string) {
+    super(`The models row "${model}" cannot be used (${reason}); an operator must fix it.`, {
+      model,
+    });
+  }
+}
+
 export class ApiClientExistsError extends coded('api_client_exists', 409) {
   constructor(name: string) {
     super(`An API client named "${name}" or with this key already exists.`, { name });
@@ -172,6 +194,8 @@ export const DOMAIN_ERRORS = [
   ReservationConflictError,
   UnknownModelError,
   UnknownTierError,
+  TierUnavailableError,
+  ModelUnavailableError,
   ApiClientExistsError,
   LedgerUnavailableError,
   InvalidSettlementError,

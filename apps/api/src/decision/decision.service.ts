@@ -17,6 +17,7 @@ import type {
   RefundRequestBody,
 } from './decision.contract.js';
 import { type Estimate, EstimateService } from './estimate.service.js';
+import { type ReadUsage, assertCachedWithinPrompt, readUsage } from './usage.shapes.js';
 
 export interface SettleOutcome {
   settlement: Settlement;
@@ -50,9 +51,10 @@ export class DecisionService {
     }
     const started = performance.now();
     const estimate = await this.estimates.estimate(dto);
-    if (dto.min_max_tokens !== undefined && dto.min_max_tokens > estimate.completionTokens) {
+    const perChoice = estimate.completionTokens / estimate.choices;
+    if (dto.min_max_tokens !== undefined && dto.min_max_tokens > perChoice) {
       throw new InvalidRequestError(
-        `min_max_tokens (${dto.min_max_tokens}) must not exceed max_tokens (${estimate.completionTokens}).`,
+        `min_max_tokens (${dto.min_max_tokens}) must not exceed max_tokens (${perChoice}).`,
       );
     }
     const result = await this.store.reserve({
@@ -63,7 +65,9 @@ export class DecisionService {
       pricing: estimate.model.pricing,
       promptTokens: estimate.promptTokens,
       completionTokens: estimate.completionTokens,
-      minCompletionTokens: dto.min_max_tokens,
+      // n choices: the floor holds for each of them.
+      minCompletionTokens:
+        dto.min_max_tokens === undefined ? undefined : dto.min_max_tokens * estimate.choices,
       ttlSeconds,
       idempotencyKey: dto.idempotency_key,
     });
@@ -89,9 +93,7 @@ export class DecisionService {
   }
 
   async refund(dto: RefundRequestBody): Promise<SettleOutcome> {
-    const usage = dto.usage
-      ? { promptTokens: dto.usage.prompt_tokens, completionTokens: dto.usage.completion_tokens }
-      : null;
+    const usage = dto.usage === undefined ? null : refundUsage(readUsage(dto.usage));
     return this.settle(
       dto.reservation_id,
       'refunded',
@@ -104,24 +106,30 @@ export class DecisionService {
    * reservation; null when the store no longer holds it (settled long ago, or never issued).
    */
   private async commitUsage(dto: CommitRequestBody): Promise<Usage | null> {
-    const given = dto.usage?.completion_tokens;
+    const read = readUsage(dto.usage ?? {});
+    const given = read.completionTokens;
     if ((given === undefined) === (dto.completion === undefined)) {
       throw new InvalidRequestError(
-        'Give exactly one of "usage.completion_tokens" or "completion" (the generated text).',
+        'Give exactly one of "usage.completion_tokens" (or "usage.output_tokens") or ' +
+          '"completion" (the generated text).',
       );
     }
-    const prompt = dto.usage?.prompt_tokens;
+    const prompt = read.promptTokens;
     if (given !== undefined && prompt !== undefined) {
-      return { promptTokens: prompt, completionTokens: given };
+      assertCachedWithinPrompt(prompt, read.cachedTokens);
+      return { promptTokens: prompt, completionTokens: given, cachedTokens: read.cachedTokens };
     }
     const reservation = await this.store.find(dto.reservation_id);
     if (!reservation) {
       return null;
     }
+    const promptTokens = prompt ?? reservation.promptTokens;
+    assertCachedWithinPrompt(promptTokens, read.cachedTokens);
     return {
-      promptTokens: prompt ?? reservation.promptTokens,
+      promptTokens,
       completionTokens:
         given ?? (await this.estimates.countCompletion(dto.completion!, reservation.model)),
+      cachedTokens: read.cachedTokens,
     };
   }
 
@@ -166,4 +174,20 @@ export class DecisionService {
     const { state } = await this.store.usage(settlement.subject, limits);
     return { settlement, state };
   }
+}
+
+/** A partial usage to charge names both its prompt and its completion tokens. */
+function refundUsage(read: ReadUsage): Usage {
+  if (read.promptTokens === undefined || read.completionTokens === undefined) {
+    throw new InvalidRequestError(
+      'A refund "usage" gives both prompt and completion tokens (prompt_tokens and ' +
+        'completion_tokens, or input_tokens and output_tokens); omit it to release everything.',
+    );
+  }
+  assertCachedWithinPrompt(read.promptTokens, read.cachedTokens);
+  return {
+    promptTokens: read.promptTokens,
+    completionTokens: read.completionTokens,
+    cachedTokens: read.cachedTokens,
+  };
 }
