@@ -4,6 +4,7 @@ import { AppConfigModule, type EnvironmentVariables } from '#config';
 import { LedgerModule } from '#ledger';
 import { AdminModule } from './admin/admin.module.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { ApiKeyVerdicts } from './auth/api-key.verdicts.js';
 import { ApiKeyVerifier } from './auth/api-key.verifier.js';
 import { BootstrapKeyService } from './auth/bootstrap-key.service.js';
 import { DecisionModule } from './decision/decision.module.js';
@@ -32,6 +33,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         ApiKeyVerifier,
         BootstrapKeyService,
+        ApiKeyVerdicts,
       ],
     };
   }

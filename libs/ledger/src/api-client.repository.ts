@@ -37,6 +37,23 @@ export class ApiClientRepository {
     return graced ? this.clients.findOneBy({ name: (graced as { name: string }).name }) : null;
   }
 
+  /**
+   * Every unrevoked client (the guard's background refresh of key verdicts), once per key: its
+   * current key, and any rotated-out key still in its grace period (same client, that key hash).
+   */
+  async listActive(): Promise<ApiClient[]> {
+    const current = await this.clients.findBy({ revokedAt: IsNull() });
+    const graced: { key_sha256: string; client: string }[] = await this.clients.query(
+      `SELECT key_sha256, client FROM api_key_grace WHERE expires_at > now()`,
+    );
+    const byName = new Map(current.map((client) => [client.name, client]));
+    const previous = graced.flatMap(({ key_sha256, client }) => {
+      const row = byName.get(client);
+      return row ? [{ ...row, keySha256: key_sha256 }] : [];
+    });
+    return [...current, ...previous];
+  }
+
   /** Registers a caller; 409 api_client_exists when the name or the key is taken. */
   async create(name: string, sha256Hex: string): Promise<ApiClient> {
     if (!SHA256_HEX.test(sha256Hex)) {
