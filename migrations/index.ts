@@ -4,6 +4,7 @@ import { MonthlyCostLimit1765000000150 } from './1765000000150-MonthlyCostLimit.
 import { BudgetAlerts1765000000155 } from './1765000000155-BudgetAlerts.js';
 import { CatalogueBounds1765000001300 } from './1765000001300-CatalogueBounds.js';
 import { CachedInputPrices1765000001400 } from './1765000001400-CachedInputPrices.js';
+import { AdminRolesAudit1765000001600 } from './1765000001600-AdminRolesAudit.js';
 
 /** Every migration, in order. A new file from `npm run migration:create` is added here. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   BudgetAlerts1765000000155,
   CatalogueBounds1765000001300,
   CachedInputPrices1765000001400,
+  AdminRolesAudit1765000001600,
 ];
