@@ -282,7 +282,7 @@ describe('callers', () => {
     const ready = await t.request('GET', '/readyz', undefined, { authorization: '' });
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({
-      status: 'ready',
+      status: 'ok',
       modes: { store: 'redis', database: 'postgres' },
     });
     const metrics = await fetch(`${t.url}/metrics`);

@@ -53,3 +53,9 @@ export function modelLimitKey(tier: string, model: string): string {
   // NUL cannot occur in Postgres text, so it cannot make two pairs collide.
   return `${tier}\u0000${model}`;
 }
+
+/** A row left out of the catalogue because the service cannot use it, and why. */
+export interface SkippedRow {
+  row: string;
+  reason: string;
+}

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { type Settlement, SettlementSink } from '#budget';
 import { type BatchEvent, GroupCommitQueue } from './group-commit.queue.js';
 import { LedgerUnavailableError } from '#kernel';
+import { LEDGER_WAIT_MS } from './ledger.timeout.js';
 import {
   APPEND_BATCH_SQL,
   APPEND_BATCH_WITH_ALERTS_SQL,
@@ -17,7 +18,7 @@ export interface LedgerWriterOptions {
   maxBatchSize?: number;
   /** Statements in flight at once (default 2: one commits while the next forms and ships). */
   maxConcurrentBatches?: number;
-  /** An append not confirmed by then rejects with ledger_unavailable (default 10 s). */
+  /** An append not confirmed by then rejects with ledger_unavailable (default LEDGER_WAIT_MS). */
   commitTimeoutMs?: number;
   /**
    * Whether settlements of this tier may raise budget alerts (its alert_thresholds, as the
@@ -58,7 +59,7 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
         maxWaitMs: options.batchWaitMs,
         maxBatchSize: options.maxBatchSize ?? 500,
         maxConcurrentBatches: options.maxConcurrentBatches ?? 2,
-        timeoutMs: options.commitTimeoutMs ?? 10_000,
+        timeoutMs: options.commitTimeoutMs ?? LEDGER_WAIT_MS,
       },
       (ms) => new LedgerUnavailableError(`no answer from Postgres within ${ms} ms`),
     );

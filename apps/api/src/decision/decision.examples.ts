@@ -194,18 +194,27 @@ export const ERRORS = {
 export const HEALTH = { status: 'ok' };
 
 export const READY = {
-  status: 'ready',
+  status: 'ok',
   checks: { store: 'up', database: 'up' },
   modes: {
     store: 'redis',
+    decisions: 'redis',
     database: 'postgres',
     redis_failure_mode: 'local',
     expired_reservation_policy: 'charge',
   },
 };
 
+export const DEGRADED = {
+  ...READY,
+  status: 'degraded',
+  checks: { store: 'down', database: 'up' },
+  modes: { ...READY.modes, decisions: 'local_fallback' },
+};
+
 export const NOT_READY = {
   ...READY,
   status: 'not_ready',
-  checks: { store: 'up', database: 'down' },
+  checks: { store: 'down', database: 'up' },
+  modes: { ...READY.modes, decisions: 'closed_refusing', redis_failure_mode: 'closed' },
 };
