@@ -103,6 +103,7 @@ export class DecisionService {
         dto.reservation_id,
         'refunded',
         await this.store.refund(dto.reservation_id, null),
+        null,
       );
     }
     // A partial usage (or the text so far) follows commit's rules.
