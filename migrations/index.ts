@@ -1,6 +1,7 @@
 import { CreateSchema1764000000000 } from './1764000000000-CreateSchema.js';
 import { SeedCatalogue1764000000001 } from './1764000000001-SeedCatalogue.js';
 import { MonthlyCostLimit1765000000150 } from './1765000000150-MonthlyCostLimit.js';
+import { SubjectParent1765000000151 } from './1765000000151-SubjectParent.js';
 import { CachedInputPrices1765000001400 } from './1765000001400-CachedInputPrices.js';
 
 /** Every migration, in order. A new file from `npm run migration:create` is added here. */
@@ -8,5 +9,6 @@ export const MIGRATIONS = [
   CreateSchema1764000000000,
   SeedCatalogue1764000000001,
   MonthlyCostLimit1765000000150,
+  SubjectParent1765000000151,
   CachedInputPrices1765000001400,
 ];

@@ -28,7 +28,7 @@ const TABLES: Record<string, string[]> = {
     'monthly_cost_limit_usd',
     'updated_at',
   ],
-  subjects: ['id', 'tier', 'created_at', 'updated_at'],
+  subjects: ['id', 'tier', 'parent', 'created_at', 'updated_at'],
   models: [
     'name',
     'encoding',

@@ -31,10 +31,13 @@ import { SettlementRepository } from './settlement.repository.js';
   providers: [
     {
       provide: LedgerWriter,
-      inject: [DataSource, AppConfig],
-      useFactory: (dataSource: DataSource, config: AppConfig) =>
+      inject: [DataSource, AppConfig, CatalogueService],
+      useFactory: (dataSource: DataSource, config: AppConfig, catalogue: CatalogueService) =>
         new LedgerWriter(dataSource, {
           batchWaitMs: config.get('LEDGER_BATCH_WAIT_MS'),
+          // A settlement adds to its subject's ancestors' daily rows too (SPEC §5).
+          // Before the catalogue's first load (a spool replayed at start) no scope is known yet.
+          scopeOf: (subject) => (catalogue.loadedAtMs > 0 ? catalogue.ancestorsOf(subject) : []),
           // PGlite runs one statement at a time anyway.
           maxConcurrentBatches: config.embeddedDatabase ? 1 : 2,
         }),

@@ -14,6 +14,11 @@ export interface LedgerWriterOptions {
   maxConcurrentBatches?: number;
   /** An append not confirmed by then rejects with ledger_unavailable (default 10 s). */
   commitTimeoutMs?: number;
+  /**
+   * A subject's ancestors (the catalogue's): a settlement without its own `scope` adds to their
+   * daily_usage rows too. Absent: to the subject's row only.
+   */
+  scopeOf?: (subject: string) => readonly string[];
 }
 
 export type LedgerBatchEvent = BatchEvent;
@@ -34,11 +39,14 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
   /** Failed batches since the last success: an outage is logged when it starts and ends. */
   private failedBatches = 0;
 
+  private readonly scopeOf: ((subject: string) => readonly string[]) | undefined;
+
   constructor(
     private readonly dataSource: DataSource,
     options: LedgerWriterOptions,
   ) {
     super();
+    this.scopeOf = options.scopeOf;
     this.queue = new GroupCommitQueue<Settlement>(
       (batch) => this.writeBatch(batch),
       {
@@ -61,6 +69,12 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
       assertValidSettlement(settlement);
     } catch (error) {
       return Promise.reject(error);
+    }
+    if (settlement.scope === undefined && this.scopeOf !== undefined) {
+      const scope = this.scopeOf(settlement.subject);
+      if (scope.length > 0) {
+        return this.queue.submit({ ...settlement, scope });
+      }
     }
     return this.queue.submit(settlement);
   }
