@@ -26,6 +26,7 @@ const TABLES: Record<string, string[]> = {
     'max_concurrent',
     'daily_cost_limit_usd',
     'monthly_cost_limit_usd',
+    'alert_thresholds',
     'updated_at',
   ],
   subjects: ['id', 'tier', 'parent', 'created_at', 'updated_at'],
@@ -33,6 +34,7 @@ const TABLES: Record<string, string[]> = {
     'name',
     'encoding',
     'input_usd_per_mtok',
+    'cached_input_usd_per_mtok',
     'output_usd_per_mtok',
     'default_max_tokens',
     'token_multiplier',
@@ -46,6 +48,7 @@ const TABLES: Record<string, string[]> = {
     'tier',
     'model',
     'prompt_tokens',
+    'cached_tokens',
     'completion_tokens',
     'cost_usd',
     'status',
@@ -53,6 +56,21 @@ const TABLES: Record<string, string[]> = {
     'settled_at',
   ],
   daily_usage: ['subject', 'day', 'cost_usd', 'requests', 'prompt_tokens', 'completion_tokens'],
+  budget_alerts: [
+    'id',
+    'subject',
+    'tier',
+    'window',
+    'period',
+    'threshold_percent',
+    'limit_usd',
+    'spent_usd',
+    'raised_at',
+    'delivered_at',
+    'attempts',
+    'last_error',
+    'next_attempt_at',
+  ],
 };
 const CATALOGUE = ['tiers', 'subjects', 'models', 'tier_model_limits'];
 
@@ -157,7 +175,7 @@ describe('migrations through the TypeORM CLI', () => {
     const shown = await typeorm('migration:show');
     expect(shown.stdout).toMatch(/\[X\] \d+ CreateSchema/);
     expect(shown.stdout).toMatch(/\[X\] \d+ SeedCatalogue/);
-  }, 120_000);
+  }, 300_000);
 
   it('brings back every table of SPEC §5 with its columns', async () => {
     for (const [table, columns] of Object.entries(TABLES)) {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClientRepository } from '#ledger';
-import { ApiClientExistsError } from '#ledger';
+import { ApiClientExistsError } from '#kernel';
 import { testEnv } from '../support/test-env.js';
 import { openDataSource, unique } from './ledger.helpers.js';
 

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LedgerUnavailableError } from '#ledger';
+import { LedgerUnavailableError } from '#kernel';
 import { LedgerWriter } from '#ledger';
 import { testEnv } from '../support/test-env.js';
 import { PostgresProxy, openDataSource, settlement, unique } from './ledger.helpers.js';

@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Settlement } from '#budget';
 import { DailyUsageRepository } from '#ledger';
-import { InvalidSettlementError } from '#ledger';
+import { InvalidSettlementError } from '#kernel';
 import { type LedgerBatchEvent, LedgerWriter } from '#ledger';
 import { testEnv } from '../support/test-env.js';
 import { openDataSource, settlement, unique } from './ledger.helpers.js';

@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AppConfigModule, type EnvironmentVariables } from '#config';
 import { LedgerModule } from '#ledger';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { ApiKeyVerdicts } from './auth/api-key.verdicts.js';
 import { ApiKeyVerifier } from './auth/api-key.verifier.js';
 import { BootstrapKeyService } from './auth/bootstrap-key.service.js';
 import { DecisionModule } from './decision/decision.module.js';
@@ -25,6 +26,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         ApiKeyVerifier,
         BootstrapKeyService,
+        ApiKeyVerdicts,
       ],
     };
   }

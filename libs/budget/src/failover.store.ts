@@ -1,4 +1,4 @@
-import { DomainError } from '#kernel';
+import { DomainError, StoreUnavailableError } from '#kernel';
 import { Logger } from '@nestjs/common';
 import { BudgetStore } from './budget.store.js';
 import type {
@@ -77,11 +77,7 @@ export class FailoverBudgetStore extends BudgetStore {
     }
     switch (this.options.mode) {
       case 'closed':
-        throw new DomainError(
-          'store_unavailable',
-          'The budget store (Redis) is unreachable and REDIS_FAILURE_MODE=closed refuses to decide without it; retry shortly.',
-          503,
-        );
+        throw new StoreUnavailableError('deciding');
       case 'open':
         return this.fallback.reserve({ ...req, limits: UNLIMITED, scope: undefined });
       case 'local':
@@ -122,12 +118,20 @@ export class FailoverBudgetStore extends BudgetStore {
     await this.onPrimary(() => this.primary.confirmLedgered(settlements));
   }
 
+  /**
+   * Local reservations first (only this instance made them), then Redis. Redis unreachable is a
+   * 503, never "never issued": the reservation may well be there (SPEC §7).
+   */
   async find(reservationId: string): Promise<Reservation | null> {
+    const local = await this.fallback.find(reservationId);
+    if (local) {
+      return local;
+    }
     const remote = await this.onPrimary(() => this.primary.find(reservationId));
-    if (remote.ok && remote.value) {
+    if (remote.ok) {
       return remote.value;
     }
-    return this.fallback.find(reservationId);
+    throw new StoreUnavailableError('settling');
   }
 
   async usage(
@@ -138,8 +142,19 @@ export class FailoverBudgetStore extends BudgetStore {
     return remote.ok ? remote.value : this.fallback.usage(subject, limits);
   }
 
-  ping(): Promise<void> {
-    return this.primary.ping();
+  /**
+   * Pings Redis, whatever the retry window: an answer brings decisions back to it at once (so
+   * /readyz never says "ok" while checks are still decided in the fallback), no answer marks it
+   * down.
+   */
+  async ping(): Promise<void> {
+    if (this.downSince !== null) {
+      this.downSince = 0; // Due for a retry now.
+    }
+    const answer = await this.onPrimary(() => this.primary.ping());
+    if (!answer.ok) {
+      throw new Error('Redis unreachable');
+    }
   }
 
   async close(): Promise<void> {
@@ -156,11 +171,7 @@ export class FailoverBudgetStore extends BudgetStore {
     if (remote.ok) {
       return remote.value;
     }
-    throw new DomainError(
-      'store_unavailable',
-      'The budget store (Redis) is unreachable, so this reservation cannot be settled now; retry shortly (settling is idempotent).',
-      503,
-    );
+    throw new StoreUnavailableError('settling');
   }
 
   /** Runs a Redis call unless Redis is known down; a connection-level failure marks it down. */
@@ -195,7 +206,23 @@ export class FailoverBudgetStore extends BudgetStore {
   }
 }
 
-/** A reply error is Redis answering (a bug to surface); anything else means it did not answer. */
-function isUnreachable(error: unknown): boolean {
-  return !(error instanceof Error && error.name === 'ReplyError');
+/** What the Redis client throws when Redis did not answer (redis.client.ts, budget.scripts.ts). */
+const REDIS_DOWN_NAMES = new Set([
+  'LateScriptError',
+  'MaxRetriesPerRequestError',
+  'ClusterAllFailedError',
+]);
+const REDIS_DOWN_MESSAGE =
+  /timed out|Connection is closed|Stream isn't writeable|enableOfflineQueue|Redis clock unknown|None of startup nodes|Failed to refresh slots|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN/;
+
+/**
+ * Only Redis not answering is an outage. A reply error is Redis answering (a bug to surface); a
+ * DomainError is an answer of its own (the ledger unreachable while seeding a day is a 503
+ * ledger_unavailable, and must not switch the instance to its fallback while Redis is fine).
+ */
+export function isUnreachable(error: unknown): boolean {
+  if (!(error instanceof Error) || error instanceof DomainError) {
+    return false;
+  }
+  return REDIS_DOWN_NAMES.has(error.name) || REDIS_DOWN_MESSAGE.test(error.message);
 }

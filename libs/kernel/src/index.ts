@@ -1,3 +1,4 @@
 export * from './domain.error.js';
+export * from './errors.js';
 export { microsToUsd, usdPerMtokToPicosPerToken, usdToMicros } from './money.js';
 export * from './utc.js';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull, type Repository } from 'typeorm';
 import { ApiClient } from './entities/api-client.entity.js';
-import { ApiClientExistsError } from './ledger.errors.js';
+import { ApiClientExistsError } from '#kernel';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -23,6 +23,11 @@ export class ApiClientRepository {
       return null;
     }
     return this.clients.findOneBy({ keySha256: sha256Hex, revokedAt: IsNull() });
+  }
+
+  /** Every unrevoked client (the guard's background refresh of key verdicts). */
+  listActive(): Promise<ApiClient[]> {
+    return this.clients.findBy({ revokedAt: IsNull() });
   }
 
   /** Registers a caller; 409 api_client_exists when the name or the key is taken. */

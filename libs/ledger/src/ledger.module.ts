@@ -40,6 +40,13 @@ import { SettlementRepository } from './settlement.repository.js';
           scopeOf: (subject) => (catalogue.loadedAtMs > 0 ? catalogue.ancestorsOf(subject) : []),
           // PGlite runs one statement at a time anyway.
           maxConcurrentBatches: config.embeddedDatabase ? 1 : 2,
+          // In process, PGlite cannot go silent: a slow batch is load, not an outage.
+          ...(config.embeddedDatabase ? { commitTimeoutMs: 10_000 } : {}),
+          // An unknown tier (just created, not yet loaded) may alert: correctness before speed.
+          tierMayAlert: (tier) => {
+            const entry = catalogue.tier(tier);
+            return entry === undefined || entry.alertThresholds !== null;
+          },
         }),
     },
     { provide: SettlementSink, useExisting: LedgerWriter },

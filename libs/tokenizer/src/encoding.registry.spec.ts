@@ -1,6 +1,7 @@
 import { getEncodingNameForModel, type TiktokenModel } from 'js-tiktoken/lite';
 import { describe, expect, it } from 'vitest';
-import { encodingForModel, UnsupportedEncodingError } from './encoding.registry.js';
+import { UnsupportedEncodingError } from '#kernel';
+import { encodingForModel } from './encoding.registry.js';
 
 const model = (name: string, encoding: string | null = null) => ({
   name,

@@ -1,4 +1,4 @@
-import { DomainError } from '#kernel';
+import { UnsupportedEncodingError } from '#kernel';
 import type { ModelTokenization } from './tokenizer.types.js';
 
 /** The encodings js-tiktoken ships ranks for. */
@@ -46,18 +46,6 @@ const FAMILY_PREFIXES: readonly (readonly [string, EncodingName])[] = (
   .slice()
   .sort((a, b) => b[0].length - a[0].length);
 
-/** A catalogue row names an encoding this service cannot load: an operator's mistake. */
-export class UnsupportedEncodingError extends DomainError {
-  constructor(model: string, encoding: string) {
-    super(
-      'unsupported_encoding',
-      `Model "${model}" is configured with encoding "${encoding}", which is not one of ${ENCODINGS.join(', ')}.`,
-      500,
-      { model, encoding },
-    );
-  }
-}
-
 export function isEncodingName(name: string): name is EncodingName {
   return (ENCODINGS as readonly string[]).includes(name);
 }
@@ -67,7 +55,7 @@ export function encodingForModel(model: ModelTokenization): EncodingName {
   const configured = model.encoding?.trim().toLowerCase();
   if (configured) {
     if (!isEncodingName(configured)) {
-      throw new UnsupportedEncodingError(model.name, model.encoding!);
+      throw new UnsupportedEncodingError(model.name, model.encoding!, ENCODINGS);
     }
     return configured;
   }

@@ -5,10 +5,9 @@ export {
   type EncodingName,
   encodingForModel,
   isEncodingName,
-  UnsupportedEncodingError,
 } from './encoding.registry.js';
 export { IMAGE_UNKNOWN_SIZE_TOKENS, imageTokens } from './image.tokens.js';
-export { InvalidTokenMultiplierError, applyTokenMultiplier } from './token.multiplier.js';
+export { applyTokenMultiplier } from './token.multiplier.js';
 export {
   TokenCounter,
   TokenCounterOptions,
@@ -25,5 +24,10 @@ export type {
   ToolCall,
   ToolDefinition,
 } from './tokenizer.types.js';
+export {
+  InvalidUpstreamRequestError,
+  readUpstreamRequest,
+  type UpstreamRequest,
+} from './upstream.request.js';
 // Seeded text generators: the corpus of the tokenizer's specs and of `npm run bench:tokenizer`.
 export { type CorpusKind, corpusText, noWhitespace, Rng } from './text.corpus.js';

@@ -7,7 +7,7 @@ import o200k from 'js-tiktoken/ranks/o200k_base';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { corpusText } from './text.corpus.js';
 import { resolveWorkerUrl } from './count.pool.js';
-import { UnsupportedEncodingError } from './encoding.registry.js';
+import { UnsupportedEncodingError } from '#kernel';
 import { TokenCounter, TokenizerModule, type ChatMessage, type ToolDefinition } from './index.js';
 
 const gpt4o = { name: 'gpt-4o', encoding: null, tokenMultiplier: 1 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyTokenMultiplier, InvalidTokenMultiplierError } from './token.multiplier.js';
+import { InvalidTokenMultiplierError } from '#kernel';
+import { applyTokenMultiplier } from './token.multiplier.js';
 
 describe('applyTokenMultiplier', () => {
   it('leaves counts alone at 1', () => {

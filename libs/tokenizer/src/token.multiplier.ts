@@ -1,14 +1,4 @@
-/** A catalogue `token_multiplier` that is not a positive number: counting it would bill wrong. */
-export class InvalidTokenMultiplierError extends DomainError {
-  constructor(model: string, multiplier: unknown) {
-    super(
-      'invalid_token_multiplier',
-      `Model "${model}" has token_multiplier ${String(multiplier)}; it must be a positive number.`,
-      500,
-      { model },
-    );
-  }
-}
+import { InvalidTokenMultiplierError } from '#kernel';
 
 /**
  * tokens × multiplier, rounded up. The multiplier comes from a Postgres numeric such as 1.15;
@@ -26,4 +16,3 @@ export function applyTokenMultiplier(tokens: number, multiplier: number, model: 
   const millionths = Math.round(factor * 1_000_000);
   return Math.ceil((tokens * millionths) / 1_000_000);
 }
-import { DomainError } from '#kernel';

@@ -1,26 +1,14 @@
-import { DomainError } from '#kernel';
-import { Injectable, Logger } from '@nestjs/common';
+import { ServiceUnavailableError, UnauthorizedError } from '#kernel';
+import { Injectable } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiClientRepository, hashApiKey } from '#ledger';
-
-/** A key's verdict is cached this long, so a new or revoked key takes effect within 2 s. */
-const CACHE_MS = 1000;
-const CACHE_MAX = 10_000;
-
-interface Verdict {
-  clientName: string | null;
-  checkedAt: number;
-}
+import { ApiKeyVerdicts } from './api-key.verdicts.js';
 
 export type AuthenticatedRequest = FastifyRequest & { clientName?: string };
 
 /** `Authorization: Bearer <key>` of an unrevoked caller: its client's name, or a 401. */
 @Injectable()
 export class ApiKeyVerifier {
-  private readonly logger = new Logger(ApiKeyVerifier.name);
-  private readonly verdicts = new Map<string, Verdict>();
-
-  constructor(private readonly clients: ApiClientRepository) {}
+  constructor(private readonly verdicts: ApiKeyVerdicts) {}
 
   /** Sets request.clientName, or throws the 401 (503 while a new key cannot be looked up). */
   async authenticate(request: AuthenticatedRequest): Promise<void> {
@@ -29,53 +17,19 @@ export class ApiKeyVerifier {
     }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     if (!match) {
-      throw new DomainError(
-        'unauthorized',
-        'Missing API key: send the header "Authorization: Bearer <api key>".',
-        401,
-      );
+      throw new UnauthorizedError('missing');
     }
-    const clientName = await this.clientNameFor(match[1]!);
-    if (clientName === null) {
-      throw new DomainError('unauthorized', 'The API key is unknown or has been revoked.', 401);
-    }
-    request.clientName = clientName;
-  }
-
-  /** Cached by the key as sent (this process holds it anyway): no hash on a cache hit. */
-  private async clientNameFor(key: string): Promise<string | null> {
-    const cached = this.verdicts.get(key);
-    const now = Date.now();
-    if (cached && now - cached.checkedAt < CACHE_MS) {
-      return cached.clientName;
-    }
-    try {
-      const client = await this.clients.findActiveByKeyHash(hashApiKey(key));
-      this.remember(key, { clientName: client?.name ?? null, checkedAt: now });
-      return client?.name ?? null;
-    } catch (error) {
-      // Postgres unreachable: a key we knew keeps working, so checks go on (SPEC §7).
-      if (cached) {
-        this.logger.warn(`API key lookup failed, using the last verdict: ${String(error)}`);
-        return cached.clientName;
+    // Judged from the key verdicts read in the background: no request waits on Postgres.
+    const verdict = await this.verdicts.verdict(match[1]!);
+    if (verdict.client === null) {
+      if (verdict.reason === 'unverifiable') {
+        throw new ServiceUnavailableError(
+          'The API key cannot be verified right now (database unreachable); retry shortly.',
+        );
       }
-      throw new DomainError(
-        'service_unavailable',
-        'The API key cannot be verified right now (database unreachable); retry shortly.',
-        503,
-      );
+      throw new UnauthorizedError('unknown');
     }
-  }
-
-  private remember(key: string, verdict: Verdict): void {
-    if (this.verdicts.size >= CACHE_MAX) {
-      const oldest = this.verdicts.keys().next().value;
-      if (oldest !== undefined) {
-        this.verdicts.delete(oldest);
-      }
-    }
-    this.verdicts.delete(key);
-    this.verdicts.set(key, verdict);
+    request.clientName = verdict.client.name;
   }
 }
 

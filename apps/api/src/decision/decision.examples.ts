@@ -1,3 +1,17 @@
+import {
+  type DomainError,
+  InvalidJsonError,
+  InvalidRequestError,
+  LedgerUnavailableError,
+  PayloadTooLargeError,
+  ReservationConflictError,
+  ReservationNotFoundError,
+  StoreUnavailableError,
+  UnauthorizedError,
+  UnknownModelError,
+  UnsupportedMediaTypeError,
+} from '#kernel';
+
 /**
  * Example bodies of the OpenAPI document, in the shapes of SPEC §4 (money as six-decimal
  * strings). The figures are consistent with the seeded free tier and gpt-4o's list price.
@@ -22,6 +36,7 @@ export const CHECK_ALLOWED = {
   subject: 'user_123',
   tier: 'free',
   model: 'gpt-4o',
+  requested_model: 'gpt-4o',
   estimate: { prompt_tokens: 1234, completion_tokens: 512, cost_usd: '0.008205' },
   granted_max_tokens: 512,
   expires_at: '2026-11-22T10:00:00Z',
@@ -111,6 +126,7 @@ export const ESTIMATE = {
   subject: 'user_123',
   tier: 'free',
   model: 'gpt-4o-mini',
+  requested_model: 'openai/gpt-4o-mini-2024-07-18',
   estimate: { prompt_tokens: 5, completion_tokens: 4096, cost_usd: '0.002459' },
 };
 
@@ -128,7 +144,7 @@ const SETTLED_LIMITS = {
 export const COMMITTED = {
   reservation_id: RESERVATION_ID,
   status: 'committed',
-  usage: { prompt_tokens: 1200, completion_tokens: 300 },
+  usage: { prompt_tokens: 1200, completion_tokens: 300, cached_tokens: 0 },
   cost_usd: '0.006000',
   limits: SETTLED_LIMITS,
 };
@@ -137,14 +153,14 @@ export const REFUNDED = {
   partial: {
     reservation_id: RESERVATION_ID,
     status: 'refunded',
-    usage: { prompt_tokens: 1200, completion_tokens: 40 },
+    usage: { prompt_tokens: 1200, completion_tokens: 40, cached_tokens: 0 },
     cost_usd: '0.003400',
     limits: SETTLED_LIMITS,
   },
   everything: {
     reservation_id: RESERVATION_ID,
     status: 'refunded',
-    usage: { prompt_tokens: 0, completion_tokens: 0 },
+    usage: { prompt_tokens: 0, completion_tokens: 0, cached_tokens: 0 },
     cost_usd: '0.000000',
     limits: SETTLED_LIMITS,
   },
@@ -186,75 +202,48 @@ export const SUBJECT_USAGE = {
   ],
 };
 
-/** Error bodies `{ error, message, ...details }`, by code (or code and situation). */
+/** Errors by code (or code and situation); their bodies are what the error classes answer. */
 export const ERRORS = {
-  invalid_request: {
-    error: 'invalid_request',
-    message: 'Invalid request: max_tokens must not be less than 1.',
+  invalid_request: new InvalidRequestError('Invalid request: max_tokens must not be less than 1.', {
     problems: ['max_tokens must not be less than 1'],
-  },
-  invalid_json: { error: 'invalid_json', message: 'The body is not valid JSON.' },
-  unknown_model: {
-    error: 'unknown_model',
-    message: 'Unknown model "gpt-9": it has no row in the models catalogue.',
-    model: 'gpt-9',
-  },
-  unauthorized_missing: {
-    error: 'unauthorized',
-    message: 'Missing API key: send the header "Authorization: Bearer <api key>".',
-  },
-  unauthorized: {
-    error: 'unauthorized',
-    message: 'The API key is unknown or has been revoked.',
-  },
-  reservation_not_found: {
-    error: 'reservation_not_found',
-    message: `No reservation ${RESERVATION_ID}: it was never issued (or it was lost with the store before it was settled).`,
-  },
-  reservation_conflict: {
-    error: 'reservation_conflict',
-    message: `Reservation ${RESERVATION_ID} is already refunded; it cannot be settled another way.`,
-    status: 'refunded',
-  },
-  payload_too_large: {
-    error: 'payload_too_large',
-    message: 'The request body is larger than this service accepts.',
-  },
-  unsupported_media_type: {
-    error: 'unsupported_media_type',
-    message: 'Send the body as application/json.',
-  },
-  ledger_unavailable: {
-    error: 'ledger_unavailable',
-    message: 'The usage ledger is unavailable: no answer from Postgres within 10000 ms',
-  },
-  store_unavailable_settling: {
-    error: 'store_unavailable',
-    message:
-      'The budget store (Redis) is unreachable, so this reservation cannot be settled now; retry shortly (settling is idempotent).',
-  },
-  store_unavailable: {
-    error: 'store_unavailable',
-    message:
-      'The budget store (Redis) is unreachable and REDIS_FAILURE_MODE=closed refuses to decide without it; retry shortly.',
-  },
-};
+  }),
+  invalid_json: new InvalidJsonError('not_json'),
+  unknown_model: new UnknownModelError('gpt-9'),
+  unauthorized_missing: new UnauthorizedError('missing'),
+  unauthorized: new UnauthorizedError('unknown'),
+  reservation_not_found: new ReservationNotFoundError(RESERVATION_ID),
+  reservation_conflict: new ReservationConflictError(RESERVATION_ID, 'refunded'),
+  payload_too_large: new PayloadTooLargeError(),
+  unsupported_media_type: new UnsupportedMediaTypeError(),
+  ledger_unavailable: new LedgerUnavailableError('no answer from Postgres within 10000 ms'),
+  store_unavailable_settling: new StoreUnavailableError('settling'),
+  store_unavailable: new StoreUnavailableError('deciding'),
+} satisfies Record<string, DomainError>;
 
 export const HEALTH = { status: 'ok' };
 
 export const READY = {
-  status: 'ready',
+  status: 'ok',
   checks: { store: 'up', database: 'up' },
   modes: {
     store: 'redis',
+    decisions: 'redis',
     database: 'postgres',
     redis_failure_mode: 'local',
     expired_reservation_policy: 'charge',
   },
 };
 
+export const DEGRADED = {
+  ...READY,
+  status: 'degraded',
+  checks: { store: 'down', database: 'up' },
+  modes: { ...READY.modes, decisions: 'local_fallback' },
+};
+
 export const NOT_READY = {
   ...READY,
   status: 'not_ready',
-  checks: { store: 'up', database: 'down' },
+  checks: { store: 'down', database: 'up' },
+  modes: { ...READY.modes, decisions: 'closed_refusing', redis_failure_mode: 'closed' },
 };

@@ -77,18 +77,24 @@ function respond(
   });
 }
 
-const errors = (status: number, description: string, codes: ErrorCode[]) =>
-  respond(
+/** One response per status, its examples the bodies the error classes answer (status included). */
+function errors(description: string, codes: ErrorCode[]): MethodDecorator & ClassDecorator {
+  const status = ERRORS[codes[0]!].status;
+  if (codes.some((code) => ERRORS[code].status !== status)) {
+    throw new Error(`The errors ${codes.join(', ')} answer different statuses.`);
+  }
+  return respond(
     status,
     description,
     'ErrorBody',
-    Object.fromEntries(codes.map((code) => [code, ERRORS[code]])),
+    Object.fromEntries(codes.map((code) => [code, ERRORS[code].toBody()])),
   );
+}
 
 /** Faults of any JSON body: bad input, too large, not JSON. */
 const BODY_ERRORS = [
-  errors(413, 'The body is larger than BODY_LIMIT_BYTES.', ['payload_too_large']),
-  errors(415, 'The body is not application/json.', ['unsupported_media_type']),
+  errors('The body is larger than BODY_LIMIT_BYTES.', ['payload_too_large']),
+  errors('The body is not application/json.', ['unsupported_media_type']),
 ];
 
 /** Class level: every /v1 route needs a caller's key. */
@@ -96,7 +102,7 @@ export const ApiCallerRoutes = (tag: string) =>
   applyDecorators(
     ApiTags(tag),
     ApiBearerAuth(),
-    errors(401, 'Missing, unknown or revoked API key.', ['unauthorized_missing', 'unauthorized']),
+    errors('Missing, unknown or revoked API key.', ['unauthorized_missing', 'unauthorized']),
   );
 
 export const ApiCheck = () =>
@@ -115,7 +121,7 @@ export const ApiCheck = () =>
       { allowed: CHECK_ALLOWED },
       RATE_LIMIT_HEADERS,
     ),
-    errors(400, 'Invalid input or a model with no price.', [
+    errors('Invalid input or a model with no price.', [
       'invalid_request',
       'invalid_json',
       'unknown_model',
@@ -125,7 +131,7 @@ export const ApiCheck = () =>
       ...RETRY_AFTER,
       ...RATE_LIMIT_HEADERS,
     }),
-    errors(503, 'Redis unreachable with REDIS_FAILURE_MODE=closed.', ['store_unavailable']),
+    errors('Redis unreachable with REDIS_FAILURE_MODE=closed.', ['store_unavailable']),
   );
 
 export const ApiEstimate = () =>
@@ -136,7 +142,7 @@ export const ApiEstimate = () =>
       description: 'The same input as /v1/check; nothing is reserved or charged.',
     }),
     respond(200, 'The estimate.', 'EstimateResult', { estimate: ESTIMATE }),
-    errors(400, 'Invalid input or a model with no price.', [
+    errors('Invalid input or a model with no price.', [
       'invalid_request',
       'invalid_json',
       'unknown_model',
@@ -145,13 +151,11 @@ export const ApiEstimate = () =>
   );
 
 const SETTLE_ERRORS = [
-  errors(400, 'Invalid input.', ['invalid_request', 'invalid_json']),
+  errors('Invalid input.', ['invalid_request', 'invalid_json']),
   ...BODY_ERRORS,
-  errors(404, 'No such reservation (never issued).', ['reservation_not_found']),
-  errors(409, 'Already settled another way (committed, refunded or expired).', [
-    'reservation_conflict',
-  ]),
-  errors(503, 'The settlement could not be made durable; retry (it is idempotent).', [
+  errors('No such reservation (never issued).', ['reservation_not_found']),
+  errors('Already settled another way (committed, refunded or expired).', ['reservation_conflict']),
+  errors('The settlement could not be made durable; retry (it is idempotent).', [
     'ledger_unavailable',
     'store_unavailable_settling',
   ]),
@@ -195,7 +199,5 @@ export const ApiSubjectUsage = () =>
       example: 'user_123',
     }),
     respond(200, 'The usage.', 'SubjectUsage', { usage: SUBJECT_USAGE }),
-    errors(400, 'The subject id is empty, too long or has control characters.', [
-      'invalid_request',
-    ]),
+    errors('The subject id is empty, too long or has control characters.', ['invalid_request']),
   );

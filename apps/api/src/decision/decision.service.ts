@@ -1,10 +1,13 @@
-import { DomainError } from '#kernel';
+import { InvalidRequestError, ReservationConflictError, ReservationNotFoundError } from '#kernel';
 import { Injectable } from '@nestjs/common';
 import {
   BudgetStore,
   type ScopeLevel,
   parseReservationId,
   type LimitsState,
+  type Reservation,
+  costMicros,
+  reservationClaims,
   type ReserveResult,
   type SettleResult,
   type Settlement,
@@ -19,6 +22,7 @@ import type {
   RefundRequestBody,
 } from './decision.contract.js';
 import { type Estimate, EstimateService } from './estimate.service.js';
+import { type ReadUsage, assertCachedWithinPrompt, readUsage } from './usage.shapes.js';
 
 export interface SettleOutcome {
   settlement: Settlement;
@@ -46,19 +50,16 @@ export class DecisionService {
   ): Promise<ReserveResult & { estimate: Estimate }> {
     const ttlSeconds = dto.ttl_seconds ?? this.estimates.defaultTtlSeconds;
     if (ttlSeconds > ttlMaxSeconds) {
-      throw new DomainError(
-        'invalid_request',
+      throw new InvalidRequestError(
         `ttl_seconds must be a whole number from 1 to ${ttlMaxSeconds}; got ${ttlSeconds}.`,
-        400,
       );
     }
     const started = performance.now();
     const estimate = await this.estimates.estimate(dto);
-    if (dto.min_max_tokens !== undefined && dto.min_max_tokens > estimate.completionTokens) {
-      throw new DomainError(
-        'invalid_request',
-        `min_max_tokens (${dto.min_max_tokens}) must not exceed max_tokens (${estimate.completionTokens}).`,
-        400,
+    const perChoice = estimate.completionTokens / estimate.choices;
+    if (dto.min_max_tokens !== undefined && dto.min_max_tokens > perChoice) {
+      throw new InvalidRequestError(
+        `min_max_tokens (${dto.min_max_tokens}) must not exceed max_tokens (${perChoice}).`,
       );
     }
     const result = await this.store.reserve({
@@ -69,7 +70,9 @@ export class DecisionService {
       pricing: estimate.model.pricing,
       promptTokens: estimate.promptTokens,
       completionTokens: estimate.completionTokens,
-      minCompletionTokens: dto.min_max_tokens,
+      // n choices: the floor holds for each of them.
+      minCompletionTokens:
+        dto.min_max_tokens === undefined ? undefined : dto.min_max_tokens * estimate.choices,
       ttlSeconds,
       idempotencyKey: dto.idempotency_key,
       scope: this.scopeOf(estimate.subject, estimate.model.name),
@@ -92,17 +95,17 @@ export class DecisionService {
       dto.reservation_id,
       'committed',
       await this.store.commit(dto.reservation_id, usage, this.ancestorsOf(dto.reservation_id)),
+      usage,
     );
   }
 
   async refund(dto: RefundRequestBody): Promise<SettleOutcome> {
-    const usage = dto.usage
-      ? { promptTokens: dto.usage.prompt_tokens, completionTokens: dto.usage.completion_tokens }
-      : null;
+    const usage = dto.usage === undefined ? null : refundUsage(readUsage(dto.usage));
     return this.settle(
       dto.reservation_id,
       'refunded',
       await this.store.refund(dto.reservation_id, usage, this.ancestorsOf(dto.reservation_id)),
+      usage,
     );
   }
 
@@ -137,26 +140,31 @@ export class DecisionService {
    * reservation; null when the store no longer holds it (settled long ago, or never issued).
    */
   private async commitUsage(dto: CommitRequestBody): Promise<Usage | null> {
-    const given = dto.usage?.completion_tokens;
+    const read = readUsage(dto.usage ?? {});
+    const given = read.completionTokens;
     if ((given === undefined) === (dto.completion === undefined)) {
-      throw new DomainError(
-        'invalid_request',
-        'Give exactly one of "usage.completion_tokens" or "completion" (the generated text).',
-        400,
+      throw new InvalidRequestError(
+        'Give exactly one of "usage.completion_tokens" (or "usage.output_tokens") or ' +
+          '"completion" (the generated text).',
       );
     }
-    const prompt = dto.usage?.prompt_tokens;
+    const prompt = read.promptTokens;
     if (given !== undefined && prompt !== undefined) {
-      return { promptTokens: prompt, completionTokens: given };
+      assertCachedWithinPrompt(prompt, read.cachedTokens);
+      return { promptTokens: prompt, completionTokens: given, cachedTokens: read.cachedTokens };
     }
-    const reservation = await this.store.find(dto.reservation_id);
+    const reservation =
+      (await this.store.find(dto.reservation_id)) ?? reservationOfId(dto.reservation_id);
     if (!reservation) {
       return null;
     }
+    const promptTokens = prompt ?? reservation.promptTokens;
+    assertCachedWithinPrompt(promptTokens, read.cachedTokens);
     return {
-      promptTokens: prompt ?? reservation.promptTokens,
+      promptTokens,
       completionTokens:
         given ?? (await this.estimates.countCompletion(dto.completion!, reservation.model)),
+      cachedTokens: read.cachedTokens,
     };
   }
 
@@ -164,12 +172,13 @@ export class DecisionService {
     reservationId: string,
     status: SettlementStatus,
     result: SettleResult,
+    usage: Usage | null,
   ): Promise<SettleOutcome> {
     if (!result.ok) {
       if (result.error === 'not_found') {
-        return this.settledBefore(reservationId, status);
+        return this.settledBefore(reservationId, status, usage);
       }
-      throw conflict(reservationId, result.status);
+      throw new ReservationConflictError(reservationId, result.status);
     }
     // Durable before 200: a retry of this call is safe, the ledger row is unique per reservation.
     await this.ledger.append(result.settlement);
@@ -189,33 +198,107 @@ export class DecisionService {
   private async settledBefore(
     reservationId: string,
     status: SettlementStatus,
+    usage?: Usage | null,
   ): Promise<SettleOutcome> {
     const settlement = await this.settlements.find(reservationId);
     if (!settlement) {
-      throw notFound(reservationId);
+      if (usage !== undefined) {
+        return this.settleFromId(reservationId, status, usage);
+      }
+      throw new ReservationNotFoundError(reservationId);
     }
     if (settlement.status !== status) {
-      throw conflict(reservationId, settlement.status);
+      throw new ReservationConflictError(reservationId, settlement.status);
     }
     const limits = this.catalogue.limitsFor(settlement.tier, settlement.model);
     const { state } = await this.store.usage(settlement.subject, limits);
     return { settlement, state };
   }
+
+  /**
+   * A reservation this service issued that neither the store nor the ledger holds: the store
+   * lost it (Redis restarted empty, or failed over and lost writes) before it was settled. Its
+   * signed id carries what settling needs, so it is settled into the ledger with its real usage
+   * (SPEC §7), exactly once: the ledger keeps the first row per id, and an append that lost a
+   * race to a different settlement answers 409 like any conflict.
+   */
+  private async settleFromId(
+    reservationId: string,
+    status: SettlementStatus,
+    usage: Usage | null,
+  ): Promise<SettleOutcome> {
+    const claims = reservationClaims(reservationId);
+    if (!claims) {
+      throw new ReservationNotFoundError(reservationId);
+    }
+    const promptTokens = usage?.promptTokens ?? 0;
+    const completionTokens = usage?.completionTokens ?? 0;
+    const cachedTokens = usage?.cachedTokens ?? 0;
+    const settlement: Settlement = {
+      reservationId,
+      subject: claims.subject,
+      tier: claims.tier,
+      model: claims.model,
+      promptTokens,
+      completionTokens,
+      cachedTokens,
+      costMicros: costMicros(promptTokens, completionTokens, claims.pricing, cachedTokens),
+      status,
+      reservedAtMs: claims.reservedAtMs,
+      settledAtMs: Date.now(),
+      reservedTokens: claims.promptTokens + claims.completionTokens,
+    };
+    await this.ledger.append(settlement);
+    const stored = await this.settlements.find(reservationId);
+    if (!stored) {
+      throw new ReservationNotFoundError(reservationId);
+    }
+    if (
+      stored.status !== status ||
+      stored.promptTokens !== promptTokens ||
+      stored.completionTokens !== completionTokens
+    ) {
+      throw new ReservationConflictError(reservationId, stored.status);
+    }
+    this.metrics.recordSettlement(stored);
+    const limits = this.catalogue.limitsFor(stored.tier, stored.model);
+    const { state } = await this.store.usage(stored.subject, limits);
+    return { settlement: stored, state };
+  }
 }
 
-function conflict(reservationId: string, status: SettlementStatus): DomainError {
-  return new DomainError(
-    'reservation_conflict',
-    `Reservation ${reservationId} is already ${status}; it cannot be settled another way.`,
-    409,
-    { status },
-  );
+/** A reservation as its signed id carries it (no store needed), or null for a bad id. */
+function reservationOfId(reservationId: string): Reservation | null {
+  const claims = reservationClaims(reservationId);
+  if (!claims) {
+    return null;
+  }
+  return {
+    reservationId,
+    subject: claims.subject,
+    tier: claims.tier,
+    model: claims.model,
+    promptTokens: claims.promptTokens,
+    completionTokens: claims.completionTokens,
+    costMicros: costMicros(claims.promptTokens, claims.completionTokens, claims.pricing),
+    pricing: claims.pricing,
+    reservedAtMs: claims.reservedAtMs,
+    expiresAtMs: claims.expiresAtMs,
+  };
 }
 
-function notFound(reservationId: string): DomainError {
-  return new DomainError(
-    'reservation_not_found',
-    `No reservation ${reservationId}: it was never issued (or it was lost with the store before it was settled).`,
-    404,
-  );
+/** A partial usage to charge names both its prompt and its completion tokens. */
+function refundUsage(read: ReadUsage): Usage {
+  if (read.promptTokens === undefined || read.completionTokens === undefined) {
+    throw new InvalidRequestError(
+      'A refund "usage" gives both prompt and completion tokens (prompt_tokens and ' +
+        'completion_tokens, or input_tokens and output_tokens); omit it to release everything.',
+    );
+  }
+  assertCachedWithinPrompt(read.promptTokens, read.cachedTokens);
+  return {
+    promptTokens: read.promptTokens,
+    completionTokens: read.completionTokens,
+    cachedTokens: read.cachedTokens,
+  };
 }

@@ -1,4 +1,4 @@
-import { DomainError, microsToUsd } from '#kernel';
+import { InvalidRequestError, microsToUsd } from '#kernel';
 import { Controller, Get, Param } from '@nestjs/common';
 import { BudgetStore } from '#budget';
 import { CatalogueService, DailyUsageRepository } from '#ledger';
@@ -22,11 +22,7 @@ export class UsageController {
   @Get(':id/usage')
   async usage(@Param('id') subject: string): Promise<Record<string, unknown>> {
     if (subject.length < 1 || subject.length > 256 || !PRINTABLE.test(subject)) {
-      throw new DomainError(
-        'invalid_request',
-        'The subject id must be 1 to 256 printable characters.',
-        400,
-      );
+      throw new InvalidRequestError('The subject id must be 1 to 256 printable characters.');
     }
     const tier = this.catalogue.tierOf(subject);
     const day = new Date().toISOString().slice(0, 10);

@@ -1,4 +1,4 @@
-import { DomainError } from '#kernel';
+import { type DomainError, InvalidRequestError } from '#kernel';
 import type { SchemaObject } from '@nestjs/swagger';
 import type { FastifyServerOptions } from 'fastify';
 
@@ -296,7 +296,5 @@ export function contractFault(
       : fault.validation.map((error) =>
           `${error.instancePath.slice(1).replaceAll('/', '.')} ${error.message ?? ''}`.trim(),
         );
-  return new DomainError('invalid_request', `Invalid request: ${problems.join('; ')}.`, 400, {
-    problems,
-  });
+  return new InvalidRequestError(`Invalid request: ${problems.join('; ')}.`, { problems });
 }

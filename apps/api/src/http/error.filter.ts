@@ -1,4 +1,10 @@
-import { DomainError } from '#kernel';
+import {
+  DomainError,
+  type ErrorBody,
+  InvalidJsonError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from '#kernel';
 import {
   type ArgumentsHost,
   Catch,
@@ -10,34 +16,12 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { contractFault } from './contract.kit.js';
 
-export interface ErrorBody {
-  error: string;
-  message: string;
-  [detail: string]: unknown;
-}
-
-/** Fastify's own request faults, answered with our body instead of Fastify's. */
-const FASTIFY_CODES: Record<string, { status: number; error: string; message: string }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: {
-    status: 413,
-    error: 'payload_too_large',
-    message: 'The request body is larger than this service accepts.',
-  },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
-    status: 415,
-    error: 'unsupported_media_type',
-    message: 'Send the body as application/json.',
-  },
-  FST_ERR_CTP_EMPTY_JSON_BODY: {
-    status: 400,
-    error: 'invalid_json',
-    message: 'The body is empty but the content type says JSON.',
-  },
-  FST_ERR_CTP_INVALID_JSON_BODY: {
-    status: 400,
-    error: 'invalid_json',
-    message: 'The body is not valid JSON.',
-  },
+/** Fastify's own request faults, answered with our error classes instead of Fastify's body. */
+const FASTIFY_CODES: Record<string, () => DomainError> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: () => new PayloadTooLargeError(),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => new UnsupportedMediaTypeError(),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => new InvalidJsonError('empty'),
+  FST_ERR_CTP_INVALID_JSON_BODY: () => new InvalidJsonError('not_json'),
 };
 
 const HTTP_CODES: Record<number, string> = {
@@ -56,21 +40,18 @@ const HTTP_CODES: Record<number, string> = {
 /** Turns anything thrown into the SPEC error body `{ error, message, ...details }`. */
 export function toErrorBody(exception: unknown): { status: number; body: ErrorBody } {
   if (exception instanceof DomainError) {
-    return {
-      status: exception.status,
-      body: { error: exception.code, message: exception.message, ...exception.details },
-    };
+    return { status: exception.status, body: exception.toBody() };
   }
   // Nest wraps Fastify's own errors in an HttpException whose cause keeps Fastify's code.
   const source =
     exception instanceof HttpException && exception.cause ? exception.cause : exception;
   const fastifyCode = (source as { code?: unknown } | null)?.code;
   if (typeof fastifyCode === 'string' && fastifyCode in FASTIFY_CODES) {
-    const known = FASTIFY_CODES[fastifyCode]!;
-    return { status: known.status, body: { error: known.error, message: known.message } };
+    const known = FASTIFY_CODES[fastifyCode]!();
+    return { status: known.status, body: known.toBody() };
   }
   if (exception instanceof SyntaxError) {
-    return { status: 400, body: { error: 'invalid_json', message: 'The body is not valid JSON.' } };
+    return { status: 400, body: new InvalidJsonError('not_json').toBody() };
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();

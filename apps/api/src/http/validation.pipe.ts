@@ -1,4 +1,4 @@
-import { DomainError } from '#kernel';
+import { InvalidRequestError } from '#kernel';
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
 
 function flatten(errors: ValidationError[], parent = ''): string[] {
@@ -20,9 +20,7 @@ export function createValidationPipe(): ValidationPipe {
     forbidUnknownValues: true,
     exceptionFactory: (errors) => {
       const problems = flatten(errors);
-      return new DomainError('invalid_request', `Invalid request: ${problems.join('; ')}.`, 400, {
-        problems,
-      });
+      return new InvalidRequestError(`Invalid request: ${problems.join('; ')}.`, { problems });
     },
   });
 }

@@ -1,4 +1,5 @@
 import { ApiClient } from './api-client.entity.js';
+import { BudgetAlert } from './budget-alert.entity.js';
 import { DailyUsage } from './daily-usage.entity.js';
 import { ModelPrice } from './model-price.entity.js';
 import { Subject } from './subject.entity.js';
@@ -6,7 +7,16 @@ import { TierModelLimit } from './tier-model-limit.entity.js';
 import { Tier } from './tier.entity.js';
 import { UsageLedgerEntry } from './usage-ledger-entry.entity.js';
 
-export { ApiClient, DailyUsage, ModelPrice, Subject, Tier, TierModelLimit, UsageLedgerEntry };
+export {
+  ApiClient,
+  BudgetAlert,
+  DailyUsage,
+  ModelPrice,
+  Subject,
+  Tier,
+  TierModelLimit,
+  UsageLedgerEntry,
+};
 
 /** Every entity TypeORM maps; the schema itself comes only from migrations/. */
 export const ENTITIES = [
@@ -17,4 +27,5 @@ export const ENTITIES = [
   TierModelLimit,
   UsageLedgerEntry,
   DailyUsage,
+  BudgetAlert,
 ];

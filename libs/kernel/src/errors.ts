@@ -1,0 +1,179 @@
+import { coded } from './domain.error.js';
+
+/**
+ * One class per stable error code, whatever lib throws it; the OpenAPI document lists them from
+ * DOMAIN_ERRORS. A message or status changed here changes the contract (SPEC §4).
+ */
+
+export class InvalidRequestError extends coded('invalid_request', 400) {}
+
+/** The body is empty or not JSON (Fastify's parser refused it). */
+export class InvalidJsonError extends coded('invalid_json', 400) {
+  constructor(fault: 'empty' | 'not_json') {
+    super(
+      fault === 'empty'
+        ? 'The body is empty but the content type says JSON.'
+        : 'The body is not valid JSON.',
+    );
+  }
+}
+
+export class UnauthorizedError extends coded('unauthorized', 401) {
+  constructor(fault: 'missing' | 'unknown') {
+    super(
+      fault === 'missing'
+        ? 'Missing API key: send the header "Authorization: Bearer <api key>".'
+        : 'The API key is unknown or has been revoked.',
+    );
+  }
+}
+
+export class PayloadTooLargeError extends coded('payload_too_large', 413) {
+  constructor() {
+    super('The request body is larger than this service accepts.');
+  }
+}
+
+export class UnsupportedMediaTypeError extends coded('unsupported_media_type', 415) {
+  constructor() {
+    super('Send the body as application/json.');
+  }
+}
+
+/** A dependency the answer needs (the key store) is unreachable; retrying later can succeed. */
+export class ServiceUnavailableError extends coded('service_unavailable', 503) {}
+
+/** Redis is unreachable and REDIS_FAILURE_MODE=closed (or a settlement) cannot do without it. */
+export class StoreUnavailableError extends coded('store_unavailable', 503) {
+  constructor(while_: 'deciding' | 'settling') {
+    super(
+      while_ === 'deciding'
+        ? 'The budget store (Redis) is unreachable and REDIS_FAILURE_MODE=closed refuses to decide without it; retry shortly.'
+        : 'The budget store (Redis) is unreachable, so this reservation cannot be settled now; retry shortly (settling is idempotent).',
+    );
+  }
+}
+
+export class ReservationNotFoundError extends coded('reservation_not_found', 404) {
+  constructor(reservationId: string) {
+    super(
+      `No reservation ${reservationId}: it was never issued (or it was lost with the store before it was settled).`,
+    );
+  }
+}
+
+export class ReservationConflictError extends coded('reservation_conflict', 409) {
+  constructor(reservationId: string, status: string) {
+    super(`Reservation ${reservationId} is already ${status}; it cannot be settled another way.`, {
+      status,
+    });
+  }
+}
+
+/** No `models` row for this name and no `*` row to fall back on (SPEC §5). */
+export class UnknownModelError extends coded('unknown_model', 400) {
+  constructor(model: string) {
+    super(`Unknown model "${model}": it has no row in the models catalogue.`, { model });
+  }
+}
+
+export class UnknownTierError extends coded('unknown_tier', 404) {
+  constructor(tier: string) {
+    super(`Unknown tier "${tier}".`, { tier });
+  }
+}
+
+/**
+ * The subject's tier row exists but cannot be used (skipped at load: see the error log and
+ * token_budget_catalogue_rows_skipped), or DEFAULT_TIER has no row: an operator must fix it;
+ * judging the check on another tier could overspend or refuse wrongly.
+ */
+export class TierUnavailableError extends coded('tier_unavailable', 503) {
+  constructor(tier: string, reason: string) {
+    super(`The tiers row "${tier}" cannot be used (${reason}); an operator must fix it.`, {
+      tier,
+    });
+  }
+}
+
+/** As TierUnavailableError, for the models row a model name resolves to. */
+export class ModelUnavailableError extends coded('model_unavailable', 503) {
+  constructor(model: string, reason: string) {
+    super(`The models row "${model}" cannot be used (${reason}); an operator must fix it.`, {
+      model,
+    });
+  }
+}
+
+export class ApiClientExistsError extends coded('api_client_exists', 409) {
+  constructor(name: string) {
+    super(`An API client named "${name}" or with this key already exists.`, { name });
+  }
+}
+
+/**
+ * The ledger could not confirm a write (Postgres unreachable, timed out, or the connection died
+ * mid-commit). The settlement may or may not be stored: retrying is safe because appends are
+ * idempotent per reservation id.
+ */
+export class LedgerUnavailableError extends coded('ledger_unavailable', 503) {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`The usage ledger is unavailable: ${reason}`);
+    if (options?.cause !== undefined) {
+      this.cause = options.cause;
+    }
+  }
+}
+
+/** A settlement that Postgres would refuse whatever its state: a bug in the caller, never retried. */
+export class InvalidSettlementError extends coded('invalid_settlement', 500) {
+  constructor(reservationId: unknown, problem: string) {
+    super(`Settlement ${String(reservationId)} is invalid: ${problem}`, {
+      reservation_id: reservationId,
+    });
+  }
+}
+
+/** A catalogue `token_multiplier` that is not a positive number: counting it would bill wrong. */
+export class InvalidTokenMultiplierError extends coded('invalid_token_multiplier', 500) {
+  constructor(model: string, multiplier: unknown) {
+    super(
+      `Model "${model}" has token_multiplier ${String(multiplier)}; it must be a positive number.`,
+      { model },
+    );
+  }
+}
+
+/** A catalogue row names an encoding this service cannot load: an operator's mistake. */
+export class UnsupportedEncodingError extends coded('unsupported_encoding', 500) {
+  constructor(model: string, encoding: string, supported: readonly string[]) {
+    super(
+      `Model "${model}" is configured with encoding "${encoding}", which is not one of ${supported.join(', ')}.`,
+      { model, encoding },
+    );
+  }
+}
+
+/** Every error class, by which the OpenAPI document and the docs list the stable codes. */
+export const DOMAIN_ERRORS = [
+  InvalidRequestError,
+  InvalidJsonError,
+  UnauthorizedError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  ServiceUnavailableError,
+  StoreUnavailableError,
+  ReservationNotFoundError,
+  ReservationConflictError,
+  UnknownModelError,
+  UnknownTierError,
+  TierUnavailableError,
+  ModelUnavailableError,
+  ApiClientExistsError,
+  LedgerUnavailableError,
+  InvalidSettlementError,
+  InvalidTokenMultiplierError,
+  UnsupportedEncodingError,
+] as const;
+
+export type ErrorCode = (typeof DOMAIN_ERRORS)[number]['code'];
