@@ -5,6 +5,7 @@ import { SubjectParent1765000000151 } from './1765000000151-SubjectParent.js';
 import { BudgetAlerts1765000000155 } from './1765000000155-BudgetAlerts.js';
 import { CatalogueBounds1765000001300 } from './1765000001300-CatalogueBounds.js';
 import { CachedInputPrices1765000001400 } from './1765000001400-CachedInputPrices.js';
+import { AdminRolesAudit1765000001600 } from './1765000001600-AdminRolesAudit.js';
 
 /** Every migration, in order. A new file from `npm run migration:create` is added here. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   BudgetAlerts1765000000155,
   CatalogueBounds1765000001300,
   CachedInputPrices1765000001400,
+  AdminRolesAudit1765000001600,
 ];
