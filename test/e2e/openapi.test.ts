@@ -155,6 +155,7 @@ describe('the OpenAPI document', () => {
       'concurrency_limit_exceeded',
       'daily_budget_exceeded',
       'exceeds_capacity',
+      'monthly_budget_exceeded',
       'rate_limit_exceeded',
     ]);
     expect(new Set(codes('/v1/check', 'post', '401'))).toEqual(new Set(['unauthorized']));

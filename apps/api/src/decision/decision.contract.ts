@@ -601,6 +601,13 @@ export const Limits = named('Limits', {
   description: 'Only the dimensions that are limited for this subject (and model) appear.',
 });
 
+/** SPEC §4 `scope`: each limited ancestor of the subject, nearest first. */
+export const ScopeView: Schema = {
+  type: 'array',
+  description: "Each ancestor in the subject's scope whose tier limits something, nearest first.",
+  items: answer({ subject: { type: 'string' }, tier: { type: 'string' }, limits: Limits }),
+};
+
 const MODEL_USED: Schema = {
   type: 'string',
   description:
@@ -619,20 +626,35 @@ export const EstimateView = named(
 
 export const CheckAllowed = named(
   'CheckAllowed',
-  answer({
-    allowed: { type: 'boolean', enum: [true] },
-    reservation_id: { type: 'string', description: 'Send it to /v1/commit or /v1/refund.' },
-    subject: { type: 'string' },
-    tier: { type: 'string' },
-    model: MODEL_USED,
-    requested_model: REQUESTED_MODEL,
-    estimate: EstimateView,
-    granted_max_tokens: count(
-      'Cap the inference here, per choice (less than asked when degraded).',
-    ),
-    expires_at: instant('When the reservation is settled by expiry if never committed.'),
-    limits: Limits,
-  }),
+  answer(
+    {
+      allowed: { type: 'boolean', enum: [true] },
+      reservation_id: { type: 'string', description: 'Send it to /v1/commit or /v1/refund.' },
+      subject: { type: 'string' },
+      tier: { type: 'string' },
+      model: MODEL_USED,
+      requested_model: REQUESTED_MODEL,
+      estimate: EstimateView,
+      granted_max_tokens: count(
+        'Cap the inference here, per choice (less than asked when degraded).',
+      ),
+      expires_at: instant('When the reservation is settled by expiry if never committed.'),
+      limits: Limits,
+      scope: ScopeView,
+    },
+    [
+      'allowed',
+      'reservation_id',
+      'subject',
+      'tier',
+      'model',
+      'requested_model',
+      'estimate',
+      'granted_max_tokens',
+      'expires_at',
+      'limits',
+    ],
+  ),
 );
 
 /** A refusal; its details may grow (additionalProperties), like every error body's. */
@@ -664,6 +686,11 @@ export const CheckRefused = named('CheckRefused', {
       },
       reset_at: instant('When this request would fit; absent for exceeds_capacity.'),
       limits: Limits,
+      scope_subject: {
+        type: 'string',
+        description: 'The level of the scope that refused: the subject itself, or an ancestor.',
+      },
+      scope: ScopeView,
     },
     ['error', 'message', 'dimension', 'limit', 'remaining', 'limits'],
   ),

@@ -2,6 +2,8 @@ import { InvalidRequestError, ReservationConflictError, ReservationNotFoundError
 import { Injectable } from '@nestjs/common';
 import {
   BudgetStore,
+  type ScopeLevel,
+  parseReservationId,
   type LimitsState,
   type Reservation,
   costMicros,
@@ -73,6 +75,7 @@ export class DecisionService {
         dto.min_max_tokens === undefined ? undefined : dto.min_max_tokens * estimate.choices,
       ttlSeconds,
       idempotencyKey: dto.idempotency_key,
+      scope: this.scopeOf(estimate.subject, estimate.model.name),
     });
     this.metrics.recordCheck(
       result,
@@ -92,7 +95,7 @@ export class DecisionService {
     return this.settle(
       dto.reservation_id,
       'committed',
-      await this.store.commit(dto.reservation_id, usage),
+      await this.store.commit(dto.reservation_id, usage, this.ancestorsOf(dto.reservation_id)),
       usage,
     );
   }
@@ -114,9 +117,35 @@ export class DecisionService {
     return this.settle(
       dto.reservation_id,
       'refunded',
-      await this.store.refund(dto.reservation_id, usage),
+      await this.store.refund(dto.reservation_id, usage, this.ancestorsOf(dto.reservation_id)),
       usage,
     );
+  }
+
+  /**
+   * The subject's ancestors whose tier limits anything (SPEC §3 scopes), nearest first; absent
+   * for a subject with no parent, which so costs nothing more than before.
+   */
+  private scopeOf(subject: string, model: string): ScopeLevel[] | undefined {
+    const ancestors = this.catalogue.ancestorsOf(subject);
+    if (ancestors.length === 0) {
+      return undefined;
+    }
+    const scope: ScopeLevel[] = [];
+    for (const ancestor of ancestors) {
+      const tier = this.catalogue.tierOf(ancestor);
+      const limits = this.catalogue.limitsFor(tier, model);
+      if (Object.values(limits).some((limit) => limit !== null && limit !== undefined)) {
+        scope.push({ subject: ancestor, tier, limits });
+      }
+    }
+    return scope.length > 0 ? scope : undefined;
+  }
+
+  /** The ancestors whose shares of a reservation are settled with it (its subject's scope). */
+  private ancestorsOf(reservationId: string): readonly string[] {
+    const parsed = parseReservationId(reservationId);
+    return parsed ? this.catalogue.ancestorsOf(parsed.subject) : [];
   }
 
   /**
