@@ -26,11 +26,16 @@ export async function createApp(
     forceCloseConnections: 'idle',
     requestIdHeader: false,
     genReqId: requestId,
+    // A subject id is up to 256 characters, each up to 12 bytes percent-encoded (4 UTF-8 bytes):
+    // every valid id must fit /v1/subjects/{id}/usage (Fastify's default is 100).
+    maxParamLength: 256 * 12,
     // The /v1 bodies are validated by the contract's JSON Schemas (decision.contract.ts).
     ajv: AJV_OPTIONS,
   });
-  adapter.getInstance().addHook('onRequest', async (request, reply) => {
+  // Synchronous hooks (done callbacks): no promise per request.
+  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    done();
   });
   logRequests(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {

@@ -154,6 +154,33 @@ export class UnsupportedEncodingError extends coded('unsupported_encoding', 500)
   }
 }
 
+/** An admin route called with a caller key (SPEC §4 Admin API). */
+export class ForbiddenError extends coded('forbidden', 403) {
+  constructor() {
+    super('This route needs an admin API key.');
+  }
+}
+
+/** An admin route naming a row that does not exist. */
+export class NotFoundError extends coded('not_found', 404) {
+  constructor(kind: string, name: string) {
+    super(`No ${kind} named "${name}".`);
+  }
+}
+
+/** An admin change the data refuses: a reference still in use, or a row that already exists. */
+export class ConflictError extends coded('conflict', 409) {}
+
+/** A tier cannot be deleted while subjects still have it. */
+export class TierInUseError extends coded('tier_in_use', 409) {
+  constructor(tier: string, subjects: number) {
+    super(
+      `Tier "${tier}" is still the tier of ${subjects} subject(s); move them to another tier first.`,
+      { subjects },
+    );
+  }
+}
+
 /** Every error class, by which the OpenAPI document and the docs list the stable codes. */
 export const DOMAIN_ERRORS = [
   InvalidRequestError,
@@ -174,6 +201,10 @@ export const DOMAIN_ERRORS = [
   InvalidSettlementError,
   InvalidTokenMultiplierError,
   UnsupportedEncodingError,
+  ForbiddenError,
+  NotFoundError,
+  ConflictError,
+  TierInUseError,
 ] as const;
 
 export type ErrorCode = (typeof DOMAIN_ERRORS)[number]['code'];

@@ -2,8 +2,9 @@ import { ServiceUnavailableError, UnauthorizedError } from '#kernel';
 import { Injectable } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiKeyVerdicts } from './api-key.verdicts.js';
+import type { Caller } from './caller.js';
 
-export type AuthenticatedRequest = FastifyRequest & { clientName?: string };
+export type AuthenticatedRequest = FastifyRequest & { clientName?: string; caller?: Caller };
 
 /** `Authorization: Bearer <key>` of an unrevoked caller: its client's name, or a 401. */
 @Injectable()
@@ -30,6 +31,7 @@ export class ApiKeyVerifier {
       throw new UnauthorizedError('unknown');
     }
     request.clientName = verdict.client.name;
+    request.caller = { name: verdict.client.name, role: verdict.client.role };
   }
 }
 
