@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { Redis } from 'ioredis';
+import { deleteKeysUnder } from '../../support/redis-keys.js';
 import { migrateDatabase } from '#ledger';
 
 const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -38,16 +38,7 @@ export async function benchEnvironment(): Promise<BenchEnvironment> {
       await pool.end();
       await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await admin.end();
-      const redis = new Redis(redisUrl);
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) {
-          await redis.unlink(...keys);
-        }
-      } while (cursor !== '0');
-      redis.disconnect();
+      await deleteKeysUnder(redisUrl, keyPrefix);
     },
   };
 }
