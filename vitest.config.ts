@@ -16,6 +16,8 @@ const alias = Object.entries(packageJson.imports).map(([find, target]) => ({
 
 /** The tokenizer against js-tiktoken on large inputs and on its (compiled) worker threads. */
 const EXACTNESS = 'libs/**/*.exactness.spec.ts';
+/** A store or the ledger alone, without the app. */
+const INTEGRATION = ['test/budget/**/*.test.ts', 'test/ledger/**/*.test.ts'];
 /** One run, one test database and Redis key prefix (test/support/global-setup.ts). */
 const services = { globalSetup: ['test/support/global-setup.ts'] };
 
@@ -25,7 +27,8 @@ const services = { globalSetup: ['test/support/global-setup.ts'] };
  * - exactness: `*.exactness.spec.ts` beside the code, the tokenizer against js-tiktoken over
  *   large corpora and on its worker threads (compiled: after `npm run build`); minutes.
  * - integration: test/budget and test/ledger on real Redis and Postgres, from the sources.
- * - e2e: test/e2e, the service over HTTP (in-process, or its compiled dist/ as a process).
+ * - e2e: every other test/ folder (e2e, admin, faults…): the service over HTTP, in-process or
+ *   as its compiled dist/ in a process, and its behaviour under faults.
  * `npm test` builds and runs them all.
  */
 export default defineConfig({
@@ -51,11 +54,19 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/budget/**/*.test.ts', 'test/ledger/**/*.test.ts'],
+          include: INTEGRATION,
           ...services,
         },
       },
-      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...services } },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...INTEGRATION],
+          ...services,
+        },
+      },
       { extends: true, test: { name: 'exactness', include: [EXACTNESS], testTimeout: 120_000 } },
     ],
   },

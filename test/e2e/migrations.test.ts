@@ -26,6 +26,7 @@ const TABLES: Record<string, string[]> = {
     'max_concurrent',
     'daily_cost_limit_usd',
     'monthly_cost_limit_usd',
+    'alert_thresholds',
     'updated_at',
   ],
   subjects: ['id', 'tier', 'created_at', 'updated_at'],
@@ -33,19 +34,22 @@ const TABLES: Record<string, string[]> = {
     'name',
     'encoding',
     'input_usd_per_mtok',
+    'cached_input_usd_per_mtok',
     'output_usd_per_mtok',
     'default_max_tokens',
     'token_multiplier',
   ],
   tier_model_limits: ['tier', 'model', 'requests_per_minute', 'tokens_per_minute'],
-  api_clients: ['id', 'name', 'key_sha256', 'created_at', 'revoked_at'],
+  api_clients: ['id', 'name', 'key_sha256', 'role', 'created_at', 'revoked_at'],
   usage_ledger: [
     'id',
     'reservation_id',
     'subject',
     'tier',
     'model',
+    'caller',
     'prompt_tokens',
+    'cached_tokens',
     'completion_tokens',
     'cost_usd',
     'status',
@@ -53,6 +57,22 @@ const TABLES: Record<string, string[]> = {
     'settled_at',
   ],
   daily_usage: ['subject', 'day', 'cost_usd', 'requests', 'prompt_tokens', 'completion_tokens'],
+  admin_audit: ['id', 'at', 'actor', 'action', 'target', 'before', 'after'],
+  budget_alerts: [
+    'id',
+    'subject',
+    'tier',
+    'window',
+    'period',
+    'threshold_percent',
+    'limit_usd',
+    'spent_usd',
+    'raised_at',
+    'delivered_at',
+    'attempts',
+    'last_error',
+    'next_attempt_at',
+  ],
 };
 const CATALOGUE = ['tiers', 'subjects', 'models', 'tier_model_limits'];
 
@@ -157,7 +177,7 @@ describe('migrations through the TypeORM CLI', () => {
     const shown = await typeorm('migration:show');
     expect(shown.stdout).toMatch(/\[X\] \d+ CreateSchema/);
     expect(shown.stdout).toMatch(/\[X\] \d+ SeedCatalogue/);
-  }, 120_000);
+  }, 300_000);
 
   it('brings back every table of SPEC §5 with its columns', async () => {
     for (const [table, columns] of Object.entries(TABLES)) {

@@ -2,7 +2,9 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AppConfigModule, type EnvironmentVariables } from '#config';
 import { LedgerModule } from '#ledger';
+import { AdminModule } from './admin/admin.module.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { ApiKeyVerdicts } from './auth/api-key.verdicts.js';
 import { ApiKeyVerifier } from './auth/api-key.verifier.js';
 import { BootstrapKeyService } from './auth/bootstrap-key.service.js';
 import { DecisionModule } from './decision/decision.module.js';
@@ -17,7 +19,13 @@ export class AppModule {
   static forRoot(env: EnvironmentVariables): DynamicModule {
     return {
       module: AppModule,
-      imports: [AppConfigModule.forRoot(env), ObservabilityModule, LedgerModule, DecisionModule],
+      imports: [
+        AppConfigModule.forRoot(env),
+        ObservabilityModule,
+        LedgerModule,
+        DecisionModule,
+        AdminModule,
+      ],
       controllers: [HealthController],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
@@ -25,6 +33,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         ApiKeyVerifier,
         BootstrapKeyService,
+        ApiKeyVerdicts,
       ],
     };
   }

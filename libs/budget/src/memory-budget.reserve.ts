@@ -71,6 +71,15 @@ export function reserveInMemory(req: ReserveRequest, s: MemorySubject, now: numb
         : { limitMicros: monthly, usedMicros: s.monthCostMicros + s.inFlightMicros },
   });
   if (!decision.allowed) {
+    // A limit edited since the bucket was written takes hold now, even on a refusal: the clamp
+    // of a shrink is kept, and a raised rate refills from now on (SPEC §3).
+    dims.forEach(([dim], i) => {
+      const view = views[i];
+      const stored = s.buckets.get(dim);
+      if (view && stored && (stored.cap !== view.cap || stored.perMinute !== view.perMinute)) {
+        s.writeBucket(dim, view, now);
+      }
+    });
     return { ...decision, state: state() };
   }
 

@@ -110,7 +110,7 @@ export class MemorySubject {
     }
     record.status = status;
     record.settlement = {
-      reservationId: reservationId(record.subject, record.ref),
+      reservationId: reservationId(record),
       subject: record.subject,
       tier: record.tier,
       model: record.model,
@@ -160,7 +160,7 @@ export class MemorySubject {
 
 export function reservationOf(record: MemoryRecord): Reservation {
   return {
-    reservationId: reservationId(record.subject, record.ref),
+    reservationId: reservationId(record),
     subject: record.subject,
     tier: record.tier,
     model: record.model,

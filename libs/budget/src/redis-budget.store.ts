@@ -25,6 +25,7 @@ import type {
 import { type RawLimits, limitsState, viewBucket } from './bucket.math.js';
 import {
   type Reply,
+  SETTLEMENT_WIDTH,
   STATE_WIDTH,
   asReply,
   dimensionAt,
@@ -127,7 +128,11 @@ export class RedisBudgetStore extends BudgetStore {
         const now = numberAt(reply, 12);
         return {
           allowed: true,
-          reservation: reservationAt(reply, req.subject),
+          reservation: reservationAt(
+            reply,
+            req.subject,
+            pricing.cachedInputPicosPerToken ?? pricing.inputPicosPerToken,
+          ),
           state: await this.state(reply, 13, req.subject, now),
           replayed: numberAt(reply, 1) === 1,
         };
@@ -279,13 +284,13 @@ export class RedisBudgetStore extends BudgetStore {
     if (kind === 'conflict') {
       return { ok: false, error: 'conflict', status: stringAt(reply, 1) as Settlement['status'] };
     }
-    // 'ok', replayed, the 12 settlement fields, now, the state block.
-    const settlement = settlementOf(reply.slice(2, 14));
-    const now = numberAt(reply, 14);
+    // 'ok', replayed, the SETTLEMENT_WIDTH settlement fields, now, the state block.
+    const settlement = settlementOf(reply.slice(2, 2 + SETTLEMENT_WIDTH));
+    const now = numberAt(reply, 2 + SETTLEMENT_WIDTH);
     return {
       ok: true,
       settlement,
-      state: await this.state(reply, 15, parsed.subject, now),
+      state: await this.state(reply, 3 + SETTLEMENT_WIDTH, parsed.subject, now),
       replayed: numberAt(reply, 1) === 1,
     };
   }

@@ -9,6 +9,8 @@ export interface TierEntry {
   maxConcurrent: number | null;
   dailyCostLimitMicros: number | null;
   monthlyCostLimitMicros: number | null;
+  /** Percentages of the cost limits at which a budget alert is raised, ascending; null = none. */
+  alertThresholds: readonly number[] | null;
 }
 
 /** A `models` row, priced in integer pico-dollars per token. */
@@ -50,4 +52,10 @@ export interface CatalogueSnapshot {
 export function modelLimitKey(tier: string, model: string): string {
   // NUL cannot occur in Postgres text, so it cannot make two pairs collide.
   return `${tier}\u0000${model}`;
+}
+
+/** A row left out of the catalogue because the service cannot use it, and why. */
+export interface SkippedRow {
+  row: string;
+  reason: string;
 }

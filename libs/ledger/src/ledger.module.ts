@@ -31,12 +31,19 @@ import { SettlementRepository } from './settlement.repository.js';
   providers: [
     {
       provide: LedgerWriter,
-      inject: [DataSource, AppConfig],
-      useFactory: (dataSource: DataSource, config: AppConfig) =>
+      inject: [DataSource, AppConfig, CatalogueService],
+      useFactory: (dataSource: DataSource, config: AppConfig, catalogue: CatalogueService) =>
         new LedgerWriter(dataSource, {
           batchWaitMs: config.get('LEDGER_BATCH_WAIT_MS'),
           // PGlite runs one statement at a time anyway.
           maxConcurrentBatches: config.embeddedDatabase ? 1 : 2,
+          // In process, PGlite cannot go silent: a slow batch is load, not an outage.
+          ...(config.embeddedDatabase ? { commitTimeoutMs: 10_000 } : {}),
+          // An unknown tier (just created, not yet loaded) may alert: correctness before speed.
+          tierMayAlert: (tier) => {
+            const entry = catalogue.tier(tier);
+            return entry === undefined || entry.alertThresholds !== null;
+          },
         }),
     },
     { provide: SettlementSink, useExisting: LedgerWriter },

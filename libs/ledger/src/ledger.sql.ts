@@ -10,11 +10,45 @@ import { InvalidSettlementError, microsToUsd, utcDay } from '#kernel';
  *   nothing, and RETURNING names only the rows this statement really inserted.
  * - daily_usage: the charged rows among those (cost > 0, SPEC §5) summed per (subject, UTC day)
  *   and added in the same statement, so a retry never charges twice.
+ * - budget_alerts (RAISE_ALERTS_SQL): for a subject whose tier has alert_thresholds, every
+ *   threshold its new daily total has reached and that has no alert yet is raised, in the same
+ *   statement as the ledger row that reached it; the unique (subject, window, period, threshold)
+ *   makes it exactly once however many batches race. "Reached" rather than "crossed by this
+ *   batch": a threshold added, or a limit lowered, below what is already spent alerts at the
+ *   next charge.
  * - Lock order: ledger rows go in reservation_id order and daily rows in (subject, day) order,
- *   all ledger rows before any daily row, so concurrent batches of any number of instances wait
- *   on each other but never deadlock.
+ *   all ledger rows before any daily row, and alerts in key order after every daily row, so
+ *   concurrent batches of any number of instances wait on each other but never deadlock.
  */
-export const APPEND_BATCH_SQL = `
+const RAISE_ALERTS_SQL = `, alerting AS (
+  SELECT DISTINCT input.subject, tiers.name AS tier, tiers.alert_thresholds,
+         tiers.daily_cost_limit_usd
+  FROM input JOIN tiers ON tiers.name = input.tier
+  WHERE tiers.alert_thresholds IS NOT NULL AND tiers.daily_cost_limit_usd > 0
+), crossed AS (
+  SELECT u.subject, a.tier, 'day' AS "window", to_char(u.day, 'YYYY-MM-DD') AS period,
+         t.percent, a.daily_cost_limit_usd AS limit_usd, u.cost_usd AS spent_usd
+  FROM upserted u
+  JOIN alerting a USING (subject)
+  CROSS JOIN LATERAL unnest(a.alert_thresholds) AS t(percent)
+  WHERE u.cost_usd * 100 >= a.daily_cost_limit_usd * t.percent
+), raised AS (
+  INSERT INTO budget_alerts (subject, tier, "window", period, threshold_percent, limit_usd,
+                             spent_usd)
+  SELECT DISTINCT ON (subject, "window", period, percent)
+         subject, tier, "window", period, percent, limit_usd, spent_usd
+  FROM crossed c
+  WHERE NOT EXISTS (
+    SELECT 1 FROM budget_alerts b
+    WHERE b.subject = c.subject AND b."window" = c."window" AND b.period = c.period
+      AND b.threshold_percent = c.percent
+  )
+  ORDER BY subject, "window", period, percent
+  ON CONFLICT ON CONSTRAINT uq_budget_alerts DO NOTHING
+  RETURNING 1
+)`;
+
+const APPEND_BATCH_CTES = `
 WITH input AS (
   SELECT *
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[],
@@ -48,9 +82,21 @@ WITH input AS (
     requests = d.requests + EXCLUDED.requests,
     prompt_tokens = d.prompt_tokens + EXCLUDED.prompt_tokens,
     completion_tokens = d.completion_tokens + EXCLUDED.completion_tokens
-  RETURNING 1
-)
-SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM upserted)::int AS days`;
+  RETURNING d.subject, d.day, d.cost_usd
+)`;
+
+export const APPEND_BATCH_SQL = `${APPEND_BATCH_CTES}
+SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM upserted)::int AS days,
+       0 AS alerts`;
+
+/**
+ * APPEND_BATCH_SQL that also raises budget alerts. Its extra planning and joins cost about as
+ * much again as the plain statement, so a batch none of whose tiers has thresholds runs the
+ * plain one.
+ */
+export const APPEND_BATCH_WITH_ALERTS_SQL = `${APPEND_BATCH_CTES}${RAISE_ALERTS_SQL}
+SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM upserted)::int AS days,
+       (SELECT count(*) FROM raised)::int AS alerts`;
 
 /**
  * The twelve column arrays of APPEND_BATCH_SQL. Settlements with the same reservation id must

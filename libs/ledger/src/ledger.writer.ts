@@ -3,7 +3,13 @@ import type { DataSource } from 'typeorm';
 import { type Settlement, SettlementSink } from '#budget';
 import { type BatchEvent, GroupCommitQueue } from './group-commit.queue.js';
 import { LedgerUnavailableError } from '#kernel';
-import { APPEND_BATCH_SQL, appendBatchParams, assertValidSettlement } from './ledger.sql.js';
+import { LEDGER_WAIT_MS } from './ledger.timeout.js';
+import {
+  APPEND_BATCH_SQL,
+  APPEND_BATCH_WITH_ALERTS_SQL,
+  appendBatchParams,
+  assertValidSettlement,
+} from './ledger.sql.js';
 
 export interface LedgerWriterOptions {
   /** LEDGER_BATCH_WAIT_MS: how long the first append of a batch waits for company. */
@@ -12,8 +18,13 @@ export interface LedgerWriterOptions {
   maxBatchSize?: number;
   /** Statements in flight at once (default 2: one commits while the next forms and ships). */
   maxConcurrentBatches?: number;
-  /** An append not confirmed by then rejects with ledger_unavailable (default 10 s). */
+  /** An append not confirmed by then rejects with ledger_unavailable (default LEDGER_WAIT_MS). */
   commitTimeoutMs?: number;
+  /**
+   * Whether settlements of this tier may raise budget alerts (its alert_thresholds, as the
+   * catalogue last saw them). A batch with none runs the cheaper statement. Default: all may.
+   */
+  tierMayAlert?: (tier: string) => boolean;
 }
 
 export type LedgerBatchEvent = BatchEvent;
@@ -33,19 +44,22 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
   private readonly queue: GroupCommitQueue<Settlement>;
   /** Failed batches since the last success: an outage is logged when it starts and ends. */
   private failedBatches = 0;
+  private readonly alertListeners = new Set<(count: number) => void>();
+  private readonly tierMayAlert: (tier: string) => boolean;
 
   constructor(
     private readonly dataSource: DataSource,
     options: LedgerWriterOptions,
   ) {
     super();
+    this.tierMayAlert = options.tierMayAlert ?? (() => true);
     this.queue = new GroupCommitQueue<Settlement>(
       (batch) => this.writeBatch(batch),
       {
         maxWaitMs: options.batchWaitMs,
         maxBatchSize: options.maxBatchSize ?? 500,
         maxConcurrentBatches: options.maxConcurrentBatches ?? 2,
-        timeoutMs: options.commitTimeoutMs ?? 10_000,
+        timeoutMs: options.commitTimeoutMs ?? LEDGER_WAIT_MS,
       },
       (ms) => new LedgerUnavailableError(`no answer from Postgres within ${ms} ms`),
     );
@@ -75,6 +89,12 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
     return this.queue.onBatch(listener);
   }
 
+  /** Observes the budget alerts each written batch raised (metrics). Returns unsubscribe. */
+  onAlertsRaised(listener: (count: number) => void): () => void {
+    this.alertListeners.add(listener);
+    return () => this.alertListeners.delete(listener);
+  }
+
   /** Appends not yet confirmed (queued or being written). */
   get pending(): number {
     return this.queue.pending;
@@ -84,6 +104,16 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
   // has closed (no more appends) and before TypeORM destroys the pool.
   async onApplicationShutdown(): Promise<void> {
     await this.flush();
+  }
+
+  private announceAlerts(count: number): void {
+    for (const listener of this.alertListeners) {
+      try {
+        listener(count);
+      } catch {
+        // A failing metrics hook must never fail a commit.
+      }
+    }
   }
 
   private logTransition(event: LedgerBatchEvent): void {
@@ -108,10 +138,18 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
         unique.set(settlement.reservationId, settlement);
       }
     }
-    const params = appendBatchParams([...unique.values()]);
+    const settlements = [...unique.values()];
+    const params = appendBatchParams(settlements);
+    const sql = settlements.some((s) => this.tierMayAlert(s.tier))
+      ? APPEND_BATCH_WITH_ALERTS_SQL
+      : APPEND_BATCH_SQL;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.dataSource.query(APPEND_BATCH_SQL, params);
+        const rows: { alerts: number }[] = await this.dataSource.query(sql, params);
+        const alerts = rows[0]?.alerts ?? 0;
+        if (alerts > 0) {
+          this.announceAlerts(alerts);
+        }
         return;
       } catch (error) {
         const code = (error as { code?: unknown }).code;

@@ -63,13 +63,15 @@ export class DecisionController {
       reservation_id: reservation.reservationId,
       subject: reservation.subject,
       tier: reservation.tier,
-      model: reservation.model,
+      model: decision.estimate.model.row,
+      requested_model: decision.estimate.requestedModel,
       estimate: {
         prompt_tokens: reservation.promptTokens,
         completion_tokens: reservation.completionTokens,
         cost_usd: microsToUsd(reservation.costMicros),
       },
-      granted_max_tokens: reservation.completionTokens,
+      // Per choice: n completions share what was reserved.
+      granted_max_tokens: Math.floor(reservation.completionTokens / decision.estimate.choices),
       expires_at: isoSeconds(reservation.expiresAtMs),
       limits: limitsView(decision.state),
     };
@@ -84,7 +86,8 @@ export class DecisionController {
     return {
       subject: estimate.subject,
       tier: estimate.tier,
-      model: estimate.model.name,
+      model: estimate.model.row,
+      requested_model: estimate.requestedModel,
       estimate: {
         prompt_tokens: estimate.promptTokens,
         completion_tokens: estimate.completionTokens,
@@ -128,6 +131,7 @@ function settledBody(settlement: Settlement, state: LimitsState): Record<string,
     usage: {
       prompt_tokens: settlement.promptTokens,
       completion_tokens: settlement.completionTokens,
+      cached_tokens: settlement.cachedTokens ?? 0,
     },
     cost_usd: microsToUsd(settlement.costMicros),
     limits: limitsView(state),

@@ -36,6 +36,7 @@ export const CHECK_ALLOWED = {
   subject: 'user_123',
   tier: 'free',
   model: 'gpt-4o',
+  requested_model: 'gpt-4o',
   estimate: { prompt_tokens: 1234, completion_tokens: 512, cost_usd: '0.008205' },
   granted_max_tokens: 512,
   expires_at: '2026-11-22T10:00:00Z',
@@ -96,6 +97,7 @@ export const ESTIMATE = {
   subject: 'user_123',
   tier: 'free',
   model: 'gpt-4o-mini',
+  requested_model: 'openai/gpt-4o-mini-2024-07-18',
   estimate: { prompt_tokens: 5, completion_tokens: 4096, cost_usd: '0.002459' },
 };
 
@@ -113,7 +115,7 @@ const SETTLED_LIMITS = {
 export const COMMITTED = {
   reservation_id: RESERVATION_ID,
   status: 'committed',
-  usage: { prompt_tokens: 1200, completion_tokens: 300 },
+  usage: { prompt_tokens: 1200, completion_tokens: 300, cached_tokens: 0 },
   cost_usd: '0.006000',
   limits: SETTLED_LIMITS,
 };
@@ -122,14 +124,14 @@ export const REFUNDED = {
   partial: {
     reservation_id: RESERVATION_ID,
     status: 'refunded',
-    usage: { prompt_tokens: 1200, completion_tokens: 40 },
+    usage: { prompt_tokens: 1200, completion_tokens: 40, cached_tokens: 0 },
     cost_usd: '0.003400',
     limits: SETTLED_LIMITS,
   },
   everything: {
     reservation_id: RESERVATION_ID,
     status: 'refunded',
-    usage: { prompt_tokens: 0, completion_tokens: 0 },
+    usage: { prompt_tokens: 0, completion_tokens: 0, cached_tokens: 0 },
     cost_usd: '0.000000',
     limits: SETTLED_LIMITS,
   },
@@ -192,18 +194,27 @@ export const ERRORS = {
 export const HEALTH = { status: 'ok' };
 
 export const READY = {
-  status: 'ready',
+  status: 'ok',
   checks: { store: 'up', database: 'up' },
   modes: {
     store: 'redis',
+    decisions: 'redis',
     database: 'postgres',
     redis_failure_mode: 'local',
     expired_reservation_policy: 'charge',
   },
 };
 
+export const DEGRADED = {
+  ...READY,
+  status: 'degraded',
+  checks: { store: 'down', database: 'up' },
+  modes: { ...READY.modes, decisions: 'local_fallback' },
+};
+
 export const NOT_READY = {
   ...READY,
   status: 'not_ready',
-  checks: { store: 'up', database: 'down' },
+  checks: { store: 'down', database: 'up' },
+  modes: { ...READY.modes, decisions: 'closed_refusing', redis_failure_mode: 'closed' },
 };

@@ -14,9 +14,13 @@ local function read_record(key)
   return r
 end
 
+-- ref, subject, tier, model, settled prompt, completion, cost, status, reserved at, settled at,
+-- reserved tokens, cached tokens, then what the reservation id signs: prompt, completion,
+-- input, output and cached-input prices, expiry.
 local function settlement_reply(ref, r)
   return { ref, r.sub, r.tier, r.model, r.sp, r.sc, r.scost, r.st, r.at, r.sat,
-    num(number(r.p) + number(r.c)), r.sk or '0' }
+    num(number(r.p) + number(r.c)), r.sk or '0', r.p, r.c, r['in'], r.out, r.cin or r['in'],
+    r.exp }
 end
 
 -- bucket.math.ts costMicros with cached tokens, operation for operation: up prompt tokens of

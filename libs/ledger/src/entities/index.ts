@@ -1,4 +1,7 @@
-import { ApiClient } from './api-client.entity.js';
+import { AdminAudit } from './admin-audit.entity.js';
+import { ApiClient, type ApiClientRole } from './api-client.entity.js';
+import { ApiKeyGrace } from './api-key-grace.entity.js';
+import { BudgetAlert } from './budget-alert.entity.js';
 import { DailyUsage } from './daily-usage.entity.js';
 import { ModelPrice } from './model-price.entity.js';
 import { Subject } from './subject.entity.js';
@@ -6,7 +9,19 @@ import { TierModelLimit } from './tier-model-limit.entity.js';
 import { Tier } from './tier.entity.js';
 import { UsageLedgerEntry } from './usage-ledger-entry.entity.js';
 
-export { ApiClient, DailyUsage, ModelPrice, Subject, Tier, TierModelLimit, UsageLedgerEntry };
+export type { ApiClientRole };
+export {
+  AdminAudit,
+  ApiClient,
+  ApiKeyGrace,
+  BudgetAlert,
+  DailyUsage,
+  ModelPrice,
+  Subject,
+  Tier,
+  TierModelLimit,
+  UsageLedgerEntry,
+};
 
 /** Every entity TypeORM maps; the schema itself comes only from migrations/. */
 export const ENTITIES = [
@@ -17,4 +32,7 @@ export const ENTITIES = [
   TierModelLimit,
   UsageLedgerEntry,
   DailyUsage,
+  AdminAudit,
+  ApiKeyGrace,
+  BudgetAlert,
 ];
