@@ -29,7 +29,7 @@ const TABLES: Record<string, string[]> = {
     'alert_thresholds',
     'updated_at',
   ],
-  subjects: ['id', 'tier', 'created_at', 'updated_at'],
+  subjects: ['id', 'tier', 'parent', 'created_at', 'updated_at'],
   models: [
     'name',
     'encoding',

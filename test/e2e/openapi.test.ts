@@ -155,6 +155,7 @@ describe('the OpenAPI document', () => {
       'concurrency_limit_exceeded',
       'daily_budget_exceeded',
       'exceeds_capacity',
+      'monthly_budget_exceeded',
       'rate_limit_exceeded',
     ]);
     expect(new Set(codes('/v1/check', 'post', '401'))).toEqual(new Set(['unauthorized']));
@@ -221,7 +222,7 @@ describe('the OpenAPI document', () => {
     const commit = doc.components.schemas.CommitRequestDto!.properties!;
     expect(Object.keys(commit).sort()).toEqual(['completion', 'reservation_id', 'usage']);
     const refund = doc.components.schemas.RefundRequestDto!.properties!;
-    expect(Object.keys(refund).sort()).toEqual(['reason', 'reservation_id', 'usage']);
+    expect(Object.keys(refund).sort()).toEqual(['completion', 'reason', 'reservation_id', 'usage']);
     expect(doc.components.schemas.ChatMessageDto!.properties!.role).toMatchObject({
       enum: expect.arrayContaining(['system', 'user', 'assistant', 'tool']),
     });

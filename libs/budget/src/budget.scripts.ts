@@ -6,7 +6,7 @@ export type RedisClient = Redis | Cluster;
 
 /** One operation, one script: its preludes followed by its own file. */
 export type ScriptName =
-  'reserve' | 'commit' | 'refund' | 'expire' | 'usage' | 'pending' | 'confirm';
+  'reserve' | 'commit' | 'refund' | 'cancel' | 'expire' | 'usage' | 'pending' | 'confirm';
 
 /**
  * The shared helpers each script is prepended with. Redis runs a script's whole text on every
@@ -17,6 +17,7 @@ const PRELUDES: Record<ScriptName, string[]> = {
   reserve: ['lib', 'lib-buckets'],
   commit: SETTLING,
   refund: SETTLING,
+  cancel: SETTLING,
   expire: SETTLING,
   usage: ['lib'],
   pending: ['lib', 'lib-index'],

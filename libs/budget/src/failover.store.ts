@@ -79,18 +79,26 @@ export class FailoverBudgetStore extends BudgetStore {
       case 'closed':
         throw new StoreUnavailableError('deciding');
       case 'open':
-        return this.fallback.reserve({ ...req, limits: UNLIMITED });
+        return this.fallback.reserve({ ...req, limits: UNLIMITED, scope: undefined });
       case 'local':
         return this.fallback.reserve(req);
     }
   }
 
-  commit(reservationId: string, usage: Usage): Promise<SettleResult> {
-    return this.settle((store) => store.commit(reservationId, usage));
+  commit(
+    reservationId: string,
+    usage: Usage,
+    ancestors?: readonly string[],
+  ): Promise<SettleResult> {
+    return this.settle((store) => store.commit(reservationId, usage, ancestors));
   }
 
-  refund(reservationId: string, usage: Usage | null): Promise<SettleResult> {
-    return this.settle((store) => store.refund(reservationId, usage));
+  refund(
+    reservationId: string,
+    usage: Usage | null,
+    ancestors?: readonly string[],
+  ): Promise<SettleResult> {
+    return this.settle((store) => store.refund(reservationId, usage, ancestors));
   }
 
   async expireDue(policy: ExpiryPolicy, max?: number): Promise<Settlement[]> {

@@ -15,3 +15,4 @@ export { DIMENSIONS } from './budget.decision.js';
 export { costMicros } from './bucket.math.js';
 export { FailoverBudgetStore, isUnreachable } from './failover.store.js';
 export { GROUPS, GroupKeys, SubjectKeys } from './budget.keys.js';
+export { refOf } from './budget.scope.js';

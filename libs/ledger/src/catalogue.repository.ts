@@ -52,7 +52,9 @@ export class CatalogueRepository {
       snapshot.tiers = usable(rows, tierEntry, (skipped.tiers = []));
     }
     if (tables.has('subjects')) {
-      snapshot.subjects = await this.loadSubjects();
+      const { tiers, parents } = await this.loadSubjects();
+      snapshot.subjects = tiers;
+      snapshot.parents = parents;
     }
     if (tables.has('models')) {
       const rows: ModelRow[] = await this.dataSource.query(
@@ -74,11 +76,20 @@ export class CatalogueRepository {
    * Every subject row in memory: fine for the tens of thousands of rows expected now (about
    * 100 bytes each). A far larger table would call for a per-subject lookup with a small cache.
    */
-  private async loadSubjects(): Promise<Map<string, string>> {
-    const rows: { id: string; tier: string }[] = await this.dataSource.query(
-      `SELECT id, tier FROM subjects`,
+  private async loadSubjects(): Promise<{
+    tiers: Map<string, string>;
+    parents: Map<string, string>;
+  }> {
+    const rows: { id: string; tier: string; parent: string | null }[] = await this.dataSource.query(
+      `SELECT id, tier, parent FROM subjects`,
     );
-    return new Map(rows.map((row) => [row.id, row.tier]));
+    const parents = new Map<string, string>();
+    for (const row of rows) {
+      if (row.parent !== null) {
+        parents.set(row.id, row.parent);
+      }
+    }
+    return { tiers: new Map(rows.map((row) => [row.id, row.tier])), parents };
   }
 
   private async loadModelLimits(): Promise<Map<string, ModelLimitEntry>> {

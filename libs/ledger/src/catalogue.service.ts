@@ -37,6 +37,9 @@ export interface CatalogueOptions {
 }
 
 const ALL: ReadonlySet<CatalogueTable> = new Set(CATALOGUE_TABLES);
+const NO_ANCESTORS: readonly string[] = Object.freeze([]);
+/** A scope holds at most this many levels (the subject included): SPEC §2. */
+export const MAX_SCOPE_DEPTH = 4;
 const MAX_CACHED_LIMITS = 10_000;
 
 /**
@@ -118,6 +121,28 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
       return this.options.defaultTier;
     }
     return tier;
+  }
+
+  /**
+   * The subject's ancestors, nearest first (its parent, the parent's parent, …): the rest of its
+   * scope (SPEC §2). Empty for a subject without a parent. The database keeps scopes acyclic and
+   * at most 4 levels deep; the walk stops there anyway.
+   */
+  ancestorsOf(subject: string): readonly string[] {
+    const { parents } = this.current();
+    let parent = parents.get(subject);
+    if (parent === undefined) {
+      return NO_ANCESTORS;
+    }
+    const ancestors: string[] = [];
+    while (parent !== undefined && ancestors.length < MAX_SCOPE_DEPTH - 1) {
+      if (parent === subject || ancestors.includes(parent)) {
+        break;
+      }
+      ancestors.push(parent);
+      parent = parents.get(parent);
+    }
+    return ancestors;
   }
 
   tier(name: string): TierEntry | undefined {

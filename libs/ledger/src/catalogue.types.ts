@@ -43,6 +43,8 @@ export interface CatalogueSnapshot {
   tiers: ReadonlyMap<string, TierEntry>;
   /** subject id → tier name. */
   subjects: ReadonlyMap<string, string>;
+  /** subject id → its parent's id, for the subjects that have one. */
+  parents: ReadonlyMap<string, string>;
   /** Keyed by row name; the entry's `name` is the row name too. */
   models: ReadonlyMap<string, ModelEntry>;
   /** Keyed by modelLimitKey(tier, model). */

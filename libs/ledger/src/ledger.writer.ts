@@ -21,6 +21,11 @@ export interface LedgerWriterOptions {
   /** An append not confirmed by then rejects with ledger_unavailable (default LEDGER_WAIT_MS). */
   commitTimeoutMs?: number;
   /**
+   * A subject's ancestors (the catalogue's): a settlement without its own `scope` adds to their
+   * daily_usage rows too. Absent: to the subject's row only.
+   */
+  scopeOf?: (subject: string) => readonly string[];
+  /**
    * Whether settlements of this tier may raise budget alerts (its alert_thresholds, as the
    * catalogue last saw them). A batch with none runs the cheaper statement. Default: all may.
    */
@@ -47,11 +52,14 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
   private readonly alertListeners = new Set<(count: number) => void>();
   private readonly tierMayAlert: (tier: string) => boolean;
 
+  private readonly scopeOf: ((subject: string) => readonly string[]) | undefined;
+
   constructor(
     private readonly dataSource: DataSource,
     options: LedgerWriterOptions,
   ) {
     super();
+    this.scopeOf = options.scopeOf;
     this.tierMayAlert = options.tierMayAlert ?? (() => true);
     this.queue = new GroupCommitQueue<Settlement>(
       (batch) => this.writeBatch(batch),
@@ -75,6 +83,12 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
       assertValidSettlement(settlement);
     } catch (error) {
       return Promise.reject(error);
+    }
+    if (settlement.scope === undefined && this.scopeOf !== undefined) {
+      const scope = this.scopeOf(settlement.subject);
+      if (scope.length > 0) {
+        return this.queue.submit({ ...settlement, scope });
+      }
     }
     return this.queue.submit(settlement);
   }

@@ -493,8 +493,8 @@ export interface CommitRequestBody {
 
 export const RefundUsage = usageObject(
   'RefundUsageDto',
-  'Partial usage to charge, in either shape (as commit `usage`); prompt and completion tokens ' +
-    'are both required.',
+  'Partial usage to charge, in either shape (as commit `usage`): the completion tokens (or ' +
+    '`completion` text instead); absent prompt tokens, the count made at check time.',
 );
 
 export const RefundRequest = named(
@@ -505,8 +505,16 @@ export const RefundRequest = named(
       usage: {
         ...RefundUsage,
         description:
-          'Partial usage to charge; absent, everything reserved goes back (a zero-cost refund).',
+          'Partial usage to charge; absent (and no `completion`), everything reserved goes ' +
+          'back (a zero-cost refund).',
       },
+      completion: text(undefined, {
+        description:
+          'The text generated before the failure (a stream cut short), when the upstream ' +
+          'reported no usage: the service counts it and charges it with the prompt. Give at ' +
+          'most one of `usage.completion_tokens` or `completion`.',
+        example: 'Hello! How can',
+      }),
       reason: printableId(256, {
         description: 'Why the inference failed (free text, for your records).',
         example: 'upstream_error',
@@ -519,6 +527,7 @@ export const RefundRequest = named(
 export interface RefundRequestBody {
   reservation_id: string;
   usage?: UpstreamUsageBody;
+  completion?: string;
   reason?: string;
 }
 
@@ -592,6 +601,13 @@ export const Limits = named('Limits', {
   description: 'Only the dimensions that are limited for this subject (and model) appear.',
 });
 
+/** SPEC §4 `scope`: each limited ancestor of the subject, nearest first. */
+export const ScopeView: Schema = {
+  type: 'array',
+  description: "Each ancestor in the subject's scope whose tier limits something, nearest first.",
+  items: answer({ subject: { type: 'string' }, tier: { type: 'string' }, limits: Limits }),
+};
+
 const MODEL_USED: Schema = {
   type: 'string',
   description:
@@ -610,20 +626,35 @@ export const EstimateView = named(
 
 export const CheckAllowed = named(
   'CheckAllowed',
-  answer({
-    allowed: { type: 'boolean', enum: [true] },
-    reservation_id: { type: 'string', description: 'Send it to /v1/commit or /v1/refund.' },
-    subject: { type: 'string' },
-    tier: { type: 'string' },
-    model: MODEL_USED,
-    requested_model: REQUESTED_MODEL,
-    estimate: EstimateView,
-    granted_max_tokens: count(
-      'Cap the inference here, per choice (less than asked when degraded).',
-    ),
-    expires_at: instant('When the reservation is settled by expiry if never committed.'),
-    limits: Limits,
-  }),
+  answer(
+    {
+      allowed: { type: 'boolean', enum: [true] },
+      reservation_id: { type: 'string', description: 'Send it to /v1/commit or /v1/refund.' },
+      subject: { type: 'string' },
+      tier: { type: 'string' },
+      model: MODEL_USED,
+      requested_model: REQUESTED_MODEL,
+      estimate: EstimateView,
+      granted_max_tokens: count(
+        'Cap the inference here, per choice (less than asked when degraded).',
+      ),
+      expires_at: instant('When the reservation is settled by expiry if never committed.'),
+      limits: Limits,
+      scope: ScopeView,
+    },
+    [
+      'allowed',
+      'reservation_id',
+      'subject',
+      'tier',
+      'model',
+      'requested_model',
+      'estimate',
+      'granted_max_tokens',
+      'expires_at',
+      'limits',
+    ],
+  ),
 );
 
 /** A refusal; its details may grow (additionalProperties), like every error body's. */
@@ -655,6 +686,11 @@ export const CheckRefused = named('CheckRefused', {
       },
       reset_at: instant('When this request would fit; absent for exceeds_capacity.'),
       limits: Limits,
+      scope_subject: {
+        type: 'string',
+        description: 'The level of the scope that refused: the subject itself, or an ancestor.',
+      },
+      scope: ScopeView,
     },
     ['error', 'message', 'dimension', 'limit', 'remaining', 'limits'],
   ),

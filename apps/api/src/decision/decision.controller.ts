@@ -16,7 +16,7 @@ import {
   ApiEstimate,
   ApiRefund,
 } from './decision.openapi.js';
-import { refusalBody } from './refusal.presenter.js';
+import { refusalBody, scopeView } from './refusal.presenter.js';
 import {
   type CheckRequestBody,
   type CommitRequestBody,
@@ -51,6 +51,10 @@ export class DecisionController {
     void reply.headers(rateLimitHeaders(decision.state, now));
     if (!decision.allowed) {
       const { body, retryAfterSeconds } = refusalBody(decision, now);
+      body.scope_subject = decision.scopeSubject ?? decision.estimate.subject;
+      if (decision.scope?.length) {
+        body.scope = scopeView(decision.scope);
+      }
       if (retryAfterSeconds !== undefined) {
         void reply.header('retry-after', String(retryAfterSeconds));
       }
@@ -74,6 +78,7 @@ export class DecisionController {
       granted_max_tokens: Math.floor(reservation.completionTokens / decision.estimate.choices),
       expires_at: isoSeconds(reservation.expiresAtMs),
       limits: limitsView(decision.state),
+      ...(decision.scope?.length ? { scope: scopeView(decision.scope) } : {}),
     };
   }
 

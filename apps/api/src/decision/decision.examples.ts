@@ -53,6 +53,7 @@ export const CHECK_REFUSED = {
     remaining: 200,
     reset_at: '2026-11-22T09:31:12Z',
     limits: { ...LIMITS, tokens: { limit: 10000, remaining: 200, reset_seconds: 59 } },
+    scope_subject: 'user_123',
   },
   concurrency_limit_exceeded: {
     error: 'concurrency_limit_exceeded',
@@ -63,6 +64,7 @@ export const CHECK_REFUSED = {
     remaining: 0,
     reset_at: '2026-11-22T09:31:30Z',
     limits: { ...LIMITS, concurrent: { limit: 2, remaining: 0 } },
+    scope_subject: 'user_123',
   },
   daily_budget_exceeded: {
     error: 'daily_budget_exceeded',
@@ -81,6 +83,32 @@ export const CHECK_REFUSED = {
         reset_at: '2026-11-23T00:00:00Z',
       },
     },
+    scope_subject: 'user_123',
+  },
+  monthly_budget_exceeded: {
+    error: 'monthly_budget_exceeded',
+    message:
+      'Monthly budget exceeded for team_red: $499.990000 of $500.000000 spent or reserved this month; retry in 747340 s.',
+    dimension: 'monthly_cost',
+    retry_after_seconds: 747340,
+    limit: '500.000000',
+    remaining: '0.010000',
+    reset_at: '2026-12-01T00:00:00Z',
+    limits: LIMITS,
+    scope_subject: 'team_red',
+    scope: [
+      {
+        subject: 'team_red',
+        tier: 'team',
+        limits: {
+          monthly_cost: {
+            limit_usd: '500.000000',
+            remaining_usd: '0.010000',
+            reset_at: '2026-12-01T00:00:00Z',
+          },
+        },
+      },
+    ],
   },
   exceeds_capacity: {
     error: 'exceeds_capacity',
@@ -90,6 +118,7 @@ export const CHECK_REFUSED = {
     limit: 10000,
     remaining: 10000,
     limits: { ...LIMITS, tokens: { limit: 10000, remaining: 10000, reset_seconds: 0 } },
+    scope_subject: 'user_123',
   },
 };
 

@@ -2,6 +2,8 @@ import { InvalidRequestError, ReservationConflictError, ReservationNotFoundError
 import { Injectable } from '@nestjs/common';
 import {
   BudgetStore,
+  type ScopeLevel,
+  parseReservationId,
   type LimitsState,
   type Reservation,
   costMicros,
@@ -20,7 +22,7 @@ import type {
   RefundRequestBody,
 } from './decision.contract.js';
 import { type Estimate, EstimateService } from './estimate.service.js';
-import { type ReadUsage, assertCachedWithinPrompt, readUsage } from './usage.shapes.js';
+import { assertCachedWithinPrompt, readUsage } from './usage.shapes.js';
 
 export interface SettleOutcome {
   settlement: Settlement;
@@ -73,6 +75,7 @@ export class DecisionService {
         dto.min_max_tokens === undefined ? undefined : dto.min_max_tokens * estimate.choices,
       ttlSeconds,
       idempotencyKey: dto.idempotency_key,
+      scope: this.scopeOf(estimate.subject, estimate.model.name),
     });
     this.metrics.recordCheck(
       result,
@@ -92,26 +95,64 @@ export class DecisionService {
     return this.settle(
       dto.reservation_id,
       'committed',
-      await this.store.commit(dto.reservation_id, usage),
+      await this.store.commit(dto.reservation_id, usage, this.ancestorsOf(dto.reservation_id)),
       usage,
     );
   }
 
   async refund(dto: RefundRequestBody): Promise<SettleOutcome> {
-    const usage = dto.usage === undefined ? null : refundUsage(readUsage(dto.usage));
+    if (dto.usage === undefined && dto.completion === undefined) {
+      return this.settle(
+        dto.reservation_id,
+        'refunded',
+        await this.store.refund(dto.reservation_id, null),
+        null,
+      );
+    }
+    // A partial usage (or the text so far) follows commit's rules.
+    const usage = await this.commitUsage(dto);
+    if (usage === null) {
+      return this.settledBefore(dto.reservation_id, 'refunded');
+    }
     return this.settle(
       dto.reservation_id,
       'refunded',
-      await this.store.refund(dto.reservation_id, usage),
+      await this.store.refund(dto.reservation_id, usage, this.ancestorsOf(dto.reservation_id)),
       usage,
     );
+  }
+
+  /**
+   * The subject's ancestors whose tier limits anything (SPEC §3 scopes), nearest first; absent
+   * for a subject with no parent, which so costs nothing more than before.
+   */
+  private scopeOf(subject: string, model: string): ScopeLevel[] | undefined {
+    const ancestors = this.catalogue.ancestorsOf(subject);
+    if (ancestors.length === 0) {
+      return undefined;
+    }
+    const scope: ScopeLevel[] = [];
+    for (const ancestor of ancestors) {
+      const tier = this.catalogue.tierOf(ancestor);
+      const limits = this.catalogue.limitsFor(tier, model);
+      if (Object.values(limits).some((limit) => limit !== null && limit !== undefined)) {
+        scope.push({ subject: ancestor, tier, limits });
+      }
+    }
+    return scope.length > 0 ? scope : undefined;
+  }
+
+  /** The ancestors whose shares of a reservation are settled with it (its subject's scope). */
+  private ancestorsOf(reservationId: string): readonly string[] {
+    const parsed = parseReservationId(reservationId);
+    return parsed ? this.catalogue.ancestorsOf(parsed.subject) : [];
   }
 
   /**
    * Usage as given, with the gaps (prompt tokens, completion as text) filled from the
    * reservation; null when the store no longer holds it (settled long ago, or never issued).
    */
-  private async commitUsage(dto: CommitRequestBody): Promise<Usage | null> {
+  private async commitUsage(dto: CommitRequestBody | RefundRequestBody): Promise<Usage | null> {
     const read = readUsage(dto.usage ?? {});
     const given = read.completionTokens;
     if ((given === undefined) === (dto.completion === undefined)) {
@@ -256,21 +297,5 @@ function reservationOfId(reservationId: string): Reservation | null {
     pricing: claims.pricing,
     reservedAtMs: claims.reservedAtMs,
     expiresAtMs: claims.expiresAtMs,
-  };
-}
-
-/** A partial usage to charge names both its prompt and its completion tokens. */
-function refundUsage(read: ReadUsage): Usage {
-  if (read.promptTokens === undefined || read.completionTokens === undefined) {
-    throw new InvalidRequestError(
-      'A refund "usage" gives both prompt and completion tokens (prompt_tokens and ' +
-        'completion_tokens, or input_tokens and output_tokens); omit it to release everything.',
-    );
-  }
-  assertCachedWithinPrompt(read.promptTokens, read.cachedTokens);
-  return {
-    promptTokens: read.promptTokens,
-    completionTokens: read.completionTokens,
-    cachedTokens: read.cachedTokens,
   };
 }
