@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AppConfigModule, type EnvironmentVariables } from '#config';
 import { LedgerModule } from '#ledger';
+import { AlertsModule } from './alerts/alerts.module.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { ApiKeyVerifier } from './auth/api-key.verifier.js';
 import { BootstrapKeyService } from './auth/bootstrap-key.service.js';
@@ -17,7 +18,13 @@ export class AppModule {
   static forRoot(env: EnvironmentVariables): DynamicModule {
     return {
       module: AppModule,
-      imports: [AppConfigModule.forRoot(env), ObservabilityModule, LedgerModule, DecisionModule],
+      imports: [
+        AppConfigModule.forRoot(env),
+        ObservabilityModule,
+        LedgerModule,
+        DecisionModule,
+        AlertsModule,
+      ],
       controllers: [HealthController],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
