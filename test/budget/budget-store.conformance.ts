@@ -3,6 +3,7 @@ import { degradationCases } from './conformance/degradation.cases.js';
 import { dimensionCases } from './conformance/dimensions.cases.js';
 import { expiryCases } from './conformance/expiry.cases.js';
 import { monthlyCases } from './conformance/monthly.cases.js';
+import { scopeCases } from './conformance/scope.cases.js';
 import { settlementCases } from './conformance/settlement.cases.js';
 import {
   type HarnessFactory,
@@ -25,6 +26,7 @@ export function budgetStoreConformance(name: string, make: HarnessFactory): void
     describe('settlement', () => settlementCases(make));
     describe('expiry and load', () => expiryCases(make));
     describe('monthly cost', () => monthlyCases(make));
+    describe('scopes', () => scopeCases(make));
     describe('subject ids', () => subjectIdCases(make));
   });
 }

@@ -287,11 +287,16 @@ const CASES: Case[] = [
     error: 'invalid_request',
   },
   {
-    name: 'commit usage with an unknown field',
+    // The upstream's usage object is taken as it came (unknown fields ignored), not its types.
+    name: 'commit usage with cached tokens that are no count',
     path: '/v1/commit',
     body: {
       reservation_id: 'r',
-      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+      usage: {
+        prompt_tokens: 1,
+        completion_tokens: 1,
+        prompt_tokens_details: { cached_tokens: 'x' },
+      },
     },
     status: 400,
     error: 'invalid_request',

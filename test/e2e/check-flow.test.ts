@@ -153,7 +153,11 @@ describe('reservation lifecycle over HTTP', () => {
       completion: 'Hello world',
     });
     expect(reply.status).toBe(200);
-    expect(reply.body.usage).toEqual({ prompt_tokens: 100, completion_tokens: 2 });
+    expect(reply.body.usage).toEqual({
+      prompt_tokens: 100,
+      completion_tokens: 2,
+      cached_tokens: 0,
+    });
   });
 
   it('answers repeats from the ledger once the store has let the settled reservation go', async () => {
@@ -229,6 +233,7 @@ describe('reservation lifecycle over HTTP', () => {
       subject,
       tier: 'free',
       model: 'gpt-4o',
+      requested_model: 'gpt-4o',
       estimate: { prompt_tokens: 2, completion_tokens: 10, cost_usd: '0.000105' },
     });
     const usage = await t.request('GET', `/v1/subjects/${subject}/usage`);
@@ -277,7 +282,7 @@ describe('callers', () => {
     const ready = await t.request('GET', '/readyz', undefined, { authorization: '' });
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({
-      status: 'ready',
+      status: 'ok',
       modes: { store: 'redis', database: 'postgres' },
     });
     const metrics = await fetch(`${t.url}/metrics`);

@@ -115,7 +115,7 @@ describe('embedded defaults (no DATABASE_URL, no REDIS_URL)', () => {
     const ready = await call(service, 'GET', '/readyz', undefined, null);
     expect(ready).toMatchObject({
       status: 200,
-      body: { status: 'ready', modes: { store: 'memory', database: 'embedded' } },
+      body: { status: 'ok', modes: { store: 'memory', database: 'embedded' } },
     });
     expect(
       (await call(service, 'GET', `/v1/subjects/${subject}/usage`, undefined, null)).status,

@@ -29,7 +29,7 @@ const TABLES: Record<string, string[]> = {
     'alert_thresholds',
     'updated_at',
   ],
-  subjects: ['id', 'tier', 'created_at', 'updated_at'],
+  subjects: ['id', 'tier', 'parent', 'created_at', 'updated_at'],
   models: [
     'name',
     'encoding',
@@ -40,13 +40,14 @@ const TABLES: Record<string, string[]> = {
     'token_multiplier',
   ],
   tier_model_limits: ['tier', 'model', 'requests_per_minute', 'tokens_per_minute'],
-  api_clients: ['id', 'name', 'key_sha256', 'created_at', 'revoked_at'],
+  api_clients: ['id', 'name', 'key_sha256', 'role', 'created_at', 'revoked_at'],
   usage_ledger: [
     'id',
     'reservation_id',
     'subject',
     'tier',
     'model',
+    'caller',
     'prompt_tokens',
     'cached_tokens',
     'completion_tokens',
@@ -56,6 +57,7 @@ const TABLES: Record<string, string[]> = {
     'settled_at',
   ],
   daily_usage: ['subject', 'day', 'cost_usd', 'requests', 'prompt_tokens', 'completion_tokens'],
+  admin_audit: ['id', 'at', 'actor', 'action', 'target', 'before', 'after'],
   budget_alerts: [
     'id',
     'subject',
@@ -175,7 +177,7 @@ describe('migrations through the TypeORM CLI', () => {
     const shown = await typeorm('migration:show');
     expect(shown.stdout).toMatch(/\[X\] \d+ CreateSchema/);
     expect(shown.stdout).toMatch(/\[X\] \d+ SeedCatalogue/);
-  }, 120_000);
+  }, 300_000);
 
   it('brings back every table of SPEC §5 with its columns', async () => {
     for (const [table, columns] of Object.entries(TABLES)) {

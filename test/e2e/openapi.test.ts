@@ -103,7 +103,10 @@ describe('the OpenAPI document', () => {
   });
 
   it('lists every /v1 path with its responses and bearer auth; health is open', () => {
-    const v1Paths = Object.keys(doc.paths).filter((path) => path.startsWith('/v1'));
+    // The admin API's paths are checked by test/admin/admin-api.test.ts.
+    const v1Paths = Object.keys(doc.paths).filter(
+      (path) => path.startsWith('/v1') && !path.startsWith('/v1/admin'),
+    );
     expect(v1Paths.sort()).toEqual(EXPECTED.map(([path]) => path).sort());
     for (const [path, method, statuses] of EXPECTED) {
       const operation = op(path, method);
@@ -152,6 +155,7 @@ describe('the OpenAPI document', () => {
       'concurrency_limit_exceeded',
       'daily_budget_exceeded',
       'exceeds_capacity',
+      'monthly_budget_exceeded',
       'rate_limit_exceeded',
     ]);
     expect(new Set(codes('/v1/check', 'post', '401'))).toEqual(new Set(['unauthorized']));
@@ -223,6 +227,40 @@ describe('the OpenAPI document', () => {
       enum: expect.arrayContaining(['system', 'user', 'assistant', 'tool']),
     });
   });
+
+  it('describes `request` (the upstream body) and both upstream usage shapes', () => {
+    const schemas = doc.components.schemas;
+    expect(schemas.CheckRequestDto!.properties!.request).toEqual({
+      $ref: '#/components/schemas/UpstreamRequest',
+    });
+    expect(schemas.EstimateRequestDto!.properties!.request).toEqual({
+      $ref: '#/components/schemas/UpstreamRequest',
+    });
+    const upstream = schemas.UpstreamRequest as Record<string, unknown> & {
+      properties: Record<string, unknown>;
+    };
+    expect(upstream.additionalProperties).toBe(true);
+    expect(Object.keys(upstream.properties)).toEqual(
+      expect.arrayContaining(['model', 'messages', 'input', 'instructions', 'tools', 'n']),
+    );
+    expect(Object.keys(upstream.properties)).toEqual(
+      expect.arrayContaining(['max_tokens', 'max_completion_tokens', 'max_output_tokens']),
+    );
+    for (const name of ['CommitUsageDto', 'RefundUsageDto']) {
+      const usage = schemas[name] as Record<string, unknown> & {
+        properties: Record<string, { properties?: Record<string, unknown> }>;
+      };
+      expect(usage.additionalProperties, name).toBe(true);
+      expect(usage.properties.prompt_tokens_details!.properties).toHaveProperty('cached_tokens');
+      expect(usage.properties.input_tokens_details!.properties).toHaveProperty('cached_tokens');
+      expect(Object.keys(usage.properties)).toEqual(
+        expect.arrayContaining(['input_tokens', 'output_tokens', 'completion_tokens_details']),
+      );
+    }
+    const settled = schemas.Settled!.properties!.usage as { properties: object };
+    expect(Object.keys(settled.properties)).toContain('cached_tokens');
+    expect(Object.keys(schemas.CheckAllowed!.properties!)).toContain('requested_model');
+  });
 });
 
 describe('the documented examples have the shapes the service answers', () => {
@@ -270,7 +308,7 @@ describe('the documented examples have the shapes the service answers', () => {
 
     const estimate = await t.request('POST', '/v1/estimate', {
       subject,
-      model: 'gpt-4o-mini',
+      model: 'openai/gpt-4o-mini-2024-07-18',
       prompt: 'Summarise this page',
     });
     expect(estimate.body).toEqual({

@@ -114,13 +114,17 @@ describe('Redis up, then killed, then back', () => {
     expect(rows.rows).toEqual([{ status: 'committed', cost: '0.000180' }]);
     heldDuringOutage = String(replies[1]!.body.reservation_id);
 
+    // Still deciding (locally): 200 "degraded", so a load balancer keeps the instance (SPEC §4).
     const ready = await timed(() => local.request('GET', '/readyz'));
-    expect(ready.status).toBe(503);
+    expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({
-      status: 'not_ready',
+      status: 'degraded',
       checks: { store: 'down', database: 'up' },
       modes: { store: 'redis', decisions: 'local_fallback' },
     });
+    const openReady = await timed(() => open.request('GET', '/readyz'));
+    expect(openReady.status).toBe(200);
+    expect(openReady.body).toMatchObject({ status: 'degraded' });
   });
 
   it('closed: refuses with 503 and the error body', async () => {
@@ -128,6 +132,10 @@ describe('Redis up, then killed, then back', () => {
     expect(reply.status).toBe(503);
     expect(reply.body.error).toBe('store_unavailable');
     expect(String(reply.body.message)).toMatch(/Redis/);
+    // It cannot decide checks: out of the load balancer.
+    const ready = await timed(() => closed.request('GET', '/readyz'));
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({ status: 'not_ready', checks: { store: 'down' } });
   });
 
   it('open: allows, beyond the limits', async () => {
@@ -140,7 +148,15 @@ describe('Redis up, then killed, then back', () => {
   it('when Redis returns, every instance decides on it again, on its own', async () => {
     await redis!.start();
     for (const app of apps) {
-      await eventually(async () => (await app.request('GET', '/readyz')).status === 200, 10_000);
+      // "ok" only once decisions are back on Redis (never while still deciding in the fallback).
+      await eventually(async () => {
+        const ready = await app.request('GET', '/readyz');
+        if (ready.body.status !== 'ok') {
+          return false;
+        }
+        expect(ready.body).toMatchObject({ modes: { decisions: 'redis' } });
+        return true;
+      }, 10_000);
     }
     // An instance that saw Redis fail retries it at most once a second (FailoverBudgetStore).
     await new Promise((resolve) => setTimeout(resolve, 1_200));

@@ -263,9 +263,24 @@ describe('CatalogueService', () => {
     expect(took).toBeLessThan(WITHIN_MS); // the reconnect's full reload finds it
   });
 
-  it('refuses to start without the default tier', async () => {
-    await expect(startCatalogue({ defaultTier: unique('missing') })).rejects.toMatchObject({
-      code: 'unknown_tier',
-    });
+  it('starts without the default tier, whose subjects answer 503 until it exists', async () => {
+    const missing = unique('missing');
+    const service = await startCatalogue({ defaultTier: missing });
+    try {
+      const subject = unique('nobody');
+      expect(service.tierOf(subject)).toBe(missing);
+      expect(() => service.limitsFor(missing, 'gpt-4o')).toThrow(
+        expect.objectContaining({ code: 'tier_unavailable', status: 503 }),
+      );
+      await dataSource.query(`INSERT INTO tiers (name, requests_per_minute) VALUES ($1, 7)`, [
+        missing,
+      ]);
+      await eventually(
+        () => expect(service.limitsFor(missing, 'gpt-4o').requests?.capacity).toBe(7),
+        WITHIN_MS,
+      );
+    } finally {
+      await service.onModuleDestroy();
+    }
   });
 });

@@ -76,6 +76,16 @@ export class ThrowawayRedis {
     }
   }
 
+  /** SIGSTOP: connections stay open, nothing is answered (a hung Redis) until resume(). */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT: Redis runs whatever sat in its sockets meanwhile. */
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** SIGKILL: connections drop at once, as in a crash. Resolves once the process is gone. */
   async kill(): Promise<void> {
     const child = this.child;
@@ -87,6 +97,7 @@ export class ThrowawayRedis {
       await new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
         child.kill('SIGKILL');
+        child.kill('SIGCONT'); // A paused process dies on SIGKILL too; this only wakes it.
       });
     }
   }

@@ -29,8 +29,10 @@ export async function createApp(
     // The /v1 bodies are validated by the contract's JSON Schemas (decision.contract.ts).
     ajv: AJV_OPTIONS,
   });
-  adapter.getInstance().addHook('onRequest', async (request, reply) => {
+  // Synchronous hooks (done callbacks): no promise per request.
+  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    done();
   });
   logRequests(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {

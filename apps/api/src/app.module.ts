@@ -2,8 +2,10 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AppConfigModule, type EnvironmentVariables } from '#config';
 import { LedgerModule } from '#ledger';
+import { AdminModule } from './admin/admin.module.js';
 import { AlertsModule } from './alerts/alerts.module.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { ApiKeyVerdicts } from './auth/api-key.verdicts.js';
 import { ApiKeyVerifier } from './auth/api-key.verifier.js';
 import { BootstrapKeyService } from './auth/bootstrap-key.service.js';
 import { DecisionModule } from './decision/decision.module.js';
@@ -24,6 +26,7 @@ export class AppModule {
         LedgerModule,
         DecisionModule,
         AlertsModule,
+        AdminModule,
       ],
       controllers: [HealthController],
       providers: [
@@ -32,6 +35,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         ApiKeyVerifier,
         BootstrapKeyService,
+        ApiKeyVerdicts,
       ],
     };
   }

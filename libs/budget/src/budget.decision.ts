@@ -86,8 +86,9 @@ export function decideReserve(input: DecisionInput): Decision {
     waits.push(['tokens', waitMs(input.tokens, leastTokens)]);
   }
   if (input.concurrent) {
-    const { limit, active, earliestExpiryMs } = input.concurrent;
-    const wait = active < limit ? 0 : Math.max(1, (earliestExpiryMs ?? now + 1) - now);
+    // A lease usually ends at a commit, seconds away, not at its expiry: retry in 1 s (SPEC §3).
+    const { limit, active } = input.concurrent;
+    const wait = active < limit ? 0 : 1000;
     waits.push(['concurrent', wait]);
   }
   if (input.dailyCost) {

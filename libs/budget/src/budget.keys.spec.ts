@@ -4,32 +4,74 @@ import {
   GroupKeys,
   SubjectKeys,
   newRef,
+  DEFAULT_RESERVATION_SIGNING_KEY,
   parseReservationId,
+  reservationClaims,
   reservationId,
+  setReservationSigningKey,
   subjectGroup,
   subjectTag,
 } from './budget.keys.js';
+
+const claims = (subject: string, ref = newRef()) => ({
+  subject,
+  ref,
+  tier: 'free',
+  model: 'gpt-4o',
+  promptTokens: 1000,
+  completionTokens: 200,
+  pricing: {
+    inputPicosPerToken: 2_500_000,
+    outputPicosPerToken: 10_000_000,
+    cachedInputPicosPerToken: 1_250_000,
+  },
+  reservedAtMs: 1_764_000_000_000,
+  expiresAtMs: 1_764_000_600_000,
+});
 
 describe('reservation ids', () => {
   it('carry the subject, so commit finds its keys without a lookup', () => {
     for (const subject of ['user_123', 'a.b', '{x}', 'ünï 日本', ' ']) {
       const ref = newRef();
-      expect(parseReservationId(reservationId(subject, ref))).toEqual({ subject, ref });
+      expect(parseReservationId(reservationId(claims(subject, ref)))).toEqual({ subject, ref });
     }
   });
 
-  it('refuse anything this engine never issued', () => {
-    const id = reservationId('user', newRef());
+  it('carry, signed, everything settling needs', () => {
+    const c = claims('user');
+    expect(reservationClaims(reservationId(c))).toEqual(c);
+  });
+
+  it('refuse anything this engine never issued, or issued and then altered', () => {
+    const id = reservationId(claims('user'));
+    const [subject, body, sig, ref] = id.split('.') as [string, string, string, string];
+    const other = reservationId({ ...claims('user'), promptTokens: 1 }).split('.')[1]!;
     for (const bad of [
       '',
       '.',
       'abc',
       `${id}x`,
-      `x${id.slice(id.indexOf('.'))}x`,
+      `x${id}`,
       'dXNlcg==.AAAAAAAAAAAAAAAAAAAAAA',
+      `dXNlcg.${ref}`,
       `/${id}`,
+      `${subject}.${other}.${sig}.${ref}`,
+      `${Buffer.from('admin').toString('base64url')}.${body}.${sig}.${ref}`,
+      `${subject}.${body}.${sig}.${newRef()}`,
+      `${subject}.${body}.${'A'.repeat(sig.length)}.${ref}`,
+      `${subject}.${body}.${sig.slice(0, -1)}${sig.endsWith('B') ? 'C' : 'B'}.${ref}`,
     ]) {
       expect(parseReservationId(bad)).toBeNull();
+    }
+  });
+
+  it('are signed with RESERVATION_SIGNING_KEY: another key refuses them', () => {
+    const id = reservationId(claims('user'));
+    setReservationSigningKey('another-key-of-16-chars');
+    try {
+      expect(parseReservationId(id)).toBeNull();
+    } finally {
+      setReservationSigningKey(DEFAULT_RESERVATION_SIGNING_KEY);
     }
   });
 });

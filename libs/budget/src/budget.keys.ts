@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Pricing } from './budget.types.js';
 
 /**
  * Reservation ids and the Redis key layout.
@@ -51,19 +52,87 @@ export function newRef(): string {
   return pool.toString('base64url', used - REF_BYTES, used);
 }
 
-export function reservationId(subject: string, ref: string): string {
-  return `${Buffer.from(subject, 'utf8').toString('base64url')}.${ref}`;
+/**
+ * What a reservation id carries besides its subject and ref: all that settling needs when the
+ * store lost the reservation (Redis restarted empty, a failover that lost writes — SPEC §7).
+ */
+export interface ReservationClaims {
+  subject: string;
+  ref: string;
+  tier: string;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  pricing: Pricing;
+  reservedAtMs: number;
+  expiresAtMs: number;
 }
+
+/**
+ * RESERVATION_SIGNING_KEY. The embedded default lets one instance (and tests) run unconfigured;
+ * instances sharing a store must share a key, and production sets its own.
+ */
+export const DEFAULT_RESERVATION_SIGNING_KEY = 'token-budget-embedded-reservation-signing-key';
+let signingKey = Buffer.from(DEFAULT_RESERVATION_SIGNING_KEY, 'utf8');
+
+export function setReservationSigningKey(key: string): void {
+  signingKey = Buffer.from(key, 'utf8');
+}
+
+const SIG_BYTES = 16;
+
+function sign(body: string): Buffer {
+  return createHmac('sha256', signingKey).update(body).digest().subarray(0, SIG_BYTES);
+}
+
+/**
+ * `base64url(subject).base64url(claims).sig.ref`: the subject and the ref locate the store's
+ * keys with no lookup; the claims (tier, model, estimate, pricing, reserved and expiry times)
+ * let a commit or refund be settled into the ledger even when the store forgot the reservation;
+ * sig (HMAC-SHA256 with RESERVATION_SIGNING_KEY, 128 bits) makes all of it unforgeable.
+ */
+export function reservationId(c: ReservationClaims): string {
+  const subject = Buffer.from(c.subject, 'utf8').toString('base64url');
+  const claims = Buffer.from(
+    JSON.stringify([
+      c.tier,
+      c.model,
+      c.promptTokens,
+      c.completionTokens,
+      c.pricing.inputPicosPerToken,
+      c.pricing.outputPicosPerToken,
+      c.pricing.cachedInputPicosPerToken ?? c.pricing.inputPicosPerToken,
+      c.reservedAtMs,
+      c.expiresAtMs,
+    ]),
+    'utf8',
+  ).toString('base64url');
+  const body = `${subject}.${claims}.${c.ref}`;
+  return `${subject}.${claims}.${sign(body).toString('base64url')}.${c.ref}`;
+}
+
+const B64 = /^[A-Za-z0-9_-]+$/;
 
 /** The subject and ref inside an id, or null for anything this engine never issued. */
 export function parseReservationId(id: string): { subject: string; ref: string } | null {
-  const dot = id.lastIndexOf('.');
-  if (dot <= 0) {
+  const claims = reservationClaims(id);
+  return claims && { subject: claims.subject, ref: claims.ref };
+}
+
+/** Everything a signed id carries, or null when it is malformed or its signature is wrong. */
+export function reservationClaims(id: string): ReservationClaims | null {
+  const parts = id.split('.');
+  if (parts.length !== 4) {
     return null;
   }
-  const encoded = id.slice(0, dot);
-  const ref = id.slice(dot + 1);
-  if (!REF.test(ref) || !/^[A-Za-z0-9_-]+$/.test(encoded)) {
+  const [encoded, claims, sig, ref] = parts as [string, string, string, string];
+  if (!REF.test(ref) || !B64.test(encoded) || !B64.test(claims) || !B64.test(sig)) {
+    return null;
+  }
+  // Compared as text: only the canonical encoding of the signature is accepted.
+  const given = Buffer.from(sig, 'utf8');
+  const expected = Buffer.from(sign(`${encoded}.${claims}.${ref}`).toString('base64url'), 'utf8');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return null;
   }
   const subject = Buffer.from(encoded, 'base64url').toString('utf8');
@@ -71,7 +140,39 @@ export function parseReservationId(id: string): { subject: string; ref: string }
   if (Buffer.from(subject, 'utf8').toString('base64url') !== encoded) {
     return null;
   }
-  return { subject, ref };
+  let fields: unknown;
+  try {
+    fields = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(fields) || fields.length !== 9) {
+    return null;
+  }
+  const [tier, model, p, c, inp, out, cin, at, exp] = fields as unknown[];
+  const counts = [p, c, inp, out, cin, at, exp];
+  if (
+    typeof tier !== 'string' ||
+    typeof model !== 'string' ||
+    !counts.every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0)
+  ) {
+    return null;
+  }
+  return {
+    subject,
+    ref,
+    tier,
+    model,
+    promptTokens: p as number,
+    completionTokens: c as number,
+    pricing: {
+      inputPicosPerToken: inp as number,
+      outputPicosPerToken: out as number,
+      cachedInputPicosPerToken: cin as number,
+    },
+    reservedAtMs: at as number,
+    expiresAtMs: exp as number,
+  };
 }
 
 /**

@@ -6,7 +6,7 @@ export type RedisClient = Redis | Cluster;
 
 /** One operation, one script: its preludes followed by its own file. */
 export type ScriptName =
-  'reserve' | 'commit' | 'refund' | 'expire' | 'usage' | 'pending' | 'confirm';
+  'reserve' | 'commit' | 'refund' | 'cancel' | 'expire' | 'usage' | 'pending' | 'confirm';
 
 /**
  * The shared helpers each script is prepended with. Redis runs a script's whole text on every
@@ -17,6 +17,7 @@ const PRELUDES: Record<ScriptName, string[]> = {
   reserve: ['lib', 'lib-buckets'],
   commit: SETTLING,
   refund: SETTLING,
+  cancel: SETTLING,
   expire: SETTLING,
   usage: ['lib'],
   pending: ['lib', 'lib-index'],
@@ -48,6 +49,77 @@ function scripts(): Map<ScriptName, LoadedScript> {
 }
 
 /**
+ * Where this process stands against Redis's clock, so each script can be given a deadline in
+ * Redis time: a script that reaches Redis after its caller gave up (a Redis that hung, then woke,
+ * running what sat in its socket) answers LATE without writing anything (lib.lua clock()).
+ *
+ * Redis TIME is read between local times t0 and t1; T − t1 is a lower bound of the offset, so
+ * `sent + timeout + (T − t1)` is never later, in Redis time, than the moment the caller's command
+ * timer fires. Re-read every few seconds and on each (re)connection.
+ */
+interface RedisClock {
+  timeoutMs: number;
+  offsetMs: number | undefined;
+  syncing: Promise<void> | undefined;
+}
+
+const clocks = new WeakMap<RedisClient, RedisClock>();
+const CLOCK_SYNC_EVERY_MS = 5_000;
+
+/** Gives every script run on `client` a deadline `timeoutMs` after it is sent (createRedisClient). */
+export function trackRedisClock(client: RedisClient, timeoutMs: number): void {
+  const clock: RedisClock = { timeoutMs, offsetMs: undefined, syncing: undefined };
+  clocks.set(client, clock);
+  const sync = (): void => {
+    if (client.status === 'ready') {
+      syncClock(client, clock).catch(() => undefined);
+    }
+  };
+  client.on('ready', sync);
+  const timer = setInterval(sync, CLOCK_SYNC_EVERY_MS);
+  timer.unref();
+  client.once('end', () => clearInterval(timer));
+}
+
+function syncClock(client: RedisClient, clock: RedisClock): Promise<void> {
+  clock.syncing ??= (async () => {
+    try {
+      const t0 = Date.now();
+      const [seconds, micros] = await client.time();
+      const t1 = Date.now();
+      const redisMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+      if (t1 - t0 <= clock.timeoutMs) {
+        clock.offsetMs = redisMs - t1;
+      }
+    } finally {
+      clock.syncing = undefined;
+    }
+  })();
+  return clock.syncing;
+}
+
+/** The Redis time after which a script sent now must not act; -1 for an untracked client. */
+async function deadline(client: RedisClient): Promise<number> {
+  const clock = clocks.get(client);
+  if (!clock) {
+    return -1;
+  }
+  if (clock.offsetMs === undefined) {
+    await syncClock(client, clock);
+    if (clock.offsetMs === undefined) {
+      throw new Error('Redis clock unknown: TIME did not answer within the command timeout');
+    }
+  }
+  // Redis TIME is floored to the millisecond in the script: one more keeps the bound safe.
+  return Date.now() + clock.offsetMs + clock.timeoutMs - 1;
+}
+
+/** A script's LATE answer: it reached Redis after its caller gave up, and changed nothing. */
+export class LateScriptError extends Error {
+  override readonly name = 'LateScriptError';
+}
+
+/**
  * EVALSHA, and EVAL (which also caches the script) when the node answers NOSCRIPT: after a
  * restart, a failover, or on a Cluster node that never saw the script.
  */
@@ -58,11 +130,22 @@ export async function runScript(
   args: readonly (string | number)[],
 ): Promise<unknown> {
   const script = scripts().get(name)!;
+  // The deadline is always the last argument (lib.lua clock() reads ARGV[#ARGV]).
+  const all = [...args, await deadline(client)];
   try {
-    return await client.evalsha(script.sha, keys.length, ...keys, ...args);
+    try {
+      return await client.evalsha(script.sha, keys.length, ...keys, ...all);
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+        return await client.eval(script.source, keys.length, ...keys, ...all);
+      }
+      throw error;
+    }
   } catch (error) {
-    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-      return client.eval(script.source, keys.length, ...keys, ...args);
+    if (error instanceof Error && error.message.startsWith('LATE')) {
+      throw new LateScriptError(
+        `Redis ran the ${name} script after its deadline: ${error.message}`,
+      );
     }
     throw error;
   }

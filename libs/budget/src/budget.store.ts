@@ -34,11 +34,22 @@ export abstract class BudgetStore {
   /** Judges every dimension at once; all or nothing. */
   abstract reserve(req: ReserveRequest): Promise<ReserveResult>;
 
-  /** Replaces the reservation by the real usage. Idempotent. */
-  abstract commit(reservationId: string, usage: Usage): Promise<SettleResult>;
+  /**
+   * Replaces the reservation by the real usage. Idempotent. `ancestors` (the subject's scope
+   * above it, nearest first) have their shares of a scoped reservation settled the same way.
+   */
+  abstract commit(
+    reservationId: string,
+    usage: Usage,
+    ancestors?: readonly string[],
+  ): Promise<SettleResult>;
 
   /** Releases the reservation (null), or settles it to a partial usage. Idempotent. */
-  abstract refund(reservationId: string, usage: Usage | null): Promise<SettleResult>;
+  abstract refund(
+    reservationId: string,
+    usage: Usage | null,
+    ancestors?: readonly string[],
+  ): Promise<SettleResult>;
 
   /** Settles, exactly once across every sweeper, reservations whose expiry passed. */
   abstract expireDue(policy: ExpiryPolicy, max?: number): Promise<Settlement[]>;

@@ -38,6 +38,20 @@ export type Dimension =
   | 'model_requests'
   | 'model_tokens';
 
+/** One ancestor of the subject (SPEC §2 scope): its tier's limits apply to its aggregate. */
+export interface ScopeLevel {
+  subject: string;
+  tier: string;
+  limits: Limits;
+}
+
+/** An ancestor's figures after a decision, shown in answers' `scope`. */
+export interface ScopeState {
+  subject: string;
+  tier: string;
+  state: LimitsState;
+}
+
 export interface ReserveRequest {
   subject: string;
   tier: string;
@@ -51,6 +65,11 @@ export interface ReserveRequest {
   minCompletionTokens?: number;
   ttlSeconds: number;
   idempotencyKey?: string;
+  /**
+   * The subject's ancestors to judge too, nearest first (those whose tier limits something).
+   * Every level must allow; all or nothing across levels.
+   */
+  scope?: readonly ScopeLevel[];
 }
 
 /** The state of one bucket or limit after a decision, as shown to callers. */
@@ -84,7 +103,14 @@ export interface Reservation {
 }
 
 export type ReserveResult =
-  | { allowed: true; reservation: Reservation; state: LimitsState; replayed: boolean }
+  | {
+      allowed: true;
+      reservation: Reservation;
+      state: LimitsState;
+      replayed: boolean;
+      /** Each ancestor level judged, nearest first. */
+      scope?: ScopeState[];
+    }
   | {
       allowed: false;
       /** exceeds_capacity when waiting can never help. */
@@ -93,6 +119,9 @@ export type ReserveResult =
       /** Milliseconds until this request would fit (absent for exceeds_capacity). */
       retryAfterMs?: number;
       state: LimitsState;
+      /** The level that refused when it is an ancestor (absent: the subject itself). */
+      scopeSubject?: string;
+      scope?: ScopeState[];
     };
 
 export interface Usage {
@@ -119,6 +148,11 @@ export interface Settlement {
   status: SettlementStatus;
   reservedAtMs: number;
   settledAtMs: number;
+  /**
+   * The subject's ancestors (SPEC §2 scope) whose daily_usage rows this settlement adds to as
+   * well; the ledger writer fills it from the catalogue when absent.
+   */
+  scope?: readonly string[];
   /** Tokens the reservation held (prompt + completion estimate), for metrics; absent when unknown. */
   reservedTokens?: number;
 }

@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from '#kernel';
+import { DomainError, StoreUnavailableError } from '#kernel';
 import { Logger } from '@nestjs/common';
 import { BudgetStore } from './budget.store.js';
 import type {
@@ -79,18 +79,26 @@ export class FailoverBudgetStore extends BudgetStore {
       case 'closed':
         throw new StoreUnavailableError('deciding');
       case 'open':
-        return this.fallback.reserve({ ...req, limits: UNLIMITED });
+        return this.fallback.reserve({ ...req, limits: UNLIMITED, scope: undefined });
       case 'local':
         return this.fallback.reserve(req);
     }
   }
 
-  commit(reservationId: string, usage: Usage): Promise<SettleResult> {
-    return this.settle((store) => store.commit(reservationId, usage));
+  commit(
+    reservationId: string,
+    usage: Usage,
+    ancestors?: readonly string[],
+  ): Promise<SettleResult> {
+    return this.settle((store) => store.commit(reservationId, usage, ancestors));
   }
 
-  refund(reservationId: string, usage: Usage | null): Promise<SettleResult> {
-    return this.settle((store) => store.refund(reservationId, usage));
+  refund(
+    reservationId: string,
+    usage: Usage | null,
+    ancestors?: readonly string[],
+  ): Promise<SettleResult> {
+    return this.settle((store) => store.refund(reservationId, usage, ancestors));
   }
 
   async expireDue(policy: ExpiryPolicy, max?: number): Promise<Settlement[]> {
@@ -110,12 +118,20 @@ export class FailoverBudgetStore extends BudgetStore {
     await this.onPrimary(() => this.primary.confirmLedgered(settlements));
   }
 
+  /**
+   * Local reservations first (only this instance made them), then Redis. Redis unreachable is a
+   * 503, never "never issued": the reservation may well be there (SPEC §7).
+   */
   async find(reservationId: string): Promise<Reservation | null> {
+    const local = await this.fallback.find(reservationId);
+    if (local) {
+      return local;
+    }
     const remote = await this.onPrimary(() => this.primary.find(reservationId));
-    if (remote.ok && remote.value) {
+    if (remote.ok) {
       return remote.value;
     }
-    return this.fallback.find(reservationId);
+    throw new StoreUnavailableError('settling');
   }
 
   async usage(
@@ -126,8 +142,19 @@ export class FailoverBudgetStore extends BudgetStore {
     return remote.ok ? remote.value : this.fallback.usage(subject, limits);
   }
 
-  ping(): Promise<void> {
-    return this.primary.ping();
+  /**
+   * Pings Redis, whatever the retry window: an answer brings decisions back to it at once (so
+   * /readyz never says "ok" while checks are still decided in the fallback), no answer marks it
+   * down.
+   */
+  async ping(): Promise<void> {
+    if (this.downSince !== null) {
+      this.downSince = 0; // Due for a retry now.
+    }
+    const answer = await this.onPrimary(() => this.primary.ping());
+    if (!answer.ok) {
+      throw new Error('Redis unreachable');
+    }
   }
 
   async close(): Promise<void> {
@@ -179,7 +206,23 @@ export class FailoverBudgetStore extends BudgetStore {
   }
 }
 
-/** A reply error is Redis answering (a bug to surface); anything else means it did not answer. */
-function isUnreachable(error: unknown): boolean {
-  return !(error instanceof Error && error.name === 'ReplyError');
+/** What the Redis client throws when Redis did not answer (redis.client.ts, budget.scripts.ts). */
+const REDIS_DOWN_NAMES = new Set([
+  'LateScriptError',
+  'MaxRetriesPerRequestError',
+  'ClusterAllFailedError',
+]);
+const REDIS_DOWN_MESSAGE =
+  /timed out|Connection is closed|Stream isn't writeable|enableOfflineQueue|Redis clock unknown|None of startup nodes|Failed to refresh slots|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN/;
+
+/**
+ * Only Redis not answering is an outage. A reply error is Redis answering (a bug to surface); a
+ * DomainError is an answer of its own (the ledger unreachable while seeding a day is a 503
+ * ledger_unavailable, and must not switch the instance to its fallback while Redis is fine).
+ */
+export function isUnreachable(error: unknown): boolean {
+  if (!(error instanceof Error) || error instanceof DomainError) {
+    return false;
+  }
+  return REDIS_DOWN_NAMES.has(error.name) || REDIS_DOWN_MESSAGE.test(error.message);
 }

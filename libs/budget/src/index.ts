@@ -4,8 +4,15 @@ export { RedisBudgetStore, type RedisBudgetStoreOptions } from './redis-budget.s
 export { MemoryBudgetStore } from './memory-budget.store.js';
 export { createRedisClient, whenReady, type RedisClientOptions } from './redis.client.js';
 export type { RedisClient } from './budget.scripts.js';
-export { parseReservationId } from './budget.keys.js';
+export {
+  DEFAULT_RESERVATION_SIGNING_KEY,
+  type ReservationClaims,
+  parseReservationId,
+  reservationClaims,
+  setReservationSigningKey,
+} from './budget.keys.js';
 export { DIMENSIONS } from './budget.decision.js';
 export { costMicros } from './bucket.math.js';
-export { FailoverBudgetStore } from './failover.store.js';
+export { FailoverBudgetStore, isUnreachable } from './failover.store.js';
 export { GROUPS, GroupKeys, SubjectKeys } from './budget.keys.js';
+export { refOf } from './budget.scope.js';

@@ -9,7 +9,12 @@ import { type MemoryRecord, type MemorySubject, reservationOf } from './memory-b
  * The synchronous half of MemoryBudgetStore.reserve(): read, decide (the same pure decision
  * reserve.lua mirrors), write — with no await in between, so it is atomic in one process.
  */
-export function reserveInMemory(req: ReserveRequest, s: MemorySubject, now: number): ReserveResult {
+export function reserveInMemory(
+  req: ReserveRequest,
+  s: MemorySubject,
+  now: number,
+  levelRef?: string,
+): ReserveResult {
   const { limits, pricing, model } = req;
   const monthly = limits.monthlyCostMicros ?? null;
   const dims: [string, BucketLimit | null][] = [
@@ -71,6 +76,15 @@ export function reserveInMemory(req: ReserveRequest, s: MemorySubject, now: numb
         : { limitMicros: monthly, usedMicros: s.monthCostMicros + s.inFlightMicros },
   });
   if (!decision.allowed) {
+    // A limit edited since the bucket was written takes hold now, even on a refusal: the clamp
+    // of a shrink is kept, and a raised rate refills from now on (SPEC §3).
+    dims.forEach(([dim], i) => {
+      const view = views[i];
+      const stored = s.buckets.get(dim);
+      if (view && stored && (stored.cap !== view.cap || stored.perMinute !== view.perMinute)) {
+        s.writeBucket(dim, view, now);
+      }
+    });
     return { ...decision, state: state() };
   }
 
@@ -90,7 +104,7 @@ export function reserveInMemory(req: ReserveRequest, s: MemorySubject, now: numb
     }
   });
   const record: MemoryRecord = {
-    ref: newRef(),
+    ref: levelRef ?? newRef(),
     subject: req.subject,
     tier: req.tier,
     model,
@@ -102,6 +116,7 @@ export function reserveInMemory(req: ReserveRequest, s: MemorySubject, now: numb
     expiresAtMs: now + req.ttlSeconds * 1000,
     status: 'held',
     keepUntilMs: now + req.ttlSeconds * 1000 + SETTLED_RETENTION_MS,
+    ...(levelRef === undefined ? {} : { level: true }),
   };
   s.records.set(record.ref, record);
   s.leases.set(record.ref, record.expiresAtMs);

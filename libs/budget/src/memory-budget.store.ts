@@ -29,6 +29,7 @@ import {
 } from './bucket.math.js';
 import { type MemoryRecord, MemorySubject, reservationOf } from './memory-budget.subject.js';
 import { reserveInMemory } from './memory-budget.reserve.js';
+import { type ScopeLevels, reserveScoped, settleScoped } from './budget.scope.js';
 
 /**
  * The decision engine in process: embedded mode (one instance), and the local fallback while
@@ -46,8 +47,39 @@ export class MemoryBudgetStore extends BudgetStore {
     super();
   }
 
-  async reserve(req: ReserveRequest): Promise<ReserveResult> {
+  reserve(req: ReserveRequest): Promise<ReserveResult> {
     assertReserveRequest(req);
+    return reserveScoped(this.levels, req);
+  }
+
+  /** The scope's levels (budget.scope.ts), each one subject of this store. */
+  private readonly levels: ScopeLevels = {
+    reserveLevel: (req, ref) => this.reserveLevel(req, ref),
+    cancelLevel: (subject, ref) => this.cancelLevel(subject, ref),
+    settleLevel: (subject, ref, status, usage) => {
+      const s = this.subjects.get(subject);
+      const record = s?.records.get(ref);
+      if (s && record?.status === 'held') {
+        s.settle(record, status, charge(record, usage), usage === null, this.clock(), 0);
+      }
+      return Promise.resolve();
+    },
+  };
+
+  private async cancelLevel(subject: string, ref: string): Promise<LimitsState | null> {
+    const s = this.subjects.get(subject);
+    const record = s?.records.get(ref);
+    if (!s || record?.status !== 'held') {
+      return null;
+    }
+    const now = this.clock();
+    record.level = true;
+    s.settle(record, 'refunded', charge(record, null), true, now, 0);
+    s.records.delete(ref);
+    return this.settledState(s, record.model, now);
+  }
+
+  private async reserveLevel(req: ReserveRequest, levelRef?: string): Promise<ReserveResult> {
     const { limits } = req;
     // At most: a day seed, a month seed, one more of each if a UTC boundary passed in between.
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -74,21 +106,31 @@ export class MemoryBudgetStore extends BudgetStore {
         }
         continue;
       }
-      return reserveInMemory(req, s, this.clock());
+      return reserveInMemory(req, s, this.clock(), levelRef);
     }
     throw new Error(`The daily cost of ${req.subject} could not be seeded from the ledger`);
   }
 
-  commit(reservationId: string, usage: Usage): Promise<SettleResult> {
+  async commit(
+    reservationId: string,
+    usage: Usage,
+    ancestors: readonly string[] = [],
+  ): Promise<SettleResult> {
     assertUsage(usage);
-    return this.settleRequest(reservationId, 'committed', usage);
+    const own = await this.settleRequest(reservationId, 'committed', usage);
+    return settleScoped(this.levels, own, reservationId, ancestors, 'committed', usage);
   }
 
-  refund(reservationId: string, usage: Usage | null): Promise<SettleResult> {
+  async refund(
+    reservationId: string,
+    usage: Usage | null,
+    ancestors: readonly string[] = [],
+  ): Promise<SettleResult> {
     if (usage) {
       assertUsage(usage);
     }
-    return this.settleRequest(reservationId, 'refunded', usage);
+    const own = await this.settleRequest(reservationId, 'refunded', usage);
+    return settleScoped(this.levels, own, reservationId, ancestors, 'refunded', usage);
   }
 
   expireDue(policy: ExpiryPolicy, max = 1_000): Promise<Settlement[]> {
@@ -107,17 +149,20 @@ export class MemoryBudgetStore extends BudgetStore {
           s.leases.delete(ref);
           continue;
         }
-        const usage =
-          policy === 'charge'
-            ? {
-                promptTokens: record.promptTokens,
-                completionTokens: record.completionTokens,
-                cachedTokens: 0,
-                costMicros: record.costMicros,
-              }
-            : { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costMicros: 0 };
+        if (record.level) {
+          // An ancestor's share expires with the same policy as the subject's own, unledgered.
+          s.settle(record, 'expired', expiryCharge(record, policy), policy === 'release', now, 0);
+          continue;
+        }
         settled.push(
-          s.settle(record, 'expired', usage, policy === 'release', now, UNCONFIRMED_RETENTION_MS),
+          s.settle(
+            record,
+            'expired',
+            expiryCharge(record, policy),
+            policy === 'release',
+            now,
+            UNCONFIRMED_RETENTION_MS,
+          ),
         );
       }
       if (s.prune(now)) {
@@ -220,21 +265,14 @@ export class MemoryBudgetStore extends BudgetStore {
     const now = this.clock();
     let replayed = false;
     if (record.status === 'held') {
-      const cachedTokens = usage?.cachedTokens ?? 0;
-      const charged = usage
-        ? {
-            promptTokens: usage.promptTokens,
-            completionTokens: usage.completionTokens,
-            cachedTokens,
-            costMicros: costMicros(
-              usage.promptTokens,
-              usage.completionTokens,
-              record.pricing,
-              cachedTokens,
-            ),
-          }
-        : { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costMicros: 0 };
-      s.settle(record, status, charged, usage === null, now, UNCONFIRMED_RETENTION_MS);
+      s.settle(
+        record,
+        status,
+        charge(record, usage),
+        usage === null,
+        now,
+        UNCONFIRMED_RETENTION_MS,
+      );
     } else if (record.status === status) {
       replayed = true;
     } else {
@@ -316,4 +354,41 @@ export class MemoryBudgetStore extends BudgetStore {
     }
     return Math.ceil(value);
   }
+}
+
+/** What a settlement to `usage` charges (null: everything released, at zero cost). */
+function charge(
+  record: MemoryRecord,
+  usage: Usage | null,
+): { promptTokens: number; completionTokens: number; cachedTokens: number; costMicros: number } {
+  if (usage === null) {
+    return { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costMicros: 0 };
+  }
+  const cachedTokens = usage.cachedTokens ?? 0;
+  return {
+    promptTokens: usage.promptTokens,
+    completionTokens: usage.completionTokens,
+    cachedTokens,
+    costMicros: costMicros(
+      usage.promptTokens,
+      usage.completionTokens,
+      record.pricing,
+      cachedTokens,
+    ),
+  };
+}
+
+/** An expired reservation is charged at its estimate, or released, by the policy. */
+function expiryCharge(
+  record: MemoryRecord,
+  policy: ExpiryPolicy,
+): { promptTokens: number; completionTokens: number; cachedTokens: number; costMicros: number } {
+  return policy === 'charge'
+    ? {
+        promptTokens: record.promptTokens,
+        completionTokens: record.completionTokens,
+        cachedTokens: 0,
+        costMicros: record.costMicros,
+      }
+    : { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costMicros: 0 };
 }

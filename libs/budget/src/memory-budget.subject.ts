@@ -24,6 +24,8 @@ export interface MemoryRecord {
   settlement?: Settlement;
   /** When it is forgotten (the Redis record's TTL). */
   keepUntilMs: number;
+  /** An ancestor's share of a scoped reservation: settled like it, never a ledger row. */
+  level?: boolean;
 }
 
 export class MemorySubject {
@@ -110,7 +112,7 @@ export class MemorySubject {
     }
     record.status = status;
     record.settlement = {
-      reservationId: reservationId(record.subject, record.ref),
+      reservationId: reservationId(record),
       subject: record.subject,
       tier: record.tier,
       model: record.model,
@@ -124,7 +126,9 @@ export class MemorySubject {
       reservedTokens: record.promptTokens + record.completionTokens,
     };
     record.keepUntilMs = now + keepMs;
-    this.pending.set(record.ref, now);
+    if (!record.level) {
+      this.pending.set(record.ref, now);
+    }
     return record.settlement;
   }
 
@@ -160,7 +164,7 @@ export class MemorySubject {
 
 export function reservationOf(record: MemoryRecord): Reservation {
   return {
-    reservationId: reservationId(record.subject, record.ref),
+    reservationId: reservationId(record),
     subject: record.subject,
     tier: record.tier,
     model: record.model,

@@ -77,10 +77,12 @@ export function rawStateAt(
   return { raw, daily: costAt(reply, i + 14), monthly: costAt(reply, i + 17) };
 }
 
-/** `ok` reserve reply fields 2..12: ref, tier, model, p, c, cost, in, out, at, exp. */
-export function reservationAt(reply: Reply, subject: string): Reservation {
-  return {
-    reservationId: reservationId(subject, str(reply, 2)),
+/**
+ * `ok` reserve reply fields 2..12: ref, tier, model, p, c, cost, in, out, at, exp. The id also
+ * signs the cached-input price, which the reply does not carry: the request's.
+ */
+export function reservationAt(reply: Reply, subject: string, cachedPrice: number): Reservation {
+  const fields = {
     subject,
     tier: str(reply, 3),
     model: str(reply, 4),
@@ -91,16 +93,39 @@ export function reservationAt(reply: Reply, subject: string): Reservation {
     reservedAtMs: n(reply, 10),
     expiresAtMs: n(reply, 11),
   };
+  const signed = { ...fields.pricing, cachedInputPicosPerToken: cachedPrice };
+  return {
+    reservationId: reservationId({ ...fields, ref: str(reply, 2), pricing: signed }),
+    ...fields,
+  };
 }
+
+/** Fields of a settlement reply (lib-settle.lua settlement_reply). */
+export const SETTLEMENT_WIDTH = 18;
 
 /**
  * A settlement: ref, subject, tier, model, prompt, completion, cost, status, at, settled at,
- * reserved tokens, cached prompt tokens.
+ * reserved tokens, cached prompt tokens; then what the id signs: the reserved prompt and
+ * completion, the input, output and cached-input prices, the expiry.
  */
 export function settlementOf(reply: Reply): Settlement {
   const subject = str(reply, 1);
   return {
-    reservationId: reservationId(subject, str(reply, 0)),
+    reservationId: reservationId({
+      subject,
+      ref: str(reply, 0),
+      tier: str(reply, 2),
+      model: str(reply, 3),
+      promptTokens: n(reply, 12),
+      completionTokens: n(reply, 13),
+      pricing: {
+        inputPicosPerToken: n(reply, 14),
+        outputPicosPerToken: n(reply, 15),
+        cachedInputPicosPerToken: n(reply, 16),
+      },
+      reservedAtMs: n(reply, 8),
+      expiresAtMs: n(reply, 17),
+    }),
     subject,
     tier: str(reply, 2),
     model: str(reply, 3),
@@ -137,8 +162,7 @@ export function reservationOfRecord(
     return null;
   }
   const subject = record.sub;
-  const reservation: Reservation = {
-    reservationId: reservationId(subject, ref),
+  const fields = {
     subject,
     tier: record.tier ?? '',
     model: record.model ?? '',
@@ -149,6 +173,14 @@ export function reservationOfRecord(
     pricing: { inputPicosPerToken: Number(record.in), outputPicosPerToken: Number(record.out) },
     reservedAtMs: Number(record.at),
     expiresAtMs: Number(record.exp),
+  };
+  const signed = {
+    ...fields.pricing,
+    cachedInputPicosPerToken: Number(record.cin ?? record.in),
+  };
+  const reservation: Reservation = {
+    reservationId: reservationId({ ...fields, ref, pricing: signed }),
+    ...fields,
   };
   const settlement: Settlement | null =
     record.st === 'held' || record.st === undefined

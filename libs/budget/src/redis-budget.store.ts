@@ -9,6 +9,7 @@ import {
 import { type RedisClient, runScript } from './budget.scripts.js';
 import { RedisSweeps } from './redis-budget.sweeps.js';
 import { SubjectKeys, newRef, parseReservationId } from './budget.keys.js';
+import { type ScopeLevels, reserveScoped, settleScoped } from './budget.scope.js';
 import type {
   BucketLimit,
   DailyCostSource,
@@ -25,6 +26,7 @@ import type {
 import { type RawLimits, limitsState, viewBucket } from './bucket.math.js';
 import {
   type Reply,
+  SETTLEMENT_WIDTH,
   STATE_WIDTH,
   asReply,
   dimensionAt,
@@ -65,10 +67,48 @@ export class RedisBudgetStore extends BudgetStore {
     this.sweeps = new RedisSweeps(client, keyPrefix, this.offset);
   }
 
-  async reserve(req: ReserveRequest): Promise<ReserveResult> {
+  reserve(req: ReserveRequest): Promise<ReserveResult> {
     assertReserveRequest(req);
+    return reserveScoped(this.levels, req);
+  }
+
+  /** The scope's levels (budget.scope.ts): one script on one level's slot per call. */
+  private readonly levels: ScopeLevels = {
+    reserveLevel: (req, ref) => this.reserveLevel(req, ref),
+    cancelLevel: async (subject, ref) => {
+      const keys = SubjectKeys.of(this.keyPrefix, subject);
+      const reply = asReply(
+        await runScript(
+          this.client,
+          'cancel',
+          [...keys.settlementKeys(), keys.record(ref)],
+          [this.offset(), ref, keys.tag],
+        ),
+      );
+      return stringAt(reply, 0) === 'ok' ? this.state(reply, 2, subject, numberAt(reply, 1)) : null;
+    },
+    settleLevel: async (subject, ref, status, usage) => {
+      const keys = SubjectKeys.of(this.keyPrefix, subject);
+      await runScript(
+        this.client,
+        status === 'committed' ? 'commit' : 'refund',
+        [...keys.settlementKeys(), keys.record(ref)],
+        [
+          this.offset(),
+          ref,
+          usage?.promptTokens ?? -1,
+          usage?.completionTokens ?? -1,
+          UNCONFIRMED_RETENTION_MS,
+          keys.tag,
+          usage?.cachedTokens ?? 0,
+        ],
+      );
+    },
+  };
+
+  private async reserveLevel(req: ReserveRequest, levelRef?: string): Promise<ReserveResult> {
     const keys = SubjectKeys.of(this.keyPrefix, req.subject);
-    const ref = newRef();
+    const ref = levelRef ?? newRef();
     const scriptKeys = [keys.buckets, keys.state, keys.leases, keys.record(ref), keys.group.due];
     if (req.idempotencyKey !== undefined) {
       scriptKeys.push(keys.idempotency(req.idempotencyKey));
@@ -105,6 +145,7 @@ export class RedisBudgetStore extends BudgetStore {
           limits.monthlyCostMicros ?? -1,
           seedMonth[0]!,
           seedMonth[1]!,
+          levelRef === undefined ? 0 : 1,
         ]),
       );
       const kind = stringAt(reply, 0);
@@ -127,7 +168,11 @@ export class RedisBudgetStore extends BudgetStore {
         const now = numberAt(reply, 12);
         return {
           allowed: true,
-          reservation: reservationAt(reply, req.subject),
+          reservation: reservationAt(
+            reply,
+            req.subject,
+            pricing.cachedInputPicosPerToken ?? pricing.inputPicosPerToken,
+          ),
           state: await this.state(reply, 13, req.subject, now),
           replayed: numberAt(reply, 1) === 1,
         };
@@ -145,24 +190,34 @@ export class RedisBudgetStore extends BudgetStore {
     throw new Error(`The daily cost of ${req.subject} could not be seeded from the ledger`);
   }
 
-  commit(reservationId: string, usage: Usage): Promise<SettleResult> {
+  async commit(
+    reservationId: string,
+    usage: Usage,
+    ancestors: readonly string[] = [],
+  ): Promise<SettleResult> {
     assertUsage(usage);
-    return this.settle('commit', reservationId, [
+    const own = await this.settle('commit', reservationId, [
       usage.promptTokens,
       usage.completionTokens,
       usage.cachedTokens ?? 0,
     ]);
+    return settleScoped(this.levels, own, reservationId, ancestors, 'committed', usage);
   }
 
-  refund(reservationId: string, usage: Usage | null): Promise<SettleResult> {
+  async refund(
+    reservationId: string,
+    usage: Usage | null,
+    ancestors: readonly string[] = [],
+  ): Promise<SettleResult> {
     if (usage) {
       assertUsage(usage);
     }
-    return this.settle(
+    const own = await this.settle(
       'refund',
       reservationId,
       usage ? [usage.promptTokens, usage.completionTokens, usage.cachedTokens ?? 0] : [-1, -1, 0],
     );
+    return settleScoped(this.levels, own, reservationId, ancestors, 'refunded', usage);
   }
 
   expireDue(policy: ExpiryPolicy, max = 1_000): Promise<Settlement[]> {
@@ -279,13 +334,13 @@ export class RedisBudgetStore extends BudgetStore {
     if (kind === 'conflict') {
       return { ok: false, error: 'conflict', status: stringAt(reply, 1) as Settlement['status'] };
     }
-    // 'ok', replayed, the 12 settlement fields, now, the state block.
-    const settlement = settlementOf(reply.slice(2, 14));
-    const now = numberAt(reply, 14);
+    // 'ok', replayed, the SETTLEMENT_WIDTH settlement fields, now, the state block.
+    const settlement = settlementOf(reply.slice(2, 2 + SETTLEMENT_WIDTH));
+    const now = numberAt(reply, 2 + SETTLEMENT_WIDTH);
     return {
       ok: true,
       settlement,
-      state: await this.state(reply, 15, parsed.subject, now),
+      state: await this.state(reply, 3 + SETTLEMENT_WIDTH, parsed.subject, now),
       replayed: numberAt(reply, 1) === 1,
     };
   }

@@ -1,5 +1,5 @@
 import { Cluster, type ClusterNode, type Command, Redis, type RedisOptions } from 'ioredis';
-import type { RedisClient } from './budget.scripts.js';
+import { type RedisClient, trackRedisClock } from './budget.scripts.js';
 
 /**
  * Commands issued in the same event-loop turn leave in one write per node (the sweeps read
@@ -35,6 +35,9 @@ export function createRedisClient(url: string, opts: RedisClientOptions): RedisC
     ...PIPELINING,
     connectTimeout: Math.max(1_000, opts.commandTimeoutMs),
     enableOfflineQueue: false,
+    // A command written before a connection dropped is failed, never written again on the next
+    // connection: its caller may have given up and decided without it (SPEC §7).
+    autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 1,
     retryStrategy: (times) => Math.min(100 * times, 2_000),
   };
@@ -93,6 +96,7 @@ function bounded<T extends RedisClient>(client: T, ms: number): T {
   // Connection errors surface through the commands that fail (FailoverBudgetStore logs and counts
   // them); without a listener ioredis prints every reconnect attempt to stderr, past LOG_LEVEL.
   client.on('error', () => undefined);
+  trackRedisClock(client, ms);
   const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown;
   client.sendCommand = (command: Command, ...rest: unknown[]): unknown => {
     const timer = setTimeout(() => {

@@ -49,6 +49,15 @@ export class EnvironmentVariables {
   @MinLength(16, { message: 'must be at least 16 characters' })
   BOOTSTRAP_API_KEY?: string;
 
+  /**
+   * Signs reservation ids (HMAC-SHA256), which carry what settling needs when Redis lost the
+   * reservation. Every instance sharing a store must use the same key; the default is for the
+   * embedded single instance and tests only.
+   */
+  @IsString()
+  @MinLength(16, { message: 'must be at least 16 characters' })
+  RESERVATION_SIGNING_KEY = 'token-budget-embedded-reservation-signing-key';
+
   /** Prefix of every Redis key; lets several deployments (or test runs) share one Redis. */
   @IsString() REDIS_KEY_PREFIX = 'tb:';
   @Transform(toInt) @IsInt() @Min(10) @Max(60_000) REDIS_COMMAND_TIMEOUT_MS = 500;

@@ -83,6 +83,28 @@ export class UnknownTierError extends coded('unknown_tier', 404) {
   }
 }
 
+/**
+ * The subject's tier row exists but cannot be used (skipped at load: see the error log and
+ * token_budget_catalogue_rows_skipped), or DEFAULT_TIER has no row: an operator must fix it;
+ * judging the check on another tier could overspend or refuse wrongly.
+ */
+export class TierUnavailableError extends coded('tier_unavailable', 503) {
+  constructor(tier: string, reason: string) {
+    super(`The tiers row "${tier}" cannot be used (${reason}); an operator must fix it.`, {
+      tier,
+    });
+  }
+}
+
+/** As TierUnavailableError, for the models row a model name resolves to. */
+export class ModelUnavailableError extends coded('model_unavailable', 503) {
+  constructor(model: string, reason: string) {
+    super(`The models row "${model}" cannot be used (${reason}); an operator must fix it.`, {
+      model,
+    });
+  }
+}
+
 export class ApiClientExistsError extends coded('api_client_exists', 409) {
   constructor(name: string) {
     super(`An API client named "${name}" or with this key already exists.`, { name });
@@ -132,6 +154,33 @@ export class UnsupportedEncodingError extends coded('unsupported_encoding', 500)
   }
 }
 
+/** An admin route called with a caller key (SPEC §4 Admin API). */
+export class ForbiddenError extends coded('forbidden', 403) {
+  constructor() {
+    super('This route needs an admin API key.');
+  }
+}
+
+/** An admin route naming a row that does not exist. */
+export class NotFoundError extends coded('not_found', 404) {
+  constructor(kind: string, name: string) {
+    super(`No ${kind} named "${name}".`);
+  }
+}
+
+/** An admin change the data refuses: a reference still in use, or a row that already exists. */
+export class ConflictError extends coded('conflict', 409) {}
+
+/** A tier cannot be deleted while subjects still have it. */
+export class TierInUseError extends coded('tier_in_use', 409) {
+  constructor(tier: string, subjects: number) {
+    super(
+      `Tier "${tier}" is still the tier of ${subjects} subject(s); move them to another tier first.`,
+      { subjects },
+    );
+  }
+}
+
 /** Every error class, by which the OpenAPI document and the docs list the stable codes. */
 export const DOMAIN_ERRORS = [
   InvalidRequestError,
@@ -145,11 +194,17 @@ export const DOMAIN_ERRORS = [
   ReservationConflictError,
   UnknownModelError,
   UnknownTierError,
+  TierUnavailableError,
+  ModelUnavailableError,
   ApiClientExistsError,
   LedgerUnavailableError,
   InvalidSettlementError,
   InvalidTokenMultiplierError,
   UnsupportedEncodingError,
+  ForbiddenError,
+  NotFoundError,
+  ConflictError,
+  TierInUseError,
 ] as const;
 
 export type ErrorCode = (typeof DOMAIN_ERRORS)[number]['code'];

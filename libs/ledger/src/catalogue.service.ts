@@ -8,10 +8,16 @@ import {
   type CatalogueSnapshot,
   type CatalogueTable,
   type ModelEntry,
+  type SkippedRow,
   type TierEntry,
   modelLimitKey,
 } from './catalogue.types.js';
-import { UnknownModelError, UnknownTierError } from '#kernel';
+import {
+  ModelUnavailableError,
+  TierUnavailableError,
+  UnknownModelError,
+  UnknownTierError,
+} from '#kernel';
 import { resolveModelRow } from './model.resolution.js';
 
 export interface CatalogueOptions {
@@ -31,6 +37,9 @@ export interface CatalogueOptions {
 }
 
 const ALL: ReadonlySet<CatalogueTable> = new Set(CATALOGUE_TABLES);
+const NO_ANCESTORS: readonly string[] = Object.freeze([]);
+/** A scope holds at most this many levels (the subject included): SPEC §2. */
+export const MAX_SCOPE_DEPTH = 4;
 const MAX_CACHED_LIMITS = 10_000;
 
 /**
@@ -49,6 +58,10 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
   private limitsCache = new Map<string, Limits>();
   private warned = new Set<string>();
   private loadedAt = 0;
+  /** Rows left out because they cannot be used, by table: row name → reason. */
+  private skipped = new Map<CatalogueTable, ReadonlyMap<string, string>>();
+  /** Every models row name, usable or skipped, to resolve a name while some row is skipped. */
+  private modelRows: ReadonlyMap<string, string> = new Map();
 
   private readonly feed: CatalogueFeed;
   private reloadTimer: NodeJS.Timeout | undefined;
@@ -70,7 +83,7 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  /** Loads everything; refuses to start without the default tier. */
+  /** Loads everything. A bad row (even DEFAULT_TIER's) is logged and skipped, never fatal. */
   async onModuleInit(): Promise<void> {
     // Listen before the first load, so no edit can fall between the two.
     await this.feed.start();
@@ -99,7 +112,8 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
     if (tier === undefined) {
       return this.options.defaultTier;
     }
-    if (!tiers.has(tier)) {
+    // A skipped tier stays the subject's tier: its checks answer 503, never another tier's limits.
+    if (!tiers.has(tier) && !this.skipped.get('tiers')?.has(tier)) {
       this.warnOnce(
         `${subject}\u0000${tier}`,
         `Subject "${subject}" names tier "${tier}", which does not exist; using "${this.options.defaultTier}"`,
@@ -107,6 +121,28 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
       return this.options.defaultTier;
     }
     return tier;
+  }
+
+  /**
+   * The subject's ancestors, nearest first (its parent, the parent's parent, …): the rest of its
+   * scope (SPEC §2). Empty for a subject without a parent. The database keeps scopes acyclic and
+   * at most 4 levels deep; the walk stops there anyway.
+   */
+  ancestorsOf(subject: string): readonly string[] {
+    const { parents } = this.current();
+    let parent = parents.get(subject);
+    if (parent === undefined) {
+      return NO_ANCESTORS;
+    }
+    const ancestors: string[] = [];
+    while (parent !== undefined && ancestors.length < MAX_SCOPE_DEPTH - 1) {
+      if (parent === subject || ancestors.includes(parent)) {
+        break;
+      }
+      ancestors.push(parent);
+      parent = parents.get(parent);
+    }
+    return ancestors;
   }
 
   tier(name: string): TierEntry | undefined {
@@ -132,6 +168,13 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
     const { tiers, modelLimits } = this.current();
     const entry = tiers.get(tier);
     if (entry === undefined) {
+      const reason = this.skipped.get('tiers')?.get(tier);
+      if (reason !== undefined) {
+        throw new TierUnavailableError(tier, reason);
+      }
+      if (tier === this.options.defaultTier) {
+        throw new TierUnavailableError(tier, 'DEFAULT_TIER has no row in tiers');
+      }
       throw new UnknownTierError(tier);
     }
     // A (tier, '*') row limits each model that has no row of its own, like the '*' model.
@@ -165,6 +208,15 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
    */
   model(name: string): ModelEntry | undefined {
     const { models } = this.current();
+    const skipped = this.skipped.get('models');
+    if (skipped !== undefined && skipped.size > 0) {
+      // A name whose row was skipped is never priced by a shorter row or by `*` instead.
+      const row = resolveModelRow(this.modelRows, name) ?? '*';
+      const reason = skipped.get(row);
+      if (reason !== undefined) {
+        throw new ModelUnavailableError(row, reason);
+      }
+    }
     const own = resolveModelRow(models, name);
     if (own !== undefined) {
       return own;
@@ -188,6 +240,13 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
     return this.encodings;
   }
 
+  /** The rows left out of the catalogue because they cannot be used (for metrics). */
+  skippedRows(): { table: CatalogueTable; row: string; reason: string }[] {
+    return [...this.skipped].flatMap(([table, rows]) =>
+      [...rows].map(([row, reason]) => ({ table, row, reason })),
+    );
+  }
+
   /** When the catalogue last loaded successfully (epoch ms). */
   get loadedAtMs(): number {
     return this.loadedAt;
@@ -205,7 +264,7 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Reads the given tables (default all) and swaps them in. Rejects, keeping the last good
-   * catalogue, when Postgres cannot be read or the result lacks DEFAULT_TIER.
+   * catalogue, only when Postgres cannot be read; unusable rows are skipped and logged.
    */
   reload(tables: Iterable<CatalogueTable> = ALL): Promise<void> {
     const wanted = new Set(tables);
@@ -220,24 +279,35 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
 
   private async load(tables: ReadonlySet<CatalogueTable>): Promise<void> {
     let next: CatalogueSnapshot;
+    let skipped: Partial<Record<CatalogueTable, SkippedRow[]>>;
     try {
       // Until a first load has succeeded there is nothing to patch: read everything.
       const loaded = await this.repository.load(this.snapshot === undefined ? ALL : tables);
-      next = { ...this.snapshot, ...loaded } as CatalogueSnapshot;
+      next = { ...this.snapshot, ...loaded.snapshot } as CatalogueSnapshot;
+      skipped = loaded.skipped;
     } catch (error) {
       this.logger.warn(
         `Catalogue reload failed (${describe(error)}); keeping the one loaded at ${new Date(this.loadedAt).toISOString()}`,
       );
       throw error;
     }
+    for (const table of CATALOGUE_TABLES) {
+      const rows = skipped[table];
+      if (rows !== undefined) {
+        this.noteSkipped(table, rows);
+      }
+    }
     if (!next.tiers.has(this.options.defaultTier)) {
-      const message = `DEFAULT_TIER "${this.options.defaultTier}" is not a row of tiers`;
-      this.logger.error(
-        this.snapshot === undefined ? message : `${message}; keeping the last good catalogue`,
-      );
-      throw new UnknownTierError(this.options.defaultTier);
+      const lost = this.snapshot === undefined || this.snapshot.tiers.has(this.options.defaultTier);
+      if (lost && !this.skipped.get('tiers')?.has(this.options.defaultTier)) {
+        this.logger.error(
+          `DEFAULT_TIER "${this.options.defaultTier}" is not a row of tiers: checks of subjects without a row answer 503 tier_unavailable until it is added`,
+        );
+      }
     }
     this.snapshot = next;
+    const skippedModels = this.skipped.get('models')?.keys() ?? [];
+    this.modelRows = new Map([...next.models.keys(), ...skippedModels].map((n) => [n, n]));
     this.tierList = Object.freeze([...next.tiers.values()]);
     this.encodings = Object.freeze([
       ...new Set(
@@ -247,6 +317,18 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
     this.limitsCache = new Map();
     this.warned = new Set();
     this.loadedAt = Date.now();
+  }
+
+  /** Logs each newly skipped row once (one error line), and forgets rows that were fixed. */
+  private noteSkipped(table: CatalogueTable, rows: readonly SkippedRow[]): void {
+    const before = this.skipped.get(table);
+    const now = new Map(rows.map(({ row, reason }) => [row, reason]));
+    for (const [row, reason] of now) {
+      if (before?.get(row) !== reason) {
+        this.logger.error(`Catalogue: skipped ${table} row "${row}": ${reason}`);
+      }
+    }
+    this.skipped.set(table, now);
   }
 
   private current(): CatalogueSnapshot {

@@ -43,6 +43,8 @@ export interface CatalogueSnapshot {
   tiers: ReadonlyMap<string, TierEntry>;
   /** subject id → tier name. */
   subjects: ReadonlyMap<string, string>;
+  /** subject id → its parent's id, for the subjects that have one. */
+  parents: ReadonlyMap<string, string>;
   /** Keyed by row name; the entry's `name` is the row name too. */
   models: ReadonlyMap<string, ModelEntry>;
   /** Keyed by modelLimitKey(tier, model). */
@@ -52,4 +54,10 @@ export interface CatalogueSnapshot {
 export function modelLimitKey(tier: string, model: string): string {
   // NUL cannot occur in Postgres text, so it cannot make two pairs collide.
   return `${tier}\u0000${model}`;
+}
+
+/** A row left out of the catalogue because the service cannot use it, and why. */
+export interface SkippedRow {
+  row: string;
+  reason: string;
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DailyCostSource } from '#budget';
 import { usdToMicros } from '#kernel';
+import { ledgerCall } from './ledger.timeout.js';
 
 /** One subject's charged settlements of one UTC day (SPEC §4 `today`). */
 export interface DailyUsageTotals {
@@ -48,14 +49,17 @@ export class DailyUsageRepository extends DailyCostSource {
       throw new RangeError(`month must be YYYY-MM, got ${JSON.stringify(month)}`);
     }
     // A range over the primary key (subject, day): the month's rows only.
-    const rows: TotalsRow[] = await this.dataSource.query(
-      `SELECT sum(cost_usd)::text AS cost_usd, sum(requests)::text AS requests,
-              sum(prompt_tokens)::text AS prompt_tokens,
-              sum(completion_tokens)::text AS completion_tokens
-         FROM daily_usage
-        WHERE subject = $1 AND day >= ($2 || '-01')::date
-          AND day < ($2 || '-01')::date + interval '1 month'`,
-      [subject, month],
+    const rows: TotalsRow[] = await ledgerCall(
+      'monthly usage',
+      this.dataSource.query(
+        `SELECT sum(cost_usd)::text AS cost_usd, sum(requests)::text AS requests,
+                sum(prompt_tokens)::text AS prompt_tokens,
+                sum(completion_tokens)::text AS completion_tokens
+           FROM daily_usage
+          WHERE subject = $1 AND day >= ($2 || '-01')::date
+            AND day < ($2 || '-01')::date + interval '1 month'`,
+        [subject, month],
+      ),
     );
     return totals(rows[0]);
   }
@@ -65,11 +69,14 @@ export class DailyUsageRepository extends DailyCostSource {
       throw new RangeError(`day must be YYYY-MM-DD, got ${JSON.stringify(day)}`);
     }
     // ::text keeps numeric and bigint exact and the same shape under pg and PGlite.
-    const rows: TotalsRow[] = await this.dataSource.query(
-      `SELECT cost_usd::text AS cost_usd, requests, prompt_tokens::text AS prompt_tokens,
+    const rows: TotalsRow[] = await ledgerCall(
+      'daily usage',
+      this.dataSource.query(
+        `SELECT cost_usd::text AS cost_usd, requests, prompt_tokens::text AS prompt_tokens,
                 completion_tokens::text AS completion_tokens
-         FROM daily_usage WHERE subject = $1 AND day = $2::date`,
-      [subject, day],
+           FROM daily_usage WHERE subject = $1 AND day = $2::date`,
+        [subject, day],
+      ),
     );
     return totals(rows[0]);
   }

@@ -36,8 +36,13 @@ import { SettlementRepository } from './settlement.repository.js';
       useFactory: (dataSource: DataSource, config: AppConfig, catalogue: CatalogueService) =>
         new LedgerWriter(dataSource, {
           batchWaitMs: config.get('LEDGER_BATCH_WAIT_MS'),
+          // A settlement adds to its subject's ancestors' daily rows too (SPEC §5).
+          // Before the catalogue's first load (a spool replayed at start) no scope is known yet.
+          scopeOf: (subject) => (catalogue.loadedAtMs > 0 ? catalogue.ancestorsOf(subject) : []),
           // PGlite runs one statement at a time anyway.
           maxConcurrentBatches: config.embeddedDatabase ? 1 : 2,
+          // In process, PGlite cannot go silent: a slow batch is load, not an outage.
+          ...(config.embeddedDatabase ? { commitTimeoutMs: 10_000 } : {}),
           // An unknown tier (just created, not yet loaded) may alert: correctness before speed.
           tierMayAlert: (tier) => {
             const entry = catalogue.tier(tier);

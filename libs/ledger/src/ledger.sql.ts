@@ -9,7 +9,9 @@ import { InvalidSettlementError, microsToUsd, utcDay } from '#kernel';
  * - usage_ledger: exactly one row per reservation; a retried append hits ON CONFLICT and inserts
  *   nothing, and RETURNING names only the rows this statement really inserted.
  * - daily_usage: the charged rows among those (cost > 0, SPEC §5) summed per (subject, UTC day)
- *   and added in the same statement, so a retry never charges twice.
+ *   and added in the same statement, so a retry never charges twice — to the subject's row and
+ *   to each of its ancestors' (`levels`: the settlement's scope), so a team's row is its members'
+ *   total.
  * - budget_alerts (RAISE_ALERTS_SQL): for a subject whose tier has alert_thresholds, every
  *   threshold of its daily or monthly limit that its new day or month total has reached and
  *   that has no alert yet is raised, in the same statement as the ledger row that reached it;
@@ -69,6 +71,10 @@ WITH input AS (
               $12::int[])
     AS t(reservation_id, subject, tier, model, prompt_tokens, completion_tokens,
          cost_usd, status, reserved_at, settled_at, day, cached_tokens)
+), levels AS (
+  SELECT reservation_id, subject FROM input
+  UNION ALL
+  SELECT * FROM unnest($13::text[], $14::text[]) AS a(reservation_id, subject)
 ), inserted AS (
   INSERT INTO usage_ledger (reservation_id, subject, tier, model, prompt_tokens, completion_tokens,
                             cost_usd, status, reserved_at, settled_at, cached_tokens)
@@ -79,12 +85,12 @@ WITH input AS (
   ON CONFLICT (reservation_id) DO NOTHING
   RETURNING reservation_id
 ), charged AS (
-  SELECT input.subject, input.day, sum(input.cost_usd) AS cost_usd, count(*)::int AS requests,
+  SELECT levels.subject, input.day, sum(input.cost_usd) AS cost_usd, count(*)::int AS requests,
          sum(input.prompt_tokens)::bigint AS prompt_tokens,
          sum(input.completion_tokens)::bigint AS completion_tokens
-  FROM inserted JOIN input USING (reservation_id)
+  FROM inserted JOIN input USING (reservation_id) JOIN levels USING (reservation_id)
   WHERE input.cost_usd > 0
-  GROUP BY input.subject, input.day
+  GROUP BY levels.subject, input.day
 ), upserted AS (
   INSERT INTO daily_usage AS d (subject, day, cost_usd, requests, prompt_tokens, completion_tokens)
   SELECT subject, day, cost_usd, requests, prompt_tokens, completion_tokens
@@ -112,11 +118,12 @@ SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM u
        (SELECT count(*) FROM raised)::int AS alerts`;
 
 /**
- * The twelve column arrays of APPEND_BATCH_SQL. Settlements with the same reservation id must
- * have been merged before: one INSERT may not carry a key twice.
+ * The parameters of APPEND_BATCH_SQL: twelve column arrays, then the (reservation id, ancestor)
+ * pairs of the settlements' scopes. Settlements with the same reservation id must have been
+ * merged before: one INSERT may not carry a key twice.
  */
 export function appendBatchParams(settlements: readonly Settlement[]): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: 12 }, () => []);
+  const columns: unknown[][] = Array.from({ length: 14 }, () => []);
   for (const s of settlements) {
     const row = [
       s.reservationId,
@@ -133,6 +140,10 @@ export function appendBatchParams(settlements: readonly Settlement[]): unknown[]
       s.cachedTokens ?? 0,
     ];
     row.forEach((value, index) => columns[index]!.push(value));
+    for (const ancestor of s.scope ?? []) {
+      columns[12]!.push(s.reservationId);
+      columns[13]!.push(ancestor);
+    }
   }
   return columns;
 }

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { type Settlement, SettlementSink } from '#budget';
 import { type BatchEvent, GroupCommitQueue } from './group-commit.queue.js';
 import { LedgerUnavailableError } from '#kernel';
+import { LEDGER_WAIT_MS } from './ledger.timeout.js';
 import {
   APPEND_BATCH_SQL,
   APPEND_BATCH_WITH_ALERTS_SQL,
@@ -17,8 +18,13 @@ export interface LedgerWriterOptions {
   maxBatchSize?: number;
   /** Statements in flight at once (default 2: one commits while the next forms and ships). */
   maxConcurrentBatches?: number;
-  /** An append not confirmed by then rejects with ledger_unavailable (default 10 s). */
+  /** An append not confirmed by then rejects with ledger_unavailable (default LEDGER_WAIT_MS). */
   commitTimeoutMs?: number;
+  /**
+   * A subject's ancestors (the catalogue's): a settlement without its own `scope` adds to their
+   * daily_usage rows too. Absent: to the subject's row only.
+   */
+  scopeOf?: (subject: string) => readonly string[];
   /**
    * Whether settlements of this tier may raise budget alerts (its alert_thresholds, as the
    * catalogue last saw them). A batch with none runs the cheaper statement. Default: all may.
@@ -46,11 +52,14 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
   private readonly alertListeners = new Set<(count: number) => void>();
   private readonly tierMayAlert: (tier: string) => boolean;
 
+  private readonly scopeOf: ((subject: string) => readonly string[]) | undefined;
+
   constructor(
     private readonly dataSource: DataSource,
     options: LedgerWriterOptions,
   ) {
     super();
+    this.scopeOf = options.scopeOf;
     this.tierMayAlert = options.tierMayAlert ?? (() => true);
     this.queue = new GroupCommitQueue<Settlement>(
       (batch) => this.writeBatch(batch),
@@ -58,7 +67,7 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
         maxWaitMs: options.batchWaitMs,
         maxBatchSize: options.maxBatchSize ?? 500,
         maxConcurrentBatches: options.maxConcurrentBatches ?? 2,
-        timeoutMs: options.commitTimeoutMs ?? 10_000,
+        timeoutMs: options.commitTimeoutMs ?? LEDGER_WAIT_MS,
       },
       (ms) => new LedgerUnavailableError(`no answer from Postgres within ${ms} ms`),
     );
@@ -74,6 +83,12 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
       assertValidSettlement(settlement);
     } catch (error) {
       return Promise.reject(error);
+    }
+    if (settlement.scope === undefined && this.scopeOf !== undefined) {
+      const scope = this.scopeOf(settlement.subject);
+      if (scope.length > 0) {
+        return this.queue.submit({ ...settlement, scope });
+      }
     }
     return this.queue.submit(settlement);
   }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Settlement, SettlementStatus } from '#budget';
-import { LedgerUnavailableError, usdToMicros } from '#kernel';
+import { usdToMicros } from '#kernel';
+import { ledgerCall } from './ledger.timeout.js';
 
 /**
  * Settlements read back from usage_ledger. The ledger keeps them for good, while the store keeps
@@ -25,21 +26,18 @@ export class SettlementRepository {
       status: SettlementStatus;
       reserved_ms: string;
       settled_ms: string;
-    }[] = await this.dataSource
-      .query(
+    }[] = await ledgerCall(
+      'settlement lookup',
+      this.dataSource.query(
         `SELECT subject, tier, model, prompt_tokens, completion_tokens, cached_tokens,
-              cost_usd::text AS cost_usd,
-              status, floor(extract(epoch FROM reserved_at) * 1000)::bigint::text AS reserved_ms,
-              floor(extract(epoch FROM settled_at) * 1000)::bigint::text AS settled_ms
-         FROM usage_ledger WHERE reservation_id = $1`,
+                cost_usd::text AS cost_usd,
+                status, floor(extract(epoch FROM reserved_at) * 1000)::bigint::text AS reserved_ms,
+                floor(extract(epoch FROM settled_at) * 1000)::bigint::text AS settled_ms
+           FROM usage_ledger WHERE reservation_id = $1`,
         [reservationId],
-      )
-      // Unreachable: a retryable 503 (the caller retries), never a 404 it would give up on.
-      .catch((error: unknown) => {
-        throw new LedgerUnavailableError(error instanceof Error ? error.message : String(error), {
-          cause: error,
-        });
-      });
+      ),
+    );
+    // Unreachable: a retryable 503 (the caller retries), never a 404 it would give up on.
     const row = rows[0];
     if (row === undefined) {
       return null;

@@ -24,5 +24,10 @@ export type {
   ToolCall,
   ToolDefinition,
 } from './tokenizer.types.js';
+export {
+  InvalidUpstreamRequestError,
+  readUpstreamRequest,
+  type UpstreamRequest,
+} from './upstream.request.js';
 // Seeded text generators: the corpus of the tokenizer's specs and of `npm run bench:tokenizer`.
 export { type CorpusKind, corpusText, noWhitespace, Rng } from './text.corpus.js';

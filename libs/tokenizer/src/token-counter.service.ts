@@ -8,6 +8,7 @@ import { type EncodingName, encodingForModel, isEncodingName } from './encoding.
 import { loadPieceCounter, type PieceCounter } from './piece.counter.js';
 import { applyTokenMultiplier } from './token.multiplier.js';
 import type { ChatMessage, ModelTokenization, ToolDefinition } from './tokenizer.types.js';
+import type { UpstreamRequest } from './upstream.request.js';
 
 /** Provide this class (e.g. `{ provide: TokenCounterOptions, useValue: {...} }`) to tune. */
 export class TokenCounterOptions {
@@ -81,6 +82,18 @@ export class TokenCounter implements OnModuleDestroy {
   ): Promise<number> {
     const encoding = encodingForModel(model);
     const plan = planChat(messages, encoding, tools);
+    const tokens = plan.fixed + (await this.countTexts(plan.texts, encoding));
+    return applyTokenMultiplier(tokens, model.tokenMultiplier, model.name);
+  }
+
+  /**
+   * An upstream request body as read by readUpstreamRequest(): its messages and tools by the chat
+   * rules, plus the structured-output schema the model reads beside them.
+   */
+  async countRequest(request: UpstreamRequest, model: ModelTokenization): Promise<number> {
+    const encoding = encodingForModel(model);
+    const plan = planChat(request.messages, encoding, request.tools);
+    plan.texts.push(...request.extraTexts);
     const tokens = plan.fixed + (await this.countTexts(plan.texts, encoding));
     return applyTokenMultiplier(tokens, model.tokenMultiplier, model.name);
   }

@@ -1,26 +1,15 @@
 import { ServiceUnavailableError, UnauthorizedError } from '#kernel';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiClientRepository, hashApiKey } from '#ledger';
+import { ApiKeyVerdicts } from './api-key.verdicts.js';
+import type { Caller } from './caller.js';
 
-/** A key's verdict is cached this long, so a new or revoked key takes effect within 2 s. */
-const CACHE_MS = 1000;
-const CACHE_MAX = 10_000;
-
-interface Verdict {
-  clientName: string | null;
-  checkedAt: number;
-}
-
-export type AuthenticatedRequest = FastifyRequest & { clientName?: string };
+export type AuthenticatedRequest = FastifyRequest & { clientName?: string; caller?: Caller };
 
 /** `Authorization: Bearer <key>` of an unrevoked caller: its client's name, or a 401. */
 @Injectable()
 export class ApiKeyVerifier {
-  private readonly logger = new Logger(ApiKeyVerifier.name);
-  private readonly verdicts = new Map<string, Verdict>();
-
-  constructor(private readonly clients: ApiClientRepository) {}
+  constructor(private readonly verdicts: ApiKeyVerdicts) {}
 
   /** Sets request.clientName, or throws the 401 (503 while a new key cannot be looked up). */
   async authenticate(request: AuthenticatedRequest): Promise<void> {
@@ -31,45 +20,18 @@ export class ApiKeyVerifier {
     if (!match) {
       throw new UnauthorizedError('missing');
     }
-    const clientName = await this.clientNameFor(match[1]!);
-    if (clientName === null) {
+    // Judged from the key verdicts read in the background: no request waits on Postgres.
+    const verdict = await this.verdicts.verdict(match[1]!);
+    if (verdict.client === null) {
+      if (verdict.reason === 'unverifiable') {
+        throw new ServiceUnavailableError(
+          'The API key cannot be verified right now (database unreachable); retry shortly.',
+        );
+      }
       throw new UnauthorizedError('unknown');
     }
-    request.clientName = clientName;
-  }
-
-  /** Cached by the key as sent (this process holds it anyway): no hash on a cache hit. */
-  private async clientNameFor(key: string): Promise<string | null> {
-    const cached = this.verdicts.get(key);
-    const now = Date.now();
-    if (cached && now - cached.checkedAt < CACHE_MS) {
-      return cached.clientName;
-    }
-    try {
-      const client = await this.clients.findActiveByKeyHash(hashApiKey(key));
-      this.remember(key, { clientName: client?.name ?? null, checkedAt: now });
-      return client?.name ?? null;
-    } catch (error) {
-      // Postgres unreachable: a key we knew keeps working, so checks go on (SPEC §7).
-      if (cached) {
-        this.logger.warn(`API key lookup failed, using the last verdict: ${String(error)}`);
-        return cached.clientName;
-      }
-      throw new ServiceUnavailableError(
-        'The API key cannot be verified right now (database unreachable); retry shortly.',
-      );
-    }
-  }
-
-  private remember(key: string, verdict: Verdict): void {
-    if (this.verdicts.size >= CACHE_MAX) {
-      const oldest = this.verdicts.keys().next().value;
-      if (oldest !== undefined) {
-        this.verdicts.delete(oldest);
-      }
-    }
-    this.verdicts.delete(key);
-    this.verdicts.set(key, verdict);
+    request.clientName = verdict.client.name;
+    request.caller = { name: verdict.client.name, role: verdict.client.role };
   }
 }
 

@@ -6,7 +6,7 @@ const BOOTSTRAP_CLIENT = 'bootstrap';
 const EMBEDDED_CLIENT = 'embedded-default';
 
 /**
- * BOOTSTRAP_API_KEY ensures that caller exists. On embedded defaults without it, a fresh key is
+ * BOOTSTRAP_API_KEY ensures that admin key exists. On embedded defaults without it, a fresh key is
  * made at every start (only its hash is stored) so a first-time user has one to try.
  */
 @Injectable()
@@ -23,12 +23,12 @@ export class BootstrapKeyService implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const configured = this.config.get('BOOTSTRAP_API_KEY');
     if (configured !== undefined) {
-      await this.clients.upsertKey(BOOTSTRAP_CLIENT, hashApiKey(configured));
+      await this.clients.upsertKey(BOOTSTRAP_CLIENT, hashApiKey(configured), 'admin');
       this.announcedKey = configured;
       this.logger.log(`API client "${BOOTSTRAP_CLIENT}" ensured from BOOTSTRAP_API_KEY`);
     } else if (this.config.embeddedDatabase) {
       const key = generateApiKey();
-      await this.clients.upsertKey(EMBEDDED_CLIENT, hashApiKey(key));
+      await this.clients.upsertKey(EMBEDDED_CLIENT, hashApiKey(key), 'admin');
       this.announcedKey = key;
     }
   }

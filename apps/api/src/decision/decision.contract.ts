@@ -26,7 +26,8 @@ export const MAX_TOKENS = 10_000_000;
 /** Printable text: no control characters (Unicode category Cc: C0, DEL and C1). */
 export const PRINTABLE = /^\P{Cc}*$/u;
 
-const ONE_INPUT = 'Exactly one of `messages`, `prompt` or `prompt_tokens` describes the input.';
+const ONE_INPUT =
+  'Exactly one of `messages`, `prompt`, `prompt_tokens` or `request` describes the input.';
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'] as const;
 const MAX_PARTS = 256;
 const MAX_SCHEMA_DEPTH = 32;
@@ -220,15 +221,91 @@ export interface ToolDefinitionBody {
   };
 }
 
+/** OpenAI's own bound on `n`. */
+export const MAX_CHOICES = 128;
+const MAX_REQUEST_DEPTH = 64;
+
+const nullableCap = (description: string): Schema =>
+  tokenCount(0, { nullable: true, description, example: 512 });
+
+/**
+ * The upstream body exactly as the gateway sends it: unknown fields are accepted (and ignored),
+ * only what decides cost is read (libs/tokenizer readUpstreamRequest).
+ */
+export const UpstreamRequest = named('UpstreamRequest', {
+  type: 'object',
+  additionalProperties: true,
+  description:
+    'An OpenAI Chat Completions body (`messages`) or Responses body (`input`, `instructions`), ' +
+    'exactly as it goes upstream. Read: `model`, the input (messages or input items, content ' +
+    'parts, images), `instructions`, `tools` / `functions`, a `json_schema` ' +
+    '`response_format` / `text.format`, the completion cap (`max_tokens`, ' +
+    '`max_completion_tokens`, `max_output_tokens`) and `n`. Every other field (`stream`, ' +
+    `\`temperature\`, \`user\`, …) is ignored. At most ${MAX_REQUEST_DEPTH} levels deep. ${ONE_INPUT}`,
+  'x-max-depth': MAX_REQUEST_DEPTH,
+  'x-messages': {
+    'x-max-depth': `request must not nest deeper than ${MAX_REQUEST_DEPTH} levels`,
+  },
+  properties: {
+    model: text(256, { description: 'The model; a top-level `model` wins.' }),
+    messages: {
+      type: 'array',
+      maxItems: 4096,
+      description: 'Chat Completions messages (any role, content parts, images, tool calls).',
+    },
+    input: {
+      description:
+        'Responses input: a string, or items (messages with content parts, ' +
+        'function calls and their outputs).',
+      anyOf: [{ type: 'string' }, { type: 'array', maxItems: 4096 }],
+      'x-messages': { anyOf: '$property must be a string or an array of items' },
+    },
+    instructions: { type: 'string', nullable: true, description: 'Responses instructions.' },
+    tools: { type: 'array', maxItems: 512, description: 'Function (and custom) tools count.' },
+    max_tokens: nullableCap('Chat Completions completion cap (per choice).'),
+    max_completion_tokens: nullableCap('Chat Completions completion cap (per choice).'),
+    max_output_tokens: nullableCap('Responses completion cap.'),
+    n: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_CHOICES,
+      nullable: true,
+      description: 'Choices: the completion estimate is multiplied by it.',
+    },
+  },
+  example: {
+    model: 'gpt-4o-2024-08-06',
+    messages: [
+      { role: 'system', content: 'You are terse.' },
+      { role: 'user', content: 'Hello!' },
+    ],
+    max_completion_tokens: 256,
+    n: 2,
+    stream: true,
+    temperature: 0.2,
+  },
+});
+
 const ESTIMATE_FIELDS: Record<string, Schema> = {
   subject: printableId(256, {
     description: 'Whose budget is charged (an end user, a team, a key of your own users).',
     example: 'user_123',
   }),
   model: printableId(128, {
-    description: 'A model of the `models` catalogue; one with no row (and no `*` row) is a 400.',
+    description:
+      'The model: its exact `models` row, else without a `provider/` prefix, else without a ' +
+      'dated snapshot suffix (`gpt-4o-2024-08-06` is `gpt-4o`), else the `*` row; else a 400. ' +
+      'Required unless `request.model` names it (this one wins).',
     example: 'gpt-4o',
   }),
+  request: UpstreamRequest,
+  n: {
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_CHOICES,
+    description: 'Choices (wins over `request.n`): the completion estimate is multiplied by it.',
+    example: 1,
+  },
   messages: {
     type: 'array',
     maxItems: 4096,
@@ -265,14 +342,15 @@ const ESTIMATE_FIELDS: Record<string, Schema> = {
 };
 
 /** What the inference will send: the input of /v1/estimate (SPEC §4). */
-export const EstimateRequest = named(
-  'EstimateRequestDto',
-  object(ESTIMATE_FIELDS, ['subject', 'model']),
-);
+export const EstimateRequest = named('EstimateRequestDto', object(ESTIMATE_FIELDS, ['subject']));
 
 export interface EstimateRequestBody {
   subject: string;
-  model: string;
+  /** Absent: `request.model` (the service refuses a body with neither). */
+  model?: string;
+  /** Read by readUpstreamRequest; the contract only bounds it. */
+  request?: Record<string, unknown>;
+  n?: number;
   messages?: ChatMessageBody[];
   tools?: ToolDefinitionBody[];
   prompt?: string;
@@ -307,7 +385,7 @@ export const CheckRequest = named(
         example: 600,
       },
     },
-    ['subject', 'model'],
+    ['subject'],
   ),
 );
 
@@ -322,19 +400,73 @@ const RESERVATION_ID = printableId(512, {
   example: 'rsv_01JDQ6Z8W3K9V2N4M7P5X1C0BA',
 });
 
-export const CommitUsage = named(
-  'CommitUsageDto',
-  object({
-    prompt_tokens: tokenCount(0, {
-      description: 'Real prompt tokens; absent, the count made at check time.',
-      example: 1200,
-    }),
-    completion_tokens: tokenCount(0, {
-      description: 'Real completion tokens; absent, give `completion` (the text) instead.',
-      example: 300,
-    }),
+const details = (field: string, description: string): Schema => ({
+  type: 'object',
+  nullable: true,
+  additionalProperties: true,
+  properties: { [field]: tokenCount(0, { nullable: true, description }) },
+});
+
+/**
+ * Usage as the upstream reported it: our own fields, or a Chat Completions or Responses `usage`
+ * object exactly as it came (details included; other fields ignored).
+ */
+const USAGE_FIELDS: Record<string, Schema> = {
+  prompt_tokens: tokenCount(0, {
+    description: 'Prompt tokens, cached ones included (Chat Completions `usage`).',
+    example: 1200,
   }),
+  completion_tokens: tokenCount(0, {
+    description: 'Completion tokens, reasoning included (Chat Completions `usage`).',
+    example: 300,
+  }),
+  prompt_tokens_details: details(
+    'cached_tokens',
+    'Of the prompt tokens, those served from the prompt cache: priced at the cached-input price.',
+  ),
+  completion_tokens_details: details(
+    'reasoning_tokens',
+    'Part of completion_tokens (read, not charged twice).',
+  ),
+  input_tokens: tokenCount(0, { description: 'Responses `usage`: the prompt tokens.' }),
+  output_tokens: tokenCount(0, { description: 'Responses `usage`: the completion tokens.' }),
+  input_tokens_details: details('cached_tokens', 'Responses: cached input tokens.'),
+  output_tokens_details: details('reasoning_tokens', 'Responses: part of output_tokens.'),
+};
+
+const usageObject = (name: string, description: string) =>
+  named(name, {
+    ...object(USAGE_FIELDS),
+    additionalProperties: true,
+    description,
+    example: {
+      prompt_tokens: 1200,
+      completion_tokens: 300,
+      total_tokens: 1500,
+      prompt_tokens_details: { cached_tokens: 1024, audio_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0 },
+    },
+  });
+
+export const CommitUsage = usageObject(
+  'CommitUsageDto',
+  'The real usage: `prompt_tokens`/`completion_tokens` (Chat Completions) or ' +
+    '`input_tokens`/`output_tokens` (Responses), with `*_details.cached_tokens` where the ' +
+    'upstream reports them; other fields are ignored. Absent prompt tokens: the count made at ' +
+    'check time; absent completion tokens: give `completion` (the text) instead.',
 );
+
+/** A usage object of either shape (usage.shapes.ts reads it). */
+export interface UpstreamUsageBody {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number | null } | null;
+  completion_tokens_details?: { reasoning_tokens?: number | null } | null;
+  input_tokens?: number;
+  output_tokens?: number;
+  input_tokens_details?: { cached_tokens?: number | null } | null;
+  output_tokens_details?: { reasoning_tokens?: number | null } | null;
+}
 
 export const CommitRequest = named(
   'CommitRequestDto',
@@ -355,22 +487,14 @@ export const CommitRequest = named(
 
 export interface CommitRequestBody {
   reservation_id: string;
-  usage?: { prompt_tokens?: number; completion_tokens?: number };
+  usage?: UpstreamUsageBody;
   completion?: string;
 }
 
-export const RefundUsage = named(
+export const RefundUsage = usageObject(
   'RefundUsageDto',
-  object(
-    {
-      prompt_tokens: tokenCount(0, { description: 'Prompt tokens to charge.', example: 1200 }),
-      completion_tokens: tokenCount(0, {
-        description: 'Completion tokens to charge.',
-        example: 40,
-      }),
-    },
-    ['prompt_tokens', 'completion_tokens'],
-  ),
+  'Partial usage to charge, in either shape (as commit `usage`); prompt and completion tokens ' +
+    'are both required.',
 );
 
 export const RefundRequest = named(
@@ -394,7 +518,7 @@ export const RefundRequest = named(
 
 export interface RefundRequestBody {
   reservation_id: string;
-  usage?: { prompt_tokens: number; completion_tokens: number };
+  usage?: UpstreamUsageBody;
   reason?: string;
 }
 
@@ -468,28 +592,60 @@ export const Limits = named('Limits', {
   description: 'Only the dimensions that are limited for this subject (and model) appear.',
 });
 
+/** SPEC §4 `scope`: each limited ancestor of the subject, nearest first. */
+export const ScopeView: Schema = {
+  type: 'array',
+  description: "Each ancestor in the subject's scope whose tier limits something, nearest first.",
+  items: answer({ subject: { type: 'string' }, tier: { type: 'string' }, limits: Limits }),
+};
+
+const MODEL_USED: Schema = {
+  type: 'string',
+  description:
+    'The `models` row used (`gpt-4o` for `openai/gpt-4o-2024-08-06`; `*` for the fallback).',
+};
+const REQUESTED_MODEL: Schema = { type: 'string', description: 'The model name as sent.' };
+
 export const EstimateView = named(
   'Estimate',
   answer({
     prompt_tokens: count('Prompt tokens (counted, or as given).'),
-    completion_tokens: count('Completion tokens reserved.'),
+    completion_tokens: count('Completion tokens reserved: the cap per choice times `n`.'),
     cost_usd: money('Price of both'),
   }),
 );
 
 export const CheckAllowed = named(
   'CheckAllowed',
-  answer({
-    allowed: { type: 'boolean', enum: [true] },
-    reservation_id: { type: 'string', description: 'Send it to /v1/commit or /v1/refund.' },
-    subject: { type: 'string' },
-    tier: { type: 'string' },
-    model: { type: 'string' },
-    estimate: EstimateView,
-    granted_max_tokens: count('Cap the inference here (less than asked when degraded).'),
-    expires_at: instant('When the reservation is settled by expiry if never committed.'),
-    limits: Limits,
-  }),
+  answer(
+    {
+      allowed: { type: 'boolean', enum: [true] },
+      reservation_id: { type: 'string', description: 'Send it to /v1/commit or /v1/refund.' },
+      subject: { type: 'string' },
+      tier: { type: 'string' },
+      model: MODEL_USED,
+      requested_model: REQUESTED_MODEL,
+      estimate: EstimateView,
+      granted_max_tokens: count(
+        'Cap the inference here, per choice (less than asked when degraded).',
+      ),
+      expires_at: instant('When the reservation is settled by expiry if never committed.'),
+      limits: Limits,
+      scope: ScopeView,
+    },
+    [
+      'allowed',
+      'reservation_id',
+      'subject',
+      'tier',
+      'model',
+      'requested_model',
+      'estimate',
+      'granted_max_tokens',
+      'expires_at',
+      'limits',
+    ],
+  ),
 );
 
 /** A refusal; its details may grow (additionalProperties), like every error body's. */
@@ -521,6 +677,11 @@ export const CheckRefused = named('CheckRefused', {
       },
       reset_at: instant('When this request would fit; absent for exceeds_capacity.'),
       limits: Limits,
+      scope_subject: {
+        type: 'string',
+        description: 'The level of the scope that refused: the subject itself, or an ancestor.',
+      },
+      scope: ScopeView,
     },
     ['error', 'message', 'dimension', 'limit', 'remaining', 'limits'],
   ),
@@ -532,7 +693,8 @@ export const EstimateResult = named(
   answer({
     subject: { type: 'string' },
     tier: { type: 'string' },
-    model: { type: 'string' },
+    model: MODEL_USED,
+    requested_model: REQUESTED_MODEL,
     estimate: EstimateView,
   }),
 );
@@ -542,7 +704,11 @@ export const Settled = named(
   answer({
     reservation_id: { type: 'string' },
     status: { type: 'string', enum: ['committed', 'refunded'] },
-    usage: answer({ prompt_tokens: count('Charged.'), completion_tokens: count('Charged.') }),
+    usage: answer({
+      prompt_tokens: count('Charged, cached ones included.'),
+      completion_tokens: count('Charged.'),
+      cached_tokens: count('Of prompt_tokens, charged at the cached-input price.'),
+    }),
     cost_usd: money('Charged'),
     limits: Limits,
   }),

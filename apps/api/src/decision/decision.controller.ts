@@ -16,7 +16,7 @@ import {
   ApiEstimate,
   ApiRefund,
 } from './decision.openapi.js';
-import { refusalBody } from './refusal.presenter.js';
+import { refusalBody, scopeView } from './refusal.presenter.js';
 import {
   type CheckRequestBody,
   type CommitRequestBody,
@@ -51,6 +51,10 @@ export class DecisionController {
     void reply.headers(rateLimitHeaders(decision.state, now));
     if (!decision.allowed) {
       const { body, retryAfterSeconds } = refusalBody(decision, now);
+      body.scope_subject = decision.scopeSubject ?? decision.estimate.subject;
+      if (decision.scope?.length) {
+        body.scope = scopeView(decision.scope);
+      }
       if (retryAfterSeconds !== undefined) {
         void reply.header('retry-after', String(retryAfterSeconds));
       }
@@ -63,15 +67,18 @@ export class DecisionController {
       reservation_id: reservation.reservationId,
       subject: reservation.subject,
       tier: reservation.tier,
-      model: reservation.model,
+      model: decision.estimate.model.row,
+      requested_model: decision.estimate.requestedModel,
       estimate: {
         prompt_tokens: reservation.promptTokens,
         completion_tokens: reservation.completionTokens,
         cost_usd: microsToUsd(reservation.costMicros),
       },
-      granted_max_tokens: reservation.completionTokens,
+      // Per choice: n completions share what was reserved.
+      granted_max_tokens: Math.floor(reservation.completionTokens / decision.estimate.choices),
       expires_at: isoSeconds(reservation.expiresAtMs),
       limits: limitsView(decision.state),
+      ...(decision.scope?.length ? { scope: scopeView(decision.scope) } : {}),
     };
   }
 
@@ -84,7 +91,8 @@ export class DecisionController {
     return {
       subject: estimate.subject,
       tier: estimate.tier,
-      model: estimate.model.name,
+      model: estimate.model.row,
+      requested_model: estimate.requestedModel,
       estimate: {
         prompt_tokens: estimate.promptTokens,
         completion_tokens: estimate.completionTokens,
@@ -128,6 +136,7 @@ function settledBody(settlement: Settlement, state: LimitsState): Record<string,
     usage: {
       prompt_tokens: settlement.promptTokens,
       completion_tokens: settlement.completionTokens,
+      cached_tokens: settlement.cachedTokens ?? 0,
     },
     cost_usd: microsToUsd(settlement.costMicros),
     limits: limitsView(state),

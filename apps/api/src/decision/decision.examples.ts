@@ -36,6 +36,7 @@ export const CHECK_ALLOWED = {
   subject: 'user_123',
   tier: 'free',
   model: 'gpt-4o',
+  requested_model: 'gpt-4o',
   estimate: { prompt_tokens: 1234, completion_tokens: 512, cost_usd: '0.008205' },
   granted_max_tokens: 512,
   expires_at: '2026-11-22T10:00:00Z',
@@ -52,6 +53,7 @@ export const CHECK_REFUSED = {
     remaining: 200,
     reset_at: '2026-11-22T09:31:12Z',
     limits: { ...LIMITS, tokens: { limit: 10000, remaining: 200, reset_seconds: 59 } },
+    scope_subject: 'user_123',
   },
   concurrency_limit_exceeded: {
     error: 'concurrency_limit_exceeded',
@@ -62,6 +64,7 @@ export const CHECK_REFUSED = {
     remaining: 0,
     reset_at: '2026-11-22T09:31:30Z',
     limits: { ...LIMITS, concurrent: { limit: 2, remaining: 0 } },
+    scope_subject: 'user_123',
   },
   daily_budget_exceeded: {
     error: 'daily_budget_exceeded',
@@ -80,6 +83,32 @@ export const CHECK_REFUSED = {
         reset_at: '2026-11-23T00:00:00Z',
       },
     },
+    scope_subject: 'user_123',
+  },
+  monthly_budget_exceeded: {
+    error: 'monthly_budget_exceeded',
+    message:
+      'Monthly budget exceeded for team_red: $499.990000 of $500.000000 spent or reserved this month; retry in 747340 s.',
+    dimension: 'monthly_cost',
+    retry_after_seconds: 747340,
+    limit: '500.000000',
+    remaining: '0.010000',
+    reset_at: '2026-12-01T00:00:00Z',
+    limits: LIMITS,
+    scope_subject: 'team_red',
+    scope: [
+      {
+        subject: 'team_red',
+        tier: 'team',
+        limits: {
+          monthly_cost: {
+            limit_usd: '500.000000',
+            remaining_usd: '0.010000',
+            reset_at: '2026-12-01T00:00:00Z',
+          },
+        },
+      },
+    ],
   },
   exceeds_capacity: {
     error: 'exceeds_capacity',
@@ -89,6 +118,7 @@ export const CHECK_REFUSED = {
     limit: 10000,
     remaining: 10000,
     limits: { ...LIMITS, tokens: { limit: 10000, remaining: 10000, reset_seconds: 0 } },
+    scope_subject: 'user_123',
   },
 };
 
@@ -96,6 +126,7 @@ export const ESTIMATE = {
   subject: 'user_123',
   tier: 'free',
   model: 'gpt-4o-mini',
+  requested_model: 'openai/gpt-4o-mini-2024-07-18',
   estimate: { prompt_tokens: 5, completion_tokens: 4096, cost_usd: '0.002459' },
 };
 
@@ -113,7 +144,7 @@ const SETTLED_LIMITS = {
 export const COMMITTED = {
   reservation_id: RESERVATION_ID,
   status: 'committed',
-  usage: { prompt_tokens: 1200, completion_tokens: 300 },
+  usage: { prompt_tokens: 1200, completion_tokens: 300, cached_tokens: 0 },
   cost_usd: '0.006000',
   limits: SETTLED_LIMITS,
 };
@@ -122,14 +153,14 @@ export const REFUNDED = {
   partial: {
     reservation_id: RESERVATION_ID,
     status: 'refunded',
-    usage: { prompt_tokens: 1200, completion_tokens: 40 },
+    usage: { prompt_tokens: 1200, completion_tokens: 40, cached_tokens: 0 },
     cost_usd: '0.003400',
     limits: SETTLED_LIMITS,
   },
   everything: {
     reservation_id: RESERVATION_ID,
     status: 'refunded',
-    usage: { prompt_tokens: 0, completion_tokens: 0 },
+    usage: { prompt_tokens: 0, completion_tokens: 0, cached_tokens: 0 },
     cost_usd: '0.000000',
     limits: SETTLED_LIMITS,
   },
@@ -192,18 +223,27 @@ export const ERRORS = {
 export const HEALTH = { status: 'ok' };
 
 export const READY = {
-  status: 'ready',
+  status: 'ok',
   checks: { store: 'up', database: 'up' },
   modes: {
     store: 'redis',
+    decisions: 'redis',
     database: 'postgres',
     redis_failure_mode: 'local',
     expired_reservation_policy: 'charge',
   },
 };
 
+export const DEGRADED = {
+  ...READY,
+  status: 'degraded',
+  checks: { store: 'down', database: 'up' },
+  modes: { ...READY.modes, decisions: 'local_fallback' },
+};
+
 export const NOT_READY = {
   ...READY,
   status: 'not_ready',
-  checks: { store: 'up', database: 'down' },
+  checks: { store: 'down', database: 'up' },
+  modes: { ...READY.modes, decisions: 'closed_refusing', redis_failure_mode: 'closed' },
 };

@@ -2,7 +2,12 @@ import { InvalidRequestError, ReservationConflictError, ReservationNotFoundError
 import { Injectable } from '@nestjs/common';
 import {
   BudgetStore,
+  type ScopeLevel,
+  parseReservationId,
   type LimitsState,
+  type Reservation,
+  costMicros,
+  reservationClaims,
   type ReserveResult,
   type SettleResult,
   type Settlement,
@@ -17,6 +22,7 @@ import type {
   RefundRequestBody,
 } from './decision.contract.js';
 import { type Estimate, EstimateService } from './estimate.service.js';
+import { type ReadUsage, assertCachedWithinPrompt, readUsage } from './usage.shapes.js';
 
 export interface SettleOutcome {
   settlement: Settlement;
@@ -50,9 +56,10 @@ export class DecisionService {
     }
     const started = performance.now();
     const estimate = await this.estimates.estimate(dto);
-    if (dto.min_max_tokens !== undefined && dto.min_max_tokens > estimate.completionTokens) {
+    const perChoice = estimate.completionTokens / estimate.choices;
+    if (dto.min_max_tokens !== undefined && dto.min_max_tokens > perChoice) {
       throw new InvalidRequestError(
-        `min_max_tokens (${dto.min_max_tokens}) must not exceed max_tokens (${estimate.completionTokens}).`,
+        `min_max_tokens (${dto.min_max_tokens}) must not exceed max_tokens (${perChoice}).`,
       );
     }
     const result = await this.store.reserve({
@@ -63,9 +70,12 @@ export class DecisionService {
       pricing: estimate.model.pricing,
       promptTokens: estimate.promptTokens,
       completionTokens: estimate.completionTokens,
-      minCompletionTokens: dto.min_max_tokens,
+      // n choices: the floor holds for each of them.
+      minCompletionTokens:
+        dto.min_max_tokens === undefined ? undefined : dto.min_max_tokens * estimate.choices,
       ttlSeconds,
       idempotencyKey: dto.idempotency_key,
+      scope: this.scopeOf(estimate.subject, estimate.model.name),
     });
     this.metrics.recordCheck(
       result,
@@ -73,7 +83,8 @@ export class DecisionService {
       estimate.completionTokens,
       (performance.now() - started) / 1000,
     );
-    return { ...result, estimate };
+    // The store's fresh result, not a copy of it: one object less per check.
+    return Object.assign(result, { estimate });
   }
 
   async commit(dto: CommitRequestBody): Promise<SettleOutcome> {
@@ -84,19 +95,45 @@ export class DecisionService {
     return this.settle(
       dto.reservation_id,
       'committed',
-      await this.store.commit(dto.reservation_id, usage),
+      await this.store.commit(dto.reservation_id, usage, this.ancestorsOf(dto.reservation_id)),
+      usage,
     );
   }
 
   async refund(dto: RefundRequestBody): Promise<SettleOutcome> {
-    const usage = dto.usage
-      ? { promptTokens: dto.usage.prompt_tokens, completionTokens: dto.usage.completion_tokens }
-      : null;
+    const usage = dto.usage === undefined ? null : refundUsage(readUsage(dto.usage));
     return this.settle(
       dto.reservation_id,
       'refunded',
-      await this.store.refund(dto.reservation_id, usage),
+      await this.store.refund(dto.reservation_id, usage, this.ancestorsOf(dto.reservation_id)),
+      usage,
     );
+  }
+
+  /**
+   * The subject's ancestors whose tier limits anything (SPEC §3 scopes), nearest first; absent
+   * for a subject with no parent, which so costs nothing more than before.
+   */
+  private scopeOf(subject: string, model: string): ScopeLevel[] | undefined {
+    const ancestors = this.catalogue.ancestorsOf(subject);
+    if (ancestors.length === 0) {
+      return undefined;
+    }
+    const scope: ScopeLevel[] = [];
+    for (const ancestor of ancestors) {
+      const tier = this.catalogue.tierOf(ancestor);
+      const limits = this.catalogue.limitsFor(tier, model);
+      if (Object.values(limits).some((limit) => limit !== null && limit !== undefined)) {
+        scope.push({ subject: ancestor, tier, limits });
+      }
+    }
+    return scope.length > 0 ? scope : undefined;
+  }
+
+  /** The ancestors whose shares of a reservation are settled with it (its subject's scope). */
+  private ancestorsOf(reservationId: string): readonly string[] {
+    const parsed = parseReservationId(reservationId);
+    return parsed ? this.catalogue.ancestorsOf(parsed.subject) : [];
   }
 
   /**
@@ -104,24 +141,31 @@ export class DecisionService {
    * reservation; null when the store no longer holds it (settled long ago, or never issued).
    */
   private async commitUsage(dto: CommitRequestBody): Promise<Usage | null> {
-    const given = dto.usage?.completion_tokens;
+    const read = readUsage(dto.usage ?? {});
+    const given = read.completionTokens;
     if ((given === undefined) === (dto.completion === undefined)) {
       throw new InvalidRequestError(
-        'Give exactly one of "usage.completion_tokens" or "completion" (the generated text).',
+        'Give exactly one of "usage.completion_tokens" (or "usage.output_tokens") or ' +
+          '"completion" (the generated text).',
       );
     }
-    const prompt = dto.usage?.prompt_tokens;
+    const prompt = read.promptTokens;
     if (given !== undefined && prompt !== undefined) {
-      return { promptTokens: prompt, completionTokens: given };
+      assertCachedWithinPrompt(prompt, read.cachedTokens);
+      return { promptTokens: prompt, completionTokens: given, cachedTokens: read.cachedTokens };
     }
-    const reservation = await this.store.find(dto.reservation_id);
+    const reservation =
+      (await this.store.find(dto.reservation_id)) ?? reservationOfId(dto.reservation_id);
     if (!reservation) {
       return null;
     }
+    const promptTokens = prompt ?? reservation.promptTokens;
+    assertCachedWithinPrompt(promptTokens, read.cachedTokens);
     return {
-      promptTokens: prompt ?? reservation.promptTokens,
+      promptTokens,
       completionTokens:
         given ?? (await this.estimates.countCompletion(dto.completion!, reservation.model)),
+      cachedTokens: read.cachedTokens,
     };
   }
 
@@ -129,10 +173,11 @@ export class DecisionService {
     reservationId: string,
     status: SettlementStatus,
     result: SettleResult,
+    usage: Usage | null,
   ): Promise<SettleOutcome> {
     if (!result.ok) {
       if (result.error === 'not_found') {
-        return this.settledBefore(reservationId, status);
+        return this.settledBefore(reservationId, status, usage);
       }
       throw new ReservationConflictError(reservationId, result.status);
     }
@@ -154,9 +199,13 @@ export class DecisionService {
   private async settledBefore(
     reservationId: string,
     status: SettlementStatus,
+    usage?: Usage | null,
   ): Promise<SettleOutcome> {
     const settlement = await this.settlements.find(reservationId);
     if (!settlement) {
+      if (usage !== undefined) {
+        return this.settleFromId(reservationId, status, usage);
+      }
       throw new ReservationNotFoundError(reservationId);
     }
     if (settlement.status !== status) {
@@ -166,4 +215,91 @@ export class DecisionService {
     const { state } = await this.store.usage(settlement.subject, limits);
     return { settlement, state };
   }
+
+  /**
+   * A reservation this service issued that neither the store nor the ledger holds: the store
+   * lost it (Redis restarted empty, or failed over and lost writes) before it was settled. Its
+   * signed id carries what settling needs, so it is settled into the ledger with its real usage
+   * (SPEC §7), exactly once: the ledger keeps the first row per id, and an append that lost a
+   * race to a different settlement answers 409 like any conflict.
+   */
+  private async settleFromId(
+    reservationId: string,
+    status: SettlementStatus,
+    usage: Usage | null,
+  ): Promise<SettleOutcome> {
+    const claims = reservationClaims(reservationId);
+    if (!claims) {
+      throw new ReservationNotFoundError(reservationId);
+    }
+    const promptTokens = usage?.promptTokens ?? 0;
+    const completionTokens = usage?.completionTokens ?? 0;
+    const cachedTokens = usage?.cachedTokens ?? 0;
+    const settlement: Settlement = {
+      reservationId,
+      subject: claims.subject,
+      tier: claims.tier,
+      model: claims.model,
+      promptTokens,
+      completionTokens,
+      cachedTokens,
+      costMicros: costMicros(promptTokens, completionTokens, claims.pricing, cachedTokens),
+      status,
+      reservedAtMs: claims.reservedAtMs,
+      settledAtMs: Date.now(),
+      reservedTokens: claims.promptTokens + claims.completionTokens,
+    };
+    await this.ledger.append(settlement);
+    const stored = await this.settlements.find(reservationId);
+    if (!stored) {
+      throw new ReservationNotFoundError(reservationId);
+    }
+    if (
+      stored.status !== status ||
+      stored.promptTokens !== promptTokens ||
+      stored.completionTokens !== completionTokens
+    ) {
+      throw new ReservationConflictError(reservationId, stored.status);
+    }
+    this.metrics.recordSettlement(stored);
+    const limits = this.catalogue.limitsFor(stored.tier, stored.model);
+    const { state } = await this.store.usage(stored.subject, limits);
+    return { settlement: stored, state };
+  }
+}
+
+/** A reservation as its signed id carries it (no store needed), or null for a bad id. */
+function reservationOfId(reservationId: string): Reservation | null {
+  const claims = reservationClaims(reservationId);
+  if (!claims) {
+    return null;
+  }
+  return {
+    reservationId,
+    subject: claims.subject,
+    tier: claims.tier,
+    model: claims.model,
+    promptTokens: claims.promptTokens,
+    completionTokens: claims.completionTokens,
+    costMicros: costMicros(claims.promptTokens, claims.completionTokens, claims.pricing),
+    pricing: claims.pricing,
+    reservedAtMs: claims.reservedAtMs,
+    expiresAtMs: claims.expiresAtMs,
+  };
+}
+
+/** A partial usage to charge names both its prompt and its completion tokens. */
+function refundUsage(read: ReadUsage): Usage {
+  if (read.promptTokens === undefined || read.completionTokens === undefined) {
+    throw new InvalidRequestError(
+      'A refund "usage" gives both prompt and completion tokens (prompt_tokens and ' +
+        'completion_tokens, or input_tokens and output_tokens); omit it to release everything.',
+    );
+  }
+  assertCachedWithinPrompt(read.promptTokens, read.cachedTokens);
+  return {
+    promptTokens: read.promptTokens,
+    completionTokens: read.completionTokens,
+    cachedTokens: read.cachedTokens,
+  };
 }

@@ -3,15 +3,25 @@ import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '#config';
 import { costMicros, type Pricing } from '#budget';
 import { CatalogueService, type ModelEntry } from '#ledger';
-import { DEFAULT_ENCODING, TokenCounter } from '#tokenizer';
-import type { EstimateRequestBody } from './decision.contract.js';
+import {
+  DEFAULT_ENCODING,
+  TokenCounter,
+  type UpstreamRequest,
+  readUpstreamRequest,
+} from '#tokenizer';
+import { type EstimateRequestBody, MAX_TOKENS } from './decision.contract.js';
 
 export interface Estimate {
   subject: string;
   tier: string;
   model: ModelEntry;
+  /** The model name as sent (top level, else `request.model`). */
+  requestedModel: string;
   promptTokens: number;
+  /** The completion cap per choice times `choices`. */
   completionTokens: number;
+  /** `n`: how many completions the inference asks for. */
+  choices: number;
   costMicros: number;
 }
 
@@ -32,15 +42,29 @@ export class EstimateService implements OnApplicationBootstrap {
 
   async estimate(dto: EstimateRequestBody): Promise<Estimate> {
     assertOneInputForm(dto);
-    const model = this.catalogue.requireModel(dto.model);
-    const completionTokens = completionEstimate(dto, model.defaultMaxTokens);
-    const promptTokens = await this.countPrompt(dto, model);
+    const upstream = dto.request === undefined ? undefined : readUpstreamRequest(dto.request);
+    const requestedModel = dto.model ?? upstream?.model;
+    if (requestedModel === undefined) {
+      throw new InvalidRequestError('Name the model: "model", or "model" inside "request".');
+    }
+    const model = this.catalogue.requireModel(requestedModel);
+    const choices = dto.n ?? upstream?.n ?? 1;
+    const perChoice = completionEstimate(dto, upstream?.maxTokens ?? model.defaultMaxTokens);
+    const completionTokens = perChoice * choices;
+    if (completionTokens > MAX_TOKENS) {
+      throw new InvalidRequestError(
+        `The completion cap (${perChoice}) times n (${choices}) must not exceed ${MAX_TOKENS} tokens.`,
+      );
+    }
+    const promptTokens = await this.countPrompt(dto, model, upstream);
     return {
       subject: dto.subject,
       tier: this.catalogue.tierOf(dto.subject),
       model,
+      requestedModel,
       promptTokens,
       completionTokens,
+      choices,
       costMicros: costMicros(promptTokens, completionTokens, model.pricing),
     };
   }
@@ -58,7 +82,14 @@ export class EstimateService implements OnApplicationBootstrap {
     return this.config.get('RESERVATION_TTL_SECONDS');
   }
 
-  private async countPrompt(dto: EstimateRequestBody, model: ModelEntry): Promise<number> {
+  private async countPrompt(
+    dto: EstimateRequestBody,
+    model: ModelEntry,
+    upstream: UpstreamRequest | undefined,
+  ): Promise<number> {
+    if (upstream !== undefined) {
+      return this.counter.countRequest(upstream, model);
+    }
     if (dto.prompt_tokens !== undefined) {
       return dto.prompt_tokens;
     }
@@ -70,10 +101,12 @@ export class EstimateService implements OnApplicationBootstrap {
 }
 
 function assertOneInputForm(dto: EstimateRequestBody): void {
-  const given = [dto.messages, dto.prompt, dto.prompt_tokens].filter((form) => form !== undefined);
+  const given = [dto.messages, dto.prompt, dto.prompt_tokens, dto.request].filter(
+    (form) => form !== undefined,
+  );
   if (given.length !== 1) {
     throw new InvalidRequestError(
-      `Give exactly one of "messages", "prompt" or "prompt_tokens" (got ${given.length}).`,
+      `Give exactly one of "messages", "prompt", "prompt_tokens" or "request" (got ${given.length}).`,
     );
   }
   if (dto.tools !== undefined && dto.messages === undefined) {
@@ -81,7 +114,8 @@ function assertOneInputForm(dto: EstimateRequestBody): void {
   }
 }
 
-function completionEstimate(dto: EstimateRequestBody, modelDefault: number): number {
+/** Per choice: the top-level cap, else the request's, else the model's default. */
+function completionEstimate(dto: EstimateRequestBody, fallback: number): number {
   if (
     dto.max_tokens !== undefined &&
     dto.max_completion_tokens !== undefined &&
@@ -91,5 +125,5 @@ function completionEstimate(dto: EstimateRequestBody, modelDefault: number): num
       '"max_tokens" and its alias "max_completion_tokens" disagree; give one of them.',
     );
   }
-  return dto.max_tokens ?? dto.max_completion_tokens ?? modelDefault;
+  return dto.max_tokens ?? dto.max_completion_tokens ?? fallback;
 }

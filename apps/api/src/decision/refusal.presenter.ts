@@ -1,5 +1,5 @@
 import { microsToUsd } from '#kernel';
-import type { BucketState, Dimension, LimitsState } from '#budget';
+import type { BucketState, Dimension, LimitsState, ScopeState } from '#budget';
 import { isoSeconds, limitsView } from './limits.presenter.js';
 
 export interface Refusal {
@@ -7,6 +7,20 @@ export interface Refusal {
   dimension: Dimension;
   retryAfterMs?: number;
   state: LimitsState;
+  /** The ancestor that refused; absent when the subject's own level did. */
+  scopeSubject?: string;
+  scope?: ScopeState[];
+}
+
+/** SPEC §4 `scope`: each ancestor level judged, with its own limits. */
+export function scopeView(
+  scope: readonly ScopeState[],
+): { subject: string; tier: string; limits: ReturnType<typeof limitsView> }[] {
+  return scope.map((level) => ({
+    subject: level.subject,
+    tier: level.tier,
+    limits: limitsView(level.state),
+  }));
 }
 
 const ERROR_OF: Record<Dimension, string> = {
@@ -100,7 +114,18 @@ export function refusalBody(
   refusal: Refusal,
   nowMs: number,
 ): { body: Record<string, unknown>; retryAfterSeconds?: number } {
-  const { limit, remaining, sentence } = describe(refusal.dimension, refusal.state);
+  // An ancestor's refusal is described by that ancestor's figures.
+  const refusing =
+    refusal.scopeSubject === undefined
+      ? refusal.state
+      : (refusal.scope?.find((level) => level.subject === refusal.scopeSubject)?.state ??
+        refusal.state);
+  const described = describe(refusal.dimension, refusing);
+  const { limit, remaining } = described;
+  const sentence =
+    refusal.scopeSubject === undefined
+      ? described.sentence
+      : described.sentence.replace(' exceeded:', ` exceeded for ${refusal.scopeSubject}:`);
   const limits = limitsView(refusal.state);
   if (refusal.reason === 'exceeds_capacity') {
     return {

@@ -5,6 +5,7 @@ import {
   MemoryBudgetStore,
   RedisBudgetStore,
   createRedisClient,
+  setReservationSigningKey,
   whenReady,
 } from '#budget';
 import { FailoverBudgetStore } from '#budget';
@@ -26,6 +27,7 @@ export const budgetStoreProvider: Provider = {
     daily: DailyUsageRepository,
     metrics: MetricsService,
   ): Promise<BudgetStore> => {
+    setReservationSigningKey(config.get('RESERVATION_SIGNING_KEY'));
     const url = config.get('REDIS_URL');
     if (url === undefined) {
       metrics.setStoreMode('memory');

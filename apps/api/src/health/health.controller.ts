@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, type OnApplicationShutdown, Res } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
@@ -9,15 +9,24 @@ import { ApiHealthRoutes, ApiLiveness, ApiReadiness } from './health.openapi.js'
 
 type Check = 'up' | 'down';
 
+/** How checks are decided while Redis answers, in either store. */
+const SHARED = new Set(['redis', 'memory']);
+
 @ApiHealthRoutes()
 @Public()
 @Controller()
-export class HealthController {
+export class HealthController implements OnApplicationShutdown {
+  private stopping = false;
+
   constructor(
     private readonly config: AppConfig,
     private readonly store: BudgetStore,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
+
+  onApplicationShutdown(): void {
+    this.stopping = true;
+  }
 
   /** Liveness: touches no dependency. */
   @ApiLiveness()
@@ -27,7 +36,13 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: Redis (or the in-process store) and Postgres reachable, and the active modes. */
+  /**
+   * Readiness (SPEC §4): 200 while this instance can decide checks — "ok" on the shared store
+   * with Postgres up, "degraded" in a fallback (Redis down in local or open mode, or Postgres
+   * down); 503 only when it cannot (Redis down in closed mode, shutting down). The store's ping
+   * also brings decisions back to Redis once it answers, so "ok" is never said while checks are
+   * still decided in the fallback.
+   */
   @ApiReadiness()
   @Get('readyz')
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Record<string, unknown>> {
@@ -35,14 +50,18 @@ export class HealthController {
       probe(() => this.store.ping()),
       probe(() => this.dataSource.query('SELECT 1')),
     ]);
-    const ready = store === 'up' && database === 'up';
-    void reply.status(ready ? 200 : 503);
+    const decisions = this.store.activeMode;
+    const onShared = store === 'up' && SHARED.has(decisions);
+    const decides =
+      !this.stopping && (onShared || this.config.get('REDIS_FAILURE_MODE') !== 'closed');
+    const status = !decides ? 'not_ready' : onShared && database === 'up' ? 'ok' : 'degraded';
+    void reply.status(decides ? 200 : 503);
     return {
-      status: ready ? 'ready' : 'not_ready',
+      status,
       checks: { store, database },
       modes: {
         store: this.store.mode,
-        decisions: this.store.activeMode,
+        decisions,
         database: this.config.embeddedDatabase ? 'embedded' : 'postgres',
         redis_failure_mode: this.config.get('REDIS_FAILURE_MODE'),
         expired_reservation_policy: this.config.get('EXPIRED_RESERVATION_POLICY'),
@@ -52,13 +71,18 @@ export class HealthController {
 }
 
 async function probe(call: () => Promise<unknown>): Promise<Check> {
+  let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       call(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref()),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), 1000);
+      }),
     ]);
     return 'up';
   } catch {
     return 'down';
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags, type SchemaObject } from '@nestjs/swagger';
-import { HEALTH, NOT_READY, READY } from '../decision/decision.examples.js';
+import { DEGRADED, HEALTH, NOT_READY, READY } from '../decision/decision.examples.js';
 import { schemaRef } from '../decision/decision.schemas.js';
 
 const CHECK: SchemaObject = { type: 'string', enum: ['up', 'down'] };
@@ -14,7 +14,12 @@ export const HEALTH_SCHEMAS: Record<string, SchemaObject> = {
   Readiness: {
     type: 'object',
     properties: {
-      status: { type: 'string', enum: ['ready', 'not_ready'] },
+      status: {
+        type: 'string',
+        enum: ['ok', 'degraded', 'not_ready'],
+        description:
+          'ok: Redis (or the in-process store) and Postgres answer and checks are decided on the shared store; degraded: checks are decided, but in a fallback (Redis down in local or open mode, or Postgres down); not_ready: checks cannot be decided (Redis down in closed mode, starting, stopping)',
+      },
       checks: {
         type: 'object',
         properties: { store: CHECK, database: CHECK },
@@ -55,16 +60,21 @@ export const ApiLiveness = () =>
 
 export const ApiReadiness = () =>
   applyDecorators(
-    ApiOperation({ summary: 'Readiness: Redis and Postgres reachable, and the active modes' }),
+    ApiOperation({
+      summary: 'Readiness: 200 while checks can be decided (ok or degraded), and the active modes',
+    }),
     ApiResponse({
       status: 200,
-      description: 'Ready.',
+      description: 'Checks are decided: on the shared store (ok) or in a fallback (degraded).',
       schema: schemaRef('Readiness'),
-      examples: { ready: { summary: 'ready', value: READY } },
+      examples: {
+        ok: { summary: 'ok', value: READY },
+        degraded: { summary: 'degraded', value: DEGRADED },
+      },
     }),
     ApiResponse({
       status: 503,
-      description: 'Not ready: a dependency is unreachable.',
+      description: 'Checks cannot be decided: Redis down in closed mode, or stopping.',
       schema: schemaRef('Readiness'),
       examples: { not_ready: { summary: 'not_ready', value: NOT_READY } },
     }),

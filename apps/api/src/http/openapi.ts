@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ADMIN_SCHEMAS } from '../admin/admin.openapi.js';
 import { DECISION_SCHEMAS } from '../decision/decision.schemas.js';
 import { HEALTH_SCHEMAS } from '../health/health.openapi.js';
 
@@ -21,13 +22,19 @@ export function setupOpenApi(app: NestFastifyApplication): void {
     })
     .addTag('decision', 'Check, commit, refund and estimate around every inference.')
     .addTag('usage', "A subject's live limits and today's charges.")
+    .addTag('admin', 'Manage tiers, subjects, models, keys; spend reports. Admin keys only.')
     .addTag('health', 'Liveness and readiness; open without a key.')
     .build();
   const document = SwaggerModule.createDocument(app, config);
   // Response bodies are plain JSON schemas referenced by name from the controllers' decorators.
   document.components = {
     ...document.components,
-    schemas: { ...document.components?.schemas, ...DECISION_SCHEMAS, ...HEALTH_SCHEMAS },
+    schemas: {
+      ...document.components?.schemas,
+      ...DECISION_SCHEMAS,
+      ...HEALTH_SCHEMAS,
+      ...ADMIN_SCHEMAS,
+    },
   };
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'openapi.json',

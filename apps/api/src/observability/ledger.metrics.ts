@@ -1,8 +1,8 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { LedgerWriter } from '#ledger';
+import { CatalogueService, LedgerWriter } from '#ledger';
 import { MetricsService } from './metrics.service.js';
 
-/** Feeds the ledger writer's batches (group commit) into the metrics. */
+/** Feeds the ledger writer's batches (group commit) and the catalogue's skipped rows into the metrics. */
 @Injectable()
 export class LedgerMetrics implements OnModuleInit, OnModuleDestroy {
   private unsubscribe: (() => void) | undefined;
@@ -10,9 +10,11 @@ export class LedgerMetrics implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly ledger: LedgerWriter,
     private readonly metrics: MetricsService,
+    private readonly catalogue: CatalogueService,
   ) {}
 
   onModuleInit(): void {
+    this.metrics.skippedRows = () => this.catalogue.skippedRows();
     this.unsubscribe = this.ledger.onBatch((batch) => {
       if (batch.ok) {
         this.metrics.ledgerBatchSize.observe(batch.size);

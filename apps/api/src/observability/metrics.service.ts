@@ -83,6 +83,22 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /** Where the catalogue's skipped rows are read from at each scrape (set by LedgerMetrics). */
+  skippedRows: () => readonly { table: string; row: string }[] = () => [];
+
+  readonly catalogueRowsSkipped = new Gauge({
+    name: `${PREFIX}catalogue_rows_skipped`,
+    help: 'Catalogue rows the service cannot use and left out (1 per row, by table and row name); see the error log.',
+    labelNames: ['table', 'row'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.catalogueRowsSkipped.reset();
+      for (const { table, row } of this.skippedRows()) {
+        this.catalogueRowsSkipped.set({ table, row }, 1);
+      }
+    },
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
   }

@@ -7,7 +7,8 @@ type LoggedRequest = FastifyRequest & { [FIELDS]?: Record<string, unknown> };
 /** Adds fields to this request's one log line (never a prompt, never a key). */
 export function assignLogFields(request: FastifyRequest, fields: Record<string, unknown>): void {
   const logged = request as LoggedRequest;
-  logged[FIELDS] = { ...logged[FIELDS], ...fields };
+  const assigned = logged[FIELDS];
+  logged[FIELDS] = assigned === undefined ? fields : Object.assign(assigned, fields);
 }
 
 /**

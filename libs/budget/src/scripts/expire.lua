@@ -22,7 +22,8 @@ for i = 7, #KEYS do
     else
       settle(KEYS[i], ref, r, 'expired', 0, 0, true, now, now_s, keep_ms, s, 0)
     end
-    out[#out + 1] = settlement_reply(ref, r)
+    -- An ancestor's share (lvl) expires like the subject's own reservation, for no ledger row.
+    if not r.lvl then out[#out + 1] = settlement_reply(ref, r) end
   elseif not r then
     -- The record outlived its retention unswept: nothing left to settle, drop the lease.
     local score = redis.call('ZSCORE', KEYS[3], ref)

@@ -4,7 +4,7 @@
 -- 6 the group's unconfirmed index, 7.. records.
 
 local RECORD_FIELDS = { 'sub', 'tier', 'model', 'p', 'c', 'cost', 'in', 'out', 'at', 'exp', 'st',
-  'sp', 'sc', 'scost', 'sat', 'cin', 'sk' }
+  'sp', 'sc', 'scost', 'sat', 'cin', 'sk', 'lvl' }
 
 local function read_record(key)
   local v = redis.call('HMGET', key, unpack(RECORD_FIELDS))
@@ -14,9 +14,13 @@ local function read_record(key)
   return r
 end
 
+-- ref, subject, tier, model, settled prompt, completion, cost, status, reserved at, settled at,
+-- reserved tokens, cached tokens, then what the reservation id signs: prompt, completion,
+-- input, output and cached-input prices, expiry.
 local function settlement_reply(ref, r)
   return { ref, r.sub, r.tier, r.model, r.sp, r.sc, r.scost, r.st, r.at, r.sat,
-    num(number(r.p) + number(r.c)), r.sk or '0' }
+    num(number(r.p) + number(r.c)), r.sk or '0', r.p, r.c, r['in'], r.out, r.cin or r['in'],
+    r.exp }
 end
 
 -- bucket.math.ts costMicros with cached tokens, operation for operation: up prompt tokens of
@@ -103,8 +107,11 @@ local function settle(rec_key, ref, r, status, up, uc, give_request, now, now_s,
   redis.call('HSET', rec_key, 'st', status, 'sp', r.sp, 'sc', r.sc, 'scost', cost_s,
     'sat', now_s, 'sk', r.sk)
   redis.call('PEXPIRE', rec_key, keep_ms)
-  redis.call('ZADD', KEYS[4], now_s, ref)
-  keep_for(KEYS[4], keep_ms)
+  -- An ancestor's share of a scoped reservation (lvl) is never a ledger row of its own.
+  if not r.lvl then
+    redis.call('ZADD', KEYS[4], now_s, ref)
+    keep_for(KEYS[4], keep_ms)
+  end
   return buckets
 end
 
@@ -140,7 +147,7 @@ local function settle_request(ref, tag, status, up, uc, give_request, now, keep_
   local replayed, buckets = 0, nil
   if r.st == 'held' then
     buckets = settle(KEYS[7], ref, r, status, up, uc, give_request, now, now_s, keep_ms, s, uk)
-    reindex(tag, true, now_s)
+    reindex(tag, not r.lvl, now_s)
   else
     replayed = 1
     -- No deltas: only reads the four buckets as they stand.

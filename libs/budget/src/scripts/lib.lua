@@ -16,9 +16,17 @@ local function number(s)
 end
 
 -- Time comes from Redis only; the offset (ARGV[1], 0 in production) lets tests move it.
+-- Every script calls clock() before anything else, and every script's last argument is its
+-- deadline in Redis time (budget.scripts.ts, -1: none): a script that runs after it (its caller
+-- gave up: Redis hung, then ran what sat in its socket) fails with LATE, having written nothing.
 local function clock(offset)
   local t = redis.call('TIME')
-  return number(t[1]) * 1000 + math.floor(number(t[2]) / 1000) + offset
+  local raw = number(t[1]) * 1000 + math.floor(number(t[2]) / 1000)
+  local deadline = number(ARGV[#ARGV])
+  if deadline >= 0 and raw > deadline then
+    error({ err = 'LATE the caller gave up ' .. (raw - deadline) .. ' ms before this ran' })
+  end
+  return raw + offset
 end
 
 -- Lua numbers reach Redis through "%.14g"; keep every digit instead. Integers well inside

@@ -8,7 +8,8 @@
 --   17 daily micros (-1), 18 subject, 19 tier, 20 model, 21 ref, 22 seed day (-1),
 --   23 seed micros, 24 how long a record outlives its expiry (ms), 25 the subject's tag (its
 --   member in the due index), 26 cached input pico/token (the record keeps it for settling),
---   27 monthly micros (-1), 28 seed month (-1), 29 seed month micros
+--   27 monthly micros (-1), 28 seed month (-1), 29 seed month micros, 30 '1' for an ancestor's
+--   share of a scoped reservation (its record is settled, never ledgered), else '0'
 local now = clock(number(ARGV[1]))
 local now_s = num(now)
 local P, C, M = number(ARGV[2]), number(ARGV[3]), number(ARGV[4])
@@ -69,7 +70,7 @@ for i = 1, 4 do
     local same_cap, same_rate = b and b.cap == cap, b and b.rate == rate
     views[i] = { level = level, cap = cap, rate = rate,
       cap_s = same_cap and b.cap_s or num(cap), rate_s = same_rate and b.rate_s or num(rate),
-      stored = same_cap and same_rate }
+      stored = same_cap and same_rate, had = b ~= nil }
     at = at + 4
   else
     if stored[at] then bucket_fields(stale, dims[i]) end
@@ -112,6 +113,21 @@ local used = dcost + icost
 local used_month = number(s[5] or '0') + icost
 
 local function refuse(reason, dimension, retry)
+  -- A limit edited since a bucket was written takes hold now, even on a refusal: the clamp of a
+  -- shrink is kept, and a raised rate refills from now on (bucket.math.ts does the same).
+  local values, keep = {}, 0
+  for i = 1, 4 do
+    local b = views[i]
+    if b and b.had and not b.stored then
+      b.level_s = num(b.level)
+      bucket_values(values, dims[i], b, now_s)
+      keep = math.max(keep, bucket_keep_ms(b))
+    end
+  end
+  if #values > 0 then
+    redis.call('HSET', KEYS[1], unpack(values))
+    keep_for(KEYS[1], keep)
+  end
   return with_state({ 'no', reason, dimension, num(retry), now_s })
 end
 
@@ -135,13 +151,8 @@ if rq then waits[#waits + 1] = 'requests'; waits[#waits + 1] = wait_ms(rq, 1) en
 if tk then waits[#waits + 1] = 'tokens'; waits[#waits + 1] = wait_ms(tk, least_tokens) end
 if conc_limit >= 0 then
   local w = 0
-  if count_active() >= conc_limit then
-    local first = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. now_s, '+inf', 'WITHSCORES',
-      'LIMIT', 0, 1)
-    local ends = now + 1
-    if first[2] then ends = number(first[2]) end
-    w = math.max(1, ends - now)
-  end
+  -- A lease usually ends at a commit, seconds away, not at its expiry: retry in 1 s (SPEC §3).
+  if count_active() >= conc_limit then w = 1000 end
   waits[#waits + 1] = 'concurrent'; waits[#waits + 1] = w
 end
 if daily_limit >= 0 then
@@ -220,6 +231,7 @@ local p_s, c_s, cost_s = num(P), num(granted), num(cost)
 redis.call('HSET', KEYS[4], 'sub', ARGV[18], 'tier', ARGV[19], 'model', model, 'p', p_s,
   'c', c_s, 'cost', cost_s, 'in', ARGV[6], 'out', ARGV[7], 'at', now_s, 'exp', exp_s, 'st', 'held',
   'cin', ARGV[26])
+if ARGV[30] == '1' then redis.call('HSET', KEYS[4], 'lvl', '1') end
 redis.call('PEXPIRE', KEYS[4], ttl + keep_ms)
 if #KEYS >= 6 then
   redis.call('HSET', KEYS[6], 'ref', ref, 'tier', ARGV[19], 'model', model, 'p', p_s,

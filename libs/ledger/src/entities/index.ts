@@ -1,4 +1,6 @@
-import { ApiClient } from './api-client.entity.js';
+import { AdminAudit } from './admin-audit.entity.js';
+import { ApiClient, type ApiClientRole } from './api-client.entity.js';
+import { ApiKeyGrace } from './api-key-grace.entity.js';
 import { BudgetAlert } from './budget-alert.entity.js';
 import { DailyUsage } from './daily-usage.entity.js';
 import { ModelPrice } from './model-price.entity.js';
@@ -7,8 +9,11 @@ import { TierModelLimit } from './tier-model-limit.entity.js';
 import { Tier } from './tier.entity.js';
 import { UsageLedgerEntry } from './usage-ledger-entry.entity.js';
 
+export type { ApiClientRole };
 export {
+  AdminAudit,
   ApiClient,
+  ApiKeyGrace,
   BudgetAlert,
   DailyUsage,
   ModelPrice,
@@ -27,5 +32,7 @@ export const ENTITIES = [
   TierModelLimit,
   UsageLedgerEntry,
   DailyUsage,
+  AdminAudit,
+  ApiKeyGrace,
   BudgetAlert,
 ];

@@ -10,6 +10,16 @@ import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
 @Check('ck_models_output_price', 'output_usd_per_mtok >= 0 AND scale(output_usd_per_mtok) <= 6')
 @Check('ck_models_default_max_tokens', 'default_max_tokens > 0')
 @Check('ck_models_token_multiplier', 'token_multiplier > 0')
+@Check('ck_models_input_price_max', 'input_usd_per_mtok <= 1000000')
+@Check('ck_models_output_price_max', 'output_usd_per_mtok <= 1000000')
+@Check(
+  'ck_models_token_multiplier_max',
+  'token_multiplier <= 1000 AND scale(token_multiplier) <= 6',
+)
+@Check(
+  'ck_models_encoding',
+  "encoding IS NULL OR btrim(encoding) = '' OR lower(btrim(encoding)) IN ('o200k_base', 'cl100k_base', 'p50k_base', 'p50k_edit', 'r50k_base', 'gpt2')",
+)
 export class ModelPrice {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'pk_models' })
   name!: string;

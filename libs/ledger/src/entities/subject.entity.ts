@@ -5,6 +5,7 @@ import { Tier } from './tier.entity.js';
 @Entity({ name: 'subjects' })
 @Check('ck_subjects_id', 'char_length(id) BETWEEN 1 AND 256')
 @Index('ix_subjects_tier', ['tier'])
+@Index('ix_subjects_parent', ['parent'])
 export class Subject {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'pk_subjects' })
   id!: string;
@@ -21,6 +22,21 @@ export class Subject {
     foreignKeyConstraintName: 'fk_subjects_tier',
   })
   tierRow?: Tier;
+
+  /**
+   * The subject this one belongs to (a user's team, a team's org), or null (fk_subjects_parent).
+   * The tg_subjects_scope trigger refuses cycles and scopes deeper than 4 levels.
+   */
+  @Column({ type: 'text', nullable: true })
+  parent!: string | null;
+
+  @ManyToOne(() => Subject, { nullable: true, onUpdate: 'CASCADE', onDelete: 'NO ACTION' })
+  @JoinColumn({
+    name: 'parent',
+    referencedColumnName: 'id',
+    foreignKeyConstraintName: 'fk_subjects_parent',
+  })
+  parentRow?: Subject;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;

@@ -21,6 +21,8 @@ import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
   'ck_tiers_alert_thresholds',
   'cardinality(alert_thresholds) BETWEEN 1 AND 10 AND array_ndims(alert_thresholds) = 1 AND array_position(alert_thresholds, NULL) IS NULL AND 1 <= ALL (alert_thresholds) AND 100 >= ALL (alert_thresholds)',
 )
+@Check('ck_tiers_daily_cost_limit_usd_max', 'daily_cost_limit_usd <= 9007199254.740991')
+@Check('ck_tiers_monthly_cost_limit_usd_max', 'monthly_cost_limit_usd <= 9007199254.740991')
 export class Tier {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'pk_tiers' })
   name!: string;

@@ -1,0 +1,34 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsPrintableId } from './admin.fields.js';
+
+/** PUT /v1/admin/subjects/{id}. */
+export class SubjectDto {
+  @ApiProperty({ description: 'The tier whose limits apply to this subject.', example: 'standard' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(256)
+  tier!: string;
+}
+
+/** GET /v1/admin/subjects: filters and keyset pagination by id. */
+export class SubjectListQuery {
+  @ApiPropertyOptional({ description: 'Only subjects of this tier.' })
+  @IsOptional()
+  @IsPrintableId(256)
+  tier?: string;
+
+  @ApiPropertyOptional({ description: 'The `next_cursor` of the previous page.' })
+  @IsOptional()
+  @IsPrintableId(256)
+  cursor?: string;
+
+  @ApiPropertyOptional({ description: 'Page size (default 100).', minimum: 1, maximum: 1000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+}

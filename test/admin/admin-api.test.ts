@@ -1,0 +1,401 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startTestApp, type TestApp, unique } from '../support/app.harness.js';
+import { httpClient } from '../support/http.client.js';
+import { type AdminKey, adminKey, auditRows } from './admin.helpers.js';
+
+let t: TestApp;
+let admin: AdminKey;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  admin = await adminKey(t);
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+/** Every admin route with a body that would be valid: a caller key must get 403 on each. */
+const ROUTES: [string, string, unknown?][] = [
+  ['GET', '/v1/admin/tiers'],
+  ['GET', '/v1/admin/tiers/free'],
+  ['PUT', '/v1/admin/tiers/x', { requests_per_minute: 1 }],
+  ['DELETE', '/v1/admin/tiers/x'],
+  ['GET', '/v1/admin/tiers/free/models/gpt-4o'],
+  ['PUT', '/v1/admin/tiers/free/models/gpt-4o', { requests_per_minute: 1 }],
+  ['DELETE', '/v1/admin/tiers/free/models/gpt-4o'],
+  ['GET', '/v1/admin/subjects'],
+  ['GET', '/v1/admin/subjects/s'],
+  ['PUT', '/v1/admin/subjects/s', { tier: 'free' }],
+  ['DELETE', '/v1/admin/subjects/s'],
+  ['GET', '/v1/admin/models'],
+  ['GET', '/v1/admin/models/gpt-4o'],
+  [
+    'PUT',
+    '/v1/admin/models/m',
+    { input_usd_per_mtok: '1', output_usd_per_mtok: '2', default_max_tokens: 10 },
+  ],
+  ['DELETE', '/v1/admin/models/m'],
+  ['POST', '/v1/admin/keys', { name: 'k' }],
+  ['GET', '/v1/admin/keys'],
+  ['POST', '/v1/admin/keys/k/rotate', {}],
+  ['DELETE', '/v1/admin/keys/k'],
+  ['GET', '/v1/admin/spend'],
+  ['GET', '/v1/admin/overview'],
+];
+
+describe('admin API: who may call it', () => {
+  it('answers 401 without a key and 403 forbidden to a caller key, on every route', async () => {
+    for (const [method, path, body] of ROUTES) {
+      const anonymous = await t.request(method, path, body, { authorization: '' });
+      expect(anonymous.status, `${method} ${path}`).toBe(401);
+      expect(anonymous.body.error).toBe('unauthorized');
+      const caller = await t.request(method, path, body);
+      expect(caller.status, `${method} ${path}`).toBe(403);
+      expect(caller.body).toEqual({ error: 'forbidden', message: expect.any(String) });
+    }
+  });
+
+  it('lets an admin key call the caller routes too', async () => {
+    const reply = await admin.request('POST', '/v1/estimate', {
+      subject: unique('s'),
+      model: 'gpt-4o-mini',
+      prompt_tokens: 10,
+      max_tokens: 10,
+    });
+    expect(reply.status).toBe(200);
+  });
+
+  it('documents every admin route in the OpenAPI document', async () => {
+    const doc = (await t.request('GET', '/openapi.json')).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    for (const [method, path] of ROUTES) {
+      const templated = path
+        .replace(/\/tiers\/[^/]+/, '/tiers/{name}')
+        .replace(/\/models\/[^/]+$/, (m) => (path.includes('/tiers/') ? '/models/{model}' : m))
+        .replace(/^\/v1\/admin\/models\/[^/]+$/, '/v1/admin/models/{name}')
+        .replace(/\/subjects\/[^/]+/, '/subjects/{id}')
+        .replace(/\/keys\/[^/]+/, '/keys/{name}');
+      expect(doc.paths[templated]?.[method.toLowerCase()], `${method} ${templated}`).toBeDefined();
+    }
+  });
+});
+
+describe('admin API: tiers', () => {
+  it('creates, reads, replaces and deletes a tier, auditing each change', async () => {
+    const name = unique('tier');
+    const created = await admin.request('PUT', `/v1/admin/tiers/${name}`, {
+      requests_per_minute: 5,
+      daily_cost_limit_usd: '2.5',
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      name,
+      requests_per_minute: 5,
+      tokens_per_minute: null,
+      daily_cost_limit_usd: '2.5',
+      subjects: 0,
+    });
+    const replaced = await admin.request('PUT', `/v1/admin/tiers/${name}`, {
+      tokens_per_minute: 1000,
+      daily_cost_limit_usd: 3,
+      monthly_cost_limit_usd: '40.000001',
+    });
+    expect(replaced.status).toBe(200);
+    expect(replaced.body).toMatchObject({
+      requests_per_minute: null,
+      tokens_per_minute: 1000,
+      daily_cost_limit_usd: '3',
+      monthly_cost_limit_usd: '40.000001',
+    });
+    const list = await admin.request('GET', '/v1/admin/tiers');
+    expect((list.body.tiers as { name: string }[]).map((tier) => tier.name)).toContain(name);
+
+    expect((await admin.request('DELETE', `/v1/admin/tiers/${name}`)).status).toBe(204);
+    expect((await admin.request('GET', `/v1/admin/tiers/${name}`)).status).toBe(404);
+    expect((await admin.request('DELETE', `/v1/admin/tiers/${name}`)).body.error).toBe('not_found');
+
+    const audit = await auditRows(t, name);
+    expect(audit.map((row) => row.action)).toEqual(['tier.put', 'tier.put', 'tier.delete']);
+    expect(audit.every((row) => row.actor === admin.name)).toBe(true);
+    expect(audit[0]).toMatchObject({ before: null, after: { requests_per_minute: 5 } });
+    expect(audit[1]).toMatchObject({
+      before: { requests_per_minute: 5 },
+      after: { tokens_per_minute: 1000, requests_per_minute: null },
+    });
+    expect(audit[2]).toMatchObject({ before: { tokens_per_minute: 1000 }, after: null });
+  });
+
+  it('refuses to delete a tier that a subject still uses (409) and audits nothing', async () => {
+    const name = unique('used');
+    await admin.request('PUT', `/v1/admin/tiers/${name}`, { requests_per_minute: 5 });
+    await admin.request('PUT', `/v1/admin/subjects/${unique('member')}`, { tier: name });
+    const reply = await admin.request('DELETE', `/v1/admin/tiers/${name}`);
+    expect(reply.status).toBe(409);
+    expect(reply.body).toMatchObject({ error: 'tier_in_use', subjects: 1 });
+    expect((await auditRows(t, name)).map((row) => row.action)).toEqual(['tier.put']);
+  });
+
+  it('answers 400 invalid_request for bad limits, unknown fields and bad money, changing nothing', async () => {
+    const name = unique('bad');
+    for (const body of [
+      { requests_per_minute: 0 },
+      { requests_per_minute: -5 },
+      { requests_per_minute: 1.5 },
+      { tokens_per_minute: 'many' },
+      { requests_per_minute: 3_000_000_000 },
+      { daily_cost_limit_usd: '-1' },
+      { daily_cost_limit_usd: '0.1234567' },
+      { daily_cost_limit_usd: '1e3' },
+      { surprise: 1 },
+    ]) {
+      const reply = await admin.request('PUT', `/v1/admin/tiers/${name}`, body);
+      expect(reply.status, JSON.stringify(body)).toBe(400);
+      expect(reply.body.error).toBe('invalid_request');
+      expect(typeof reply.body.message).toBe('string');
+    }
+    expect((await admin.request('PUT', `/v1/admin/tiers/${name}`, 'not json')).status).toBe(400);
+    expect((await admin.request('GET', `/v1/admin/tiers/${name}`)).status).toBe(404);
+    expect(await auditRows(t, name)).toEqual([]);
+  });
+
+  it('manages the per-model limits of a tier', async () => {
+    const name = unique('tml');
+    await admin.request('PUT', `/v1/admin/tiers/${name}`, {});
+    const path = `/v1/admin/tiers/${name}/models/gpt-4o`;
+    const put = await admin.request('PUT', path, { requests_per_minute: 3 });
+    expect(put.status).toBe(201);
+    expect(put.body).toEqual({
+      tier: name,
+      model: 'gpt-4o',
+      requests_per_minute: 3,
+      tokens_per_minute: null,
+    });
+    expect((await admin.request('GET', `/v1/admin/tiers/${name}`)).body.model_limits).toEqual([
+      put.body,
+    ]);
+    expect((await admin.request('PUT', path, { tokens_per_minute: 0 })).status).toBe(400);
+    expect(
+      (await admin.request('PUT', `/v1/admin/tiers/${unique('none')}/models/gpt-4o`, {})).status,
+    ).toBe(404);
+    expect((await admin.request('DELETE', path)).status).toBe(204);
+    expect((await admin.request('GET', path)).status).toBe(404);
+    expect((await auditRows(t, `${name}/gpt-4o`)).map((row) => row.action)).toEqual([
+      'tier_model_limit.put',
+      'tier_model_limit.delete',
+    ]);
+  });
+});
+
+describe('admin API: subjects', () => {
+  it('puts, lists by tier with cursor pages, reads and deletes subjects', async () => {
+    const tier = unique('page');
+    await admin.request('PUT', `/v1/admin/tiers/${tier}`, {});
+    const ids = Array.from({ length: 5 }, (_, i) => `${tier}-member-${i}`);
+    for (const id of ids) {
+      expect((await admin.request('PUT', `/v1/admin/subjects/${id}`, { tier })).status).toBe(201);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = `?tier=${tier}&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page = await admin.request('GET', `/v1/admin/subjects${query}`);
+      expect(page.status).toBe(200);
+      const subjects = page.body.subjects as { id: string; tier: string }[];
+      expect(subjects.length).toBeLessThanOrEqual(2);
+      seen.push(...subjects.map((s) => s.id));
+      cursor = page.body.next_cursor as string | null;
+    } while (cursor !== null);
+    expect(seen).toEqual(ids);
+
+    const odd = 'team/ä b%';
+    const path = `/v1/admin/subjects/${encodeURIComponent(odd)}`;
+    expect((await admin.request('PUT', path, { tier })).status).toBe(201);
+    expect((await admin.request('PUT', path, { tier: 'free' })).status).toBe(200);
+    expect((await admin.request('GET', path)).body).toMatchObject({ id: odd, tier: 'free' });
+    expect((await admin.request('DELETE', path)).status).toBe(204);
+    expect((await admin.request('GET', path)).status).toBe(404);
+    expect((await auditRows(t, odd)).map((row) => row.action)).toEqual([
+      'subject.put',
+      'subject.put',
+      'subject.delete',
+    ]);
+  });
+
+  it('refuses an unknown tier, a missing tier and bad queries with 400', async () => {
+    const id = unique('s');
+    const unknown = await admin.request('PUT', `/v1/admin/subjects/${id}`, { tier: unique('no') });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toBe('invalid_request');
+    expect((await admin.request('PUT', `/v1/admin/subjects/${id}`, {})).status).toBe(400);
+    expect((await admin.request('GET', '/v1/admin/subjects?limit=0')).status).toBe(400);
+    expect((await admin.request('GET', '/v1/admin/subjects?color=red')).status).toBe(400);
+    expect((await admin.request('GET', '/v1/admin/subjects/bell%07')).status).toBe(400);
+    expect((await admin.request('GET', `/v1/admin/subjects/${'x'.repeat(257)}`)).status).toBe(414);
+  });
+});
+
+describe('admin API: models', () => {
+  it('puts, reads, lists and deletes a model with exact prices', async () => {
+    const name = unique('model');
+    const body = {
+      encoding: 'cl100k_base',
+      input_usd_per_mtok: '0.123456',
+      output_usd_per_mtok: 2,
+      default_max_tokens: 512,
+      token_multiplier: '1.25',
+    };
+    const put = await admin.request('PUT', `/v1/admin/models/${name}`, body);
+    expect(put.status).toBe(201);
+    expect(put.body).toEqual({
+      name,
+      encoding: 'cl100k_base',
+      input_usd_per_mtok: '0.123456',
+      cached_input_usd_per_mtok: null,
+      output_usd_per_mtok: '2',
+      default_max_tokens: 512,
+      token_multiplier: '1.25',
+    });
+    const list = await admin.request('GET', '/v1/admin/models');
+    expect((list.body.models as { name: string }[]).some((m) => m.name === 'gpt-4o')).toBe(true);
+    for (const bad of [
+      { ...body, encoding: 'klingon' },
+      { ...body, input_usd_per_mtok: '-1' },
+      { ...body, default_max_tokens: 0 },
+      { ...body, token_multiplier: '0' },
+      { encoding: 'cl100k_base' },
+    ]) {
+      expect((await admin.request('PUT', `/v1/admin/models/${name}`, bad)).status).toBe(400);
+    }
+    expect((await admin.request('DELETE', `/v1/admin/models/${name}`)).status).toBe(204);
+    expect((await admin.request('GET', `/v1/admin/models/${name}`)).status).toBe(404);
+    expect((await auditRows(t, name)).map((row) => row.action)).toEqual([
+      'model.put',
+      'model.delete',
+    ]);
+  });
+});
+
+describe('admin API: keys', () => {
+  const works = async (key: string): Promise<boolean> =>
+    (await httpClient(t.url, key)('GET', '/v1/subjects/someone/usage')).status === 200;
+
+  it('creates a key shown once, lists keys without secrets, and revokes within 2 s', async () => {
+    const name = unique('gw');
+    const created = await admin.request('POST', '/v1/admin/keys', { name });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name, role: 'caller', revoked_at: null });
+    const key = String(created.body.key);
+    expect(key).toMatch(/^tb_/);
+    expect(await works(key)).toBe(true);
+    expect((await httpClient(t.url, key)('GET', '/v1/admin/tiers')).status).toBe(403);
+
+    const list = await admin.request('GET', '/v1/admin/keys');
+    const listed = (list.body.keys as Record<string, unknown>[]).find((k) => k.name === name);
+    expect(listed).toMatchObject({ name, role: 'caller', revoked_at: null });
+    expect(JSON.stringify(list.body)).not.toContain(key);
+    expect(Object.keys(listed!)).not.toContain('key_sha256');
+
+    expect((await admin.request('POST', '/v1/admin/keys', { name })).status).toBe(409);
+    expect((await admin.request('POST', '/v1/admin/keys', { name: 'bad name!' })).status).toBe(400);
+    expect(
+      (await admin.request('POST', '/v1/admin/keys', { name: 'x', role: 'root' })).status,
+    ).toBe(400);
+
+    const revoked = await admin.request('DELETE', `/v1/admin/keys/${name}`);
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.revoked_at).toEqual(expect.any(String));
+    await eventually(async () => !(await works(key)), 2500);
+    expect((await admin.request('DELETE', `/v1/admin/keys/${unique('none')}`)).status).toBe(404);
+    const audit = await auditRows(t, name);
+    expect(audit.map((row) => row.action)).toEqual(['key.create', 'key.revoke']);
+    expect(JSON.stringify(audit)).not.toContain(key);
+  });
+
+  it('creates admin keys that can use the admin API', async () => {
+    const created = await admin.request('POST', '/v1/admin/keys', {
+      name: unique('ops'),
+      role: 'admin',
+    });
+    const reply = await httpClient(t.url, String(created.body.key))('GET', '/v1/admin/tiers');
+    expect(reply.status).toBe(200);
+  });
+
+  it('rotates: without grace the old key stops within 2 s; with grace both work until it ends', async () => {
+    const name = unique('rot');
+    const first = String((await admin.request('POST', '/v1/admin/keys', { name })).body.key);
+    expect(await works(first)).toBe(true);
+
+    const rotated = await admin.request('POST', `/v1/admin/keys/${name}/rotate`, {});
+    expect(rotated.status).toBe(200);
+    const second = String(rotated.body.key);
+    expect(second).not.toBe(first);
+    expect(await works(second)).toBe(true);
+    await eventually(async () => !(await works(first)), 2500);
+
+    const graced = await admin.request('POST', `/v1/admin/keys/${name}/rotate`, {
+      grace_seconds: 3,
+    });
+    const third = String(graced.body.key);
+    expect(graced.body.previous_key_expires_at).toEqual(expect.any(String));
+    expect(await works(third)).toBe(true);
+    expect(await works(second)).toBe(true); // still in its grace period
+    await new Promise((resolve) => setTimeout(resolve, 1200)); // past the guard's cache
+    expect(await works(second)).toBe(true);
+    await eventually(async () => !(await works(second)), 5000);
+    expect(await works(third)).toBe(true);
+
+    // Revoking the name ends a grace period at once too.
+    const fourth = await admin.request('POST', `/v1/admin/keys/${name}/rotate`, {
+      grace_seconds: 600,
+    });
+    await admin.request('DELETE', `/v1/admin/keys/${name}`);
+    await eventually(
+      async () => !(await works(third)) && !(await works(String(fourth.body.key))),
+      2500,
+    );
+    expect(
+      (await admin.request('POST', `/v1/admin/keys/${name}/rotate`, { grace_seconds: -1 })).status,
+    ).toBe(400);
+    expect((await admin.request('POST', `/v1/admin/keys/${name}/rotate`, {})).status).toBe(404);
+    expect((await auditRows(t, name)).map((row) => row.action)).toEqual([
+      'key.create',
+      'key.rotate',
+      'key.rotate',
+      'key.rotate',
+      'key.revoke',
+    ]);
+  });
+});
+
+describe('admin API: edits reach every instance', () => {
+  it('a tier edit made on one instance governs checks on another within 2 s', async () => {
+    const other = await startTestApp();
+    try {
+      const tier = unique('live');
+      const subject = unique('live');
+      await admin.request('PUT', `/v1/admin/tiers/${tier}`, { requests_per_minute: 100 });
+      await admin.request('PUT', `/v1/admin/subjects/${subject}`, { tier });
+      const check = () =>
+        other.request('POST', '/v1/check', {
+          subject,
+          model: 'gpt-4o-mini',
+          prompt_tokens: 10,
+          max_tokens: 10,
+        });
+      await eventually(
+        async () =>
+          (await other.request('GET', `/v1/subjects/${subject}/usage`)).body.tier === tier,
+        2000,
+      );
+      expect((await check()).status).toBe(200);
+      const changedAt = Date.now();
+      await admin.request('PUT', `/v1/admin/tiers/${tier}`, { requests_per_minute: 1 });
+      await eventually(async () => (await check()).status === 429, 2000);
+      expect(Date.now() - changedAt).toBeLessThan(2000);
+    } finally {
+      await other.close();
+    }
+  });
+});

@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import { hashApiKey } from '#ledger';
+import { type TestApp, unique } from '../support/app.harness.js';
+import { httpClient, type Requester } from '../support/http.client.js';
+
+export interface AdminKey {
+  name: string;
+  key: string;
+  request: Requester;
+}
+
+/** A fresh admin key (inserted with SQL, as an operator would) and a requester using it. */
+export async function adminKey(t: TestApp, prefix = 'admin'): Promise<AdminKey> {
+  const name = unique(prefix);
+  const key = `tb_admin_${randomBytes(12).toString('hex')}`;
+  await t.sql(`INSERT INTO api_clients (name, key_sha256, role) VALUES ($1, $2, 'admin')`, [
+    name,
+    hashApiKey(key),
+  ]);
+  return { name, key, request: httpClient(t.url, key) };
+}
+
+/** The audit rows about one target, oldest first. */
+export async function auditRows(
+  t: TestApp,
+  target: string,
+): Promise<{ actor: string; action: string; before: unknown; after: unknown }[]> {
+  const { rows } = await t.sql(
+    'SELECT actor, action, before, after FROM admin_audit WHERE target = $1 ORDER BY id',
+    [target],
+  );
+  return rows as { actor: string; action: string; before: unknown; after: unknown }[];
+}
