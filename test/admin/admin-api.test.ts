@@ -42,6 +42,7 @@ const ROUTES: [string, string, unknown?][] = [
   ['DELETE', '/v1/admin/keys/k'],
   ['GET', '/v1/admin/spend'],
   ['GET', '/v1/admin/overview'],
+  ['GET', '/v1/admin/alerts'],
 ];
 
 describe('admin API: who may call it', () => {
@@ -366,6 +367,52 @@ describe('admin API: keys', () => {
       'key.rotate',
       'key.revoke',
     ]);
+  });
+});
+
+describe('admin API: alerts and overview', () => {
+  it('lists the budget alerts raised since a time, with their delivery state', async () => {
+    const subject = unique('alerted');
+    await t.sql(
+      `INSERT INTO budget_alerts (subject, tier, "window", period, threshold_percent, limit_usd,
+                                  spent_usd, raised_at, delivered_at, attempts)
+       VALUES ($1, 'free', 'day', '2026-01-02', 80, 1, 0.8, now(), NULL, 2),
+              ($1, 'free', 'day', '2026-01-02', 50, 1, 0.5, now() - interval '1 hour', now(), 1),
+              ($1, 'free', 'day', '2026-01-01', 50, 1, 0.5, now() - interval '30 days', now(), 1)`,
+      [subject],
+    );
+    const since = new Date(Date.now() - 2 * 3600_000).toISOString();
+    const reply = await admin.request('GET', `/v1/admin/alerts?since=${since}`);
+    expect(reply.status).toBe(200);
+    const mine = (reply.body.alerts as Record<string, unknown>[]).filter(
+      (alert) => alert.subject === subject,
+    );
+    expect(mine).toMatchObject([
+      { threshold_percent: 80, spent_usd: '0.8', delivery: 'retrying', window: 'day' },
+      { threshold_percent: 50, delivery: 'delivered' },
+    ]);
+    expect((await admin.request('GET', '/v1/admin/alerts?since=soon')).status).toBe(400);
+  });
+
+  it('shows refusals of the last hour by dimension and the modes', async () => {
+    const subject = unique('refused');
+    const tier = unique('one');
+    await admin.request('PUT', `/v1/admin/tiers/${tier}`, { requests_per_minute: 1 });
+    await admin.request('PUT', `/v1/admin/subjects/${subject}`, { tier });
+    const before = await admin.request('GET', '/v1/admin/overview');
+    const refusals = (body: Record<string, unknown>) =>
+      (body.refusals_last_hour as { by_dimension: Record<string, number> }).by_dimension.requests!;
+    const check = () =>
+      t.request('POST', '/v1/check', {
+        subject,
+        model: 'gpt-4o-mini',
+        prompt_tokens: 10,
+        max_tokens: 10,
+      });
+    await eventually(async () => (await check()).status === 429, 3000);
+    const after = await admin.request('GET', '/v1/admin/overview');
+    expect(refusals(after.body)).toBeGreaterThan(refusals(before.body));
+    expect(after.body.modes).toMatchObject({ store: 'redis', database: 'postgres' });
   });
 });
 

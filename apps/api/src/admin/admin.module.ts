@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { LedgerModule } from '#ledger';
 import { DecisionModule } from '../decision/decision.module.js';
+import { AlertsService } from './alerts.service.js';
 import { CatalogueController } from './catalogue.controller.js';
 import { KeysController } from './keys.controller.js';
 import { KeysService } from './keys.service.js';
@@ -16,6 +17,7 @@ import { TiersService } from './tiers.service.js';
   imports: [LedgerModule, DecisionModule],
   controllers: [CatalogueController, KeysController, SpendController],
   providers: [
+    AlertsService,
     TiersService,
     SubjectsService,
     ModelsService,

@@ -100,6 +100,24 @@ export const ADMIN_SCHEMAS: Record<string, object> = {
       total: { $ref: '#/components/schemas/SpendRow' },
     },
   },
+  AdminAlert: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      subject: { type: 'string' },
+      tier: { type: 'string' },
+      window: { type: 'string', enum: ['day', 'month'] },
+      period: { type: 'string', example: '2026-11-22' },
+      threshold_percent: { type: 'integer' },
+      limit_usd: { type: 'string' },
+      spent_usd: { type: 'string' },
+      raised_at: { type: 'string', format: 'date-time' },
+      delivered_at: { type: 'string', format: 'date-time', nullable: true },
+      attempts: { type: 'integer' },
+      last_error: { type: 'string', nullable: true },
+      delivery: { type: 'string', enum: ['delivered', 'retrying', 'pending'] },
+    },
+  },
   AdminOverview: {
     type: 'object',
     properties: {

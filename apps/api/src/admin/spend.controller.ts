@@ -1,7 +1,10 @@
+import { InvalidRequestError } from '#kernel';
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
+import { ApiQuery } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AdminOnly } from '../auth/caller.js';
 import { ApiAdmin, ApiAdminRoutes, ApiCsv } from './admin.openapi.js';
+import { AlertsService } from './alerts.service.js';
 import { OverviewService } from './overview.service.js';
 import { SpendQuery } from './spend.dto.js';
 import { type SpendReport, SpendService, spendCsv } from './spend.service.js';
@@ -14,7 +17,30 @@ export class SpendController {
   constructor(
     private readonly spend: SpendService,
     private readonly overview: OverviewService,
+    private readonly alerts: AlertsService,
   ) {}
+
+  @ApiAdmin({
+    summary: 'Budget alerts raised since a time (default: the last 7 days), newest first',
+    description:
+      'Each with its webhook delivery state: `delivered`, `retrying` (attempts failed so far) or ' +
+      '`pending`.',
+    ok: [200, 'AdminAlert', 'array'],
+    errors: [[400, '`invalid_request`: since is not a date.']],
+  })
+  @ApiQuery({ name: 'since', required: false, example: '2026-11-01T00:00:00Z' })
+  @ApiQuery({ name: 'limit', required: false, example: 100 })
+  @Get('alerts')
+  async listAlerts(
+    @Query('since') since: string | undefined,
+    @Query('limit') limit: string | undefined,
+  ): Promise<{ alerts: unknown[] }> {
+    const rows = limit === undefined ? 100 : Number(limit);
+    if (!Number.isInteger(rows) || rows < 1 || rows > 1000) {
+      throw new InvalidRequestError('limit must be a whole number from 1 to 1000.');
+    }
+    return { alerts: await this.alerts.list(since, rows) };
+  }
 
   @ApiAdmin({
     summary: 'Spend by subject, model, tier, caller or UTC day, sorted by cost',
