@@ -39,7 +39,7 @@ async function main(): Promise<void> {
          SELECT $1 || '-' || n, 'user-' || (n % 5000), (ARRAY['free','standard','enterprise'])[1 + n % 3],
                 (ARRAY['gpt-4o','gpt-4o-mini','o3','gpt-5','claude-sonnet-4'])[1 + n % 5],
                 'gateway-' || (n % 4), 1000 + n % 700, 200 + n % 300, n % 500,
-                ((n * 7919) % 20000000) / 1000000.0, 'committed', at, at
+                ((n::bigint * 7919) % 20000000) / 1000000.0, 'committed', at, at
          FROM generate_series(1, $2::int) AS n,
               LATERAL (SELECT $3::timestamptz + (n % ($4::int * 86400)) * interval '1 second' AS at) t`,
         [month, ROWS, `${month}T00:00:00Z`, days],
