@@ -222,7 +222,7 @@ describe('the OpenAPI document', () => {
     const commit = doc.components.schemas.CommitRequestDto!.properties!;
     expect(Object.keys(commit).sort()).toEqual(['completion', 'reservation_id', 'usage']);
     const refund = doc.components.schemas.RefundRequestDto!.properties!;
-    expect(Object.keys(refund).sort()).toEqual(['reason', 'reservation_id', 'usage']);
+    expect(Object.keys(refund).sort()).toEqual(['completion', 'reason', 'reservation_id', 'usage']);
     expect(doc.components.schemas.ChatMessageDto!.properties!.role).toMatchObject({
       enum: expect.arrayContaining(['system', 'user', 'assistant', 'tool']),
     });

@@ -493,8 +493,8 @@ export interface CommitRequestBody {
 
 export const RefundUsage = usageObject(
   'RefundUsageDto',
-  'Partial usage to charge, in either shape (as commit `usage`); prompt and completion tokens ' +
-    'are both required.',
+  'Partial usage to charge, in either shape (as commit `usage`): the completion tokens (or ' +
+    '`completion` text instead); absent prompt tokens, the count made at check time.',
 );
 
 export const RefundRequest = named(
@@ -505,8 +505,16 @@ export const RefundRequest = named(
       usage: {
         ...RefundUsage,
         description:
-          'Partial usage to charge; absent, everything reserved goes back (a zero-cost refund).',
+          'Partial usage to charge; absent (and no `completion`), everything reserved goes ' +
+          'back (a zero-cost refund).',
       },
+      completion: text(undefined, {
+        description:
+          'The text generated before the failure (a stream cut short), when the upstream ' +
+          'reported no usage: the service counts it and charges it with the prompt. Give at ' +
+          'most one of `usage.completion_tokens` or `completion`.',
+        example: 'Hello! How can',
+      }),
       reason: printableId(256, {
         description: 'Why the inference failed (free text, for your records).',
         example: 'upstream_error',
@@ -519,6 +527,7 @@ export const RefundRequest = named(
 export interface RefundRequestBody {
   reservation_id: string;
   usage?: UpstreamUsageBody;
+  completion?: string;
   reason?: string;
 }
 

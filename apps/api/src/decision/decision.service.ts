@@ -22,7 +22,7 @@ import type {
   RefundRequestBody,
 } from './decision.contract.js';
 import { type Estimate, EstimateService } from './estimate.service.js';
-import { type ReadUsage, assertCachedWithinPrompt, readUsage } from './usage.shapes.js';
+import { assertCachedWithinPrompt, readUsage } from './usage.shapes.js';
 
 export interface SettleOutcome {
   settlement: Settlement;
@@ -101,7 +101,19 @@ export class DecisionService {
   }
 
   async refund(dto: RefundRequestBody): Promise<SettleOutcome> {
-    const usage = dto.usage === undefined ? null : refundUsage(readUsage(dto.usage));
+    if (dto.usage === undefined && dto.completion === undefined) {
+      return this.settle(
+        dto.reservation_id,
+        'refunded',
+        await this.store.refund(dto.reservation_id, null),
+        null,
+      );
+    }
+    // A partial usage (or the text so far) follows commit's rules.
+    const usage = await this.commitUsage(dto);
+    if (usage === null) {
+      return this.settledBefore(dto.reservation_id, 'refunded');
+    }
     return this.settle(
       dto.reservation_id,
       'refunded',
@@ -140,7 +152,7 @@ export class DecisionService {
    * Usage as given, with the gaps (prompt tokens, completion as text) filled from the
    * reservation; null when the store no longer holds it (settled long ago, or never issued).
    */
-  private async commitUsage(dto: CommitRequestBody): Promise<Usage | null> {
+  private async commitUsage(dto: CommitRequestBody | RefundRequestBody): Promise<Usage | null> {
     const read = readUsage(dto.usage ?? {});
     const given = read.completionTokens;
     if ((given === undefined) === (dto.completion === undefined)) {
@@ -285,21 +297,5 @@ function reservationOfId(reservationId: string): Reservation | null {
     pricing: claims.pricing,
     reservedAtMs: claims.reservedAtMs,
     expiresAtMs: claims.expiresAtMs,
-  };
-}
-
-/** A partial usage to charge names both its prompt and its completion tokens. */
-function refundUsage(read: ReadUsage): Usage {
-  if (read.promptTokens === undefined || read.completionTokens === undefined) {
-    throw new InvalidRequestError(
-      'A refund "usage" gives both prompt and completion tokens (prompt_tokens and ' +
-        'completion_tokens, or input_tokens and output_tokens); omit it to release everything.',
-    );
-  }
-  assertCachedWithinPrompt(read.promptTokens, read.cachedTokens);
-  return {
-    promptTokens: read.promptTokens,
-    completionTokens: read.completionTokens,
-    cachedTokens: read.cachedTokens,
   };
 }
