@@ -14,7 +14,7 @@ import {
   allowed,
   request,
 } from './budget-store.harness.js';
-import { deleteKeys } from './redis-keys.js';
+import { unlinkUnder } from '../support/redis-keys.js';
 
 budgetStoreConformance('RedisBudgetStore', async () => {
   const { redisUrl, keyPrefix } = testEnv();
@@ -36,7 +36,9 @@ budgetStoreConformance('RedisBudgetStore', async () => {
       offset += ms;
     },
     // A flush of this run's keys: what a Redis restart without persistence leaves behind.
-    restart: () => deleteKeys(clients[0]!, `${keyPrefix}*`),
+    restart: async () => {
+      await unlinkUnder(clients[0]!, keyPrefix);
+    },
     peers: (count) => Promise.all(Array.from({ length: count }, open)),
     close: async () => {
       await Promise.all(clients.map((client) => client.quit()));

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClientRepository } from '#ledger';
 import { ApiClientExistsError } from '#kernel';
 import { testEnv } from '../support/test-env.js';
-import { openDataSource, unique } from './ledger.helpers.js';
+import { openDataSource } from './ledger.helpers.js';
+import { unique } from '../support/polling.js';
 
 let dataSource: DataSource;
 let clients: ApiClientRepository;

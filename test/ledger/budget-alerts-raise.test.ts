@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { utcDay } from '#kernel';
 import { CatalogueService, LedgerWriter } from '#ledger';
 import { testEnv } from '../support/test-env.js';
-import { openDataSource, settlement, unique } from './ledger.helpers.js';
+import { openDataSource, settlement } from './ledger.helpers.js';
+import { unique } from '../support/polling.js';
 
 /**
  * Raising budget alerts in the ledger statement: several writers on their own connection pools
@@ -31,11 +32,16 @@ afterAll(async () => {
 
 const sql = <T>(text: string, params?: unknown[]): Promise<T[]> => pools[0]!.query(text, params);
 
-async function createTier(thresholds: string | null, dailyLimitUsd = '1'): Promise<string> {
+async function createTier(
+  thresholds: string | null,
+  dailyLimitUsd: string | null = '1',
+  monthlyLimitUsd: string | null = null,
+): Promise<string> {
   const tier = unique('alert_tier');
   await sql(
-    `INSERT INTO tiers (name, daily_cost_limit_usd, alert_thresholds) VALUES ($1, $2, $3::int[])`,
-    [tier, dailyLimitUsd, thresholds],
+    `INSERT INTO tiers (name, daily_cost_limit_usd, monthly_cost_limit_usd, alert_thresholds)
+     VALUES ($1, $2, $3, $4::int[])`,
+    [tier, dailyLimitUsd, monthlyLimitUsd, thresholds],
   );
   return tier;
 }
@@ -55,7 +61,7 @@ function alertsOf(subject: string): Promise<AlertRow[]> {
   return sql<AlertRow>(
     `SELECT "window", period, threshold_percent, tier, limit_usd::text AS limit_usd,
             spent_usd::text AS spent_usd, delivered_at, attempts
-     FROM budget_alerts WHERE subject = $1 ORDER BY threshold_percent`,
+     FROM budget_alerts WHERE subject = $1 ORDER BY threshold_percent, "window", period`,
     [subject],
   );
 }
@@ -81,8 +87,6 @@ describe('budget alerts raised by the ledger', () => {
         period: utcDay(at),
         tier,
         limit_usd: '1',
-        delivered_at: null,
-        attempts: 0,
       });
       // The day's total right after the statement that reached the threshold.
       const spent = Number(alert.spent_usd);
@@ -167,9 +171,57 @@ describe('budget alerts raised by the ledger', () => {
     expect((await alertsOf(subject)).map((a) => a.spent_usd)).toEqual(['0.600001']);
   });
 
+  it("raises month alerts on the month's total across its days, once per calendar month", async () => {
+    const tier = await createTier('{50}', null, '10');
+    const subject = unique('subj');
+    const at = (month: number, day: number) => Date.UTC(2026, month, day, 12);
+    await writers[0]!.append(
+      settlement({ subject, tier, costMicros: 3_000_000, settledAtMs: at(9, 5) }),
+    );
+    expect(await alertsOf(subject)).toEqual([]);
+    await writers[1]!.append(
+      settlement({ subject, tier, costMicros: 2_500_000, settledAtMs: at(9, 20) }),
+    );
+    await writers[2]!.append(
+      settlement({ subject, tier, costMicros: 2_500_000, settledAtMs: at(9, 21) }),
+    );
+    // November starts from nothing: $4 is under half of $10, $6 is over.
+    await writers[3]!.append(
+      settlement({ subject, tier, costMicros: 4_000_000, settledAtMs: at(10, 1) }),
+    );
+    await writers[3]!.append(
+      settlement({ subject, tier, costMicros: 2_000_000, settledAtMs: at(10, 2) }),
+    );
+    expect(
+      (await alertsOf(subject)).map((a) => [a.window, a.period, a.spent_usd, a.limit_usd]),
+    ).toEqual([
+      ['month', '2026-10', '5.500000', '10'],
+      ['month', '2026-11', '6.000000', '10'],
+    ]);
+  });
+
+  it('raises the day and the month alert together when one commit reaches both', async () => {
+    const tier = await createTier('{80}', '2', '4');
+    const subject = unique('subj');
+    const day = (d: number) => Date.UTC(2026, 6, d, 9);
+    await writers[0]!.append(
+      settlement({ subject, tier, costMicros: 1_500_000, settledAtMs: day(1) }),
+    );
+    await writers[0]!.append(
+      settlement({ subject, tier, costMicros: 1_500_000, settledAtMs: day(2) }),
+    );
+    await writers[0]!.append(
+      settlement({ subject, tier, costMicros: 200_000, settledAtMs: day(2) }),
+    );
+    expect((await alertsOf(subject)).map((a) => [a.window, a.period, a.spent_usd])).toEqual([
+      ['day', '2026-07-02', '1.700000'],
+      ['month', '2026-07', '3.200000'],
+    ]);
+  });
+
   it('tells its listeners how many alerts a batch raised', () => {
     // Every test above raised at least one; the counts are per statement.
-    expect(raisedCounts.reduce((sum, n) => sum + n, 0)).toBe(3 + 2 + 1 + 2 + 2 + 1);
+    expect(raisedCounts.reduce((sum, n) => sum + n, 0)).toBe(3 + 2 + 1 + 2 + 2 + 1 + 2 + 2);
   });
 
   it('refuses thresholds outside 1..100, empty lists and NULL elements', async () => {

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateDatabase } from '#ledger';
 import { CatalogueService } from '#ledger';
 import { testEnv } from '../support/test-env.js';
-import { PostgresProxy, eventually, openDataSource, unique } from './ledger.helpers.js';
+import { PostgresProxy, openDataSource } from './ledger.helpers.js';
+import { eventually, unique } from '../support/polling.js';
 
 describe('the * model row', () => {
   // A `*` row changes every unknown-model answer, so it gets a database of its own rather than

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogueService } from '#ledger';
 import { UnknownModelError, UnknownTierError } from '#kernel';
 import { testEnv } from '../support/test-env.js';
-import { eventually, openDataSource, unique } from './ledger.helpers.js';
+import { openDataSource } from './ledger.helpers.js';
+import { eventually, unique } from '../support/polling.js';
 
 /** SPEC §5: an edit takes effect within 2 seconds. */
 const WITHIN_MS = 2_000;

@@ -8,7 +8,8 @@ import { DataSource } from 'typeorm';
 import { afterAll, expect, it } from 'vitest';
 import { AppConfigModule, validateEnvironment } from '#config';
 import { CatalogueService, DailyUsageRepository, LedgerModule, LedgerWriter } from '#ledger';
-import { eventually, settlement } from './ledger.helpers.js';
+import { settlement } from './ledger.helpers.js';
+import { eventually } from '../support/polling.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'token-budget-ledger-'));
 

@@ -5,7 +5,8 @@ import { CatalogueService } from '#ledger';
 import { DailyUsageRepository } from '#ledger';
 import { type LedgerBatchEvent, LedgerWriter } from '#ledger';
 import { testEnv } from '../support/test-env.js';
-import { openDataSource, unique } from './ledger.helpers.js';
+import { openDataSource } from './ledger.helpers.js';
+import { unique } from '../support/polling.js';
 
 let dataSource: DataSource;
 let catalogue: CatalogueService;

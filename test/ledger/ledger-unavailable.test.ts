@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerUnavailableError } from '#kernel';
 import { LedgerWriter } from '#ledger';
 import { testEnv } from '../support/test-env.js';
-import { PostgresProxy, openDataSource, settlement, unique } from './ledger.helpers.js';
+import { PostgresProxy, openDataSource, settlement } from './ledger.helpers.js';
+import { unique } from '../support/polling.js';
 
 let direct: DataSource;
 

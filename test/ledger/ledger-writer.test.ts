@@ -5,7 +5,8 @@ import { DailyUsageRepository } from '#ledger';
 import { InvalidSettlementError } from '#kernel';
 import { type LedgerBatchEvent, LedgerWriter } from '#ledger';
 import { testEnv } from '../support/test-env.js';
-import { openDataSource, settlement, unique } from './ledger.helpers.js';
+import { openDataSource, settlement } from './ledger.helpers.js';
+import { unique } from '../support/polling.js';
 
 let dataSource: DataSource;
 let writer: LedgerWriter;

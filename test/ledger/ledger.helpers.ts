@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import type { Settlement } from '#budget';
 import { dataSourceOptions } from '#ledger';
+import { unique } from '../support/polling.js';
 
 export async function openDataSource(databaseUrl: string): Promise<DataSource> {
   const dataSource = new DataSource(
@@ -11,11 +11,6 @@ export async function openDataSource(databaseUrl: string): Promise<DataSource> {
   );
   await dataSource.initialize();
   return dataSource;
-}
-
-/** Names no other test (of this file or another, in this run's shared database) will use. */
-export function unique(prefix: string): string {
-  return `${prefix}_${randomBytes(5).toString('hex')}`;
 }
 
 export function settlement(overrides: Partial<Settlement> = {}): Settlement {
@@ -33,26 +28,6 @@ export function settlement(overrides: Partial<Settlement> = {}): Settlement {
     settledAtMs,
     ...overrides,
   };
-}
-
-/** Polls until `probe` stops throwing; returns how long that took. Fails after `timeoutMs`. */
-export async function eventually(
-  probe: () => void | Promise<void>,
-  timeoutMs: number,
-  intervalMs = 10,
-): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    try {
-      await probe();
-      return performance.now() - started;
-    } catch (error) {
-      if (performance.now() - started > timeoutMs) {
-        throw error;
-      }
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    }
-  }
 }
 
 /**

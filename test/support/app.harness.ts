@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { unique } from './polling.js';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
 import { validateEnvironment } from '#config';
@@ -72,18 +73,5 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   };
 }
 
-/** A unique name for fixtures, so test files sharing the run's database never collide. */
-export function unique(prefix: string): string {
-  return `${prefix}_${randomBytes(4).toString('hex')}`;
-}
-
-/** Polls until `probe` returns true or the deadline passes (catalogue edits take up to 2 s). */
-export async function eventually(probe: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) {
-      throw new Error(`condition not met within ${timeoutMs} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+// The one unique()/eventually() of the tests, here too for the files that start an app.
+export { eventually, unique } from './polling.js';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { eventually, unique } from './app.harness.js';
+import { eventually, unique } from './polling.js';
 import type { Requester } from './http.client.js';
 
 export interface TierLimits {

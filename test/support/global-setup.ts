@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrateDatabase } from '#ledger';
+import { unlinkUnder } from './redis-keys.js';
 import { assertTestDatabaseName, databaseUrlWithName } from './test-database.js';
 
 /**
@@ -56,22 +57,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('keyPrefix', keyPrefix);
 
   return async () => {
-    await deleteKeys(redis, `${keyPrefix}*`);
+    await unlinkUnder(redis, keyPrefix);
     redis.disconnect();
     await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
     await admin.end();
   };
-}
-
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) {
-      await redis.unlink(...keys);
-    }
-  } while (cursor !== '0');
 }
 
 declare module 'vitest' {

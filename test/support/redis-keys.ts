@@ -1,37 +1,63 @@
-import { Redis } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
+
+/**
+ * The one way tests find and delete their Redis keys: SCAN for exactly the keys under a prefix
+ * (never anything else: other test files share this Redis), on every master of a Cluster.
+ */
 
 /** A SCAN glob matching exactly the keys under `prefix`. */
 function underPrefix(prefix: string): string {
   return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
 }
 
-/** Every key under `prefix` (never anything else: other test files share this Redis). */
-export async function keysUnder(redisUrl: string, prefix: string): Promise<string[]> {
+function mastersOf(client: Redis | Cluster): Redis[] {
+  return 'nodes' in client ? client.nodes('master') : [client];
+}
+
+async function scanNode(node: Redis, prefix: string): Promise<string[]> {
+  const found = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await node.scan(cursor, 'MATCH', underPrefix(prefix), 'COUNT', 1000);
+    cursor = next;
+    keys.forEach((key) => found.add(key));
+  } while (cursor !== '0');
+  return [...found];
+}
+
+/** Deletes every key under `prefix` through an open client; returns how many. */
+export async function unlinkUnder(client: Redis | Cluster, prefix: string): Promise<number> {
+  let deleted = 0;
+  for (const node of mastersOf(client)) {
+    const keys = await scanNode(node, prefix);
+    if (keys.length === 0) {
+      continue;
+    }
+    // On a Cluster, keys of different slots cannot share a command: one UNLINK per key.
+    const counts =
+      'nodes' in client
+        ? await Promise.all(keys.map((key) => node.unlink(key)))
+        : [await node.unlink(...keys)];
+    deleted += counts.reduce((sum, count) => sum + count, 0);
+  }
+  return deleted;
+}
+
+async function withRedis<T>(redisUrl: string, use: (redis: Redis) => Promise<T>): Promise<T> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   try {
-    const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', underPrefix(prefix), 'COUNT', 1000);
-      cursor = next;
-      found.push(...keys);
-    } while (cursor !== '0');
-    return [...new Set(found)];
+    return await use(redis);
   } finally {
     redis.disconnect();
   }
 }
 
+/** Every key under `prefix`. */
+export function keysUnder(redisUrl: string, prefix: string): Promise<string[]> {
+  return withRedis(redisUrl, (redis) => scanNode(redis, prefix));
+}
+
 /** Deletes every key under `prefix` and only those (a targeted flush); returns how many. */
-export async function deleteKeysUnder(redisUrl: string, prefix: string): Promise<number> {
-  const keys = await keysUnder(redisUrl, prefix);
-  if (keys.length === 0) {
-    return 0;
-  }
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  try {
-    return await redis.unlink(...keys);
-  } finally {
-    redis.disconnect();
-  }
+export function deleteKeysUnder(redisUrl: string, prefix: string): Promise<number> {
+  return withRedis(redisUrl, (redis) => unlinkUnder(redis, prefix));
 }

@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AppConfigModule, type EnvironmentVariables } from '#config';
 import { LedgerModule } from '#ledger';
 import { AdminModule } from './admin/admin.module.js';
+import { AlertsModule } from './alerts/alerts.module.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { ApiKeyVerdicts } from './auth/api-key.verdicts.js';
 import { ApiKeyVerifier } from './auth/api-key.verifier.js';
@@ -24,6 +25,7 @@ export class AppModule {
         ObservabilityModule,
         LedgerModule,
         DecisionModule,
+        AlertsModule,
         AdminModule,
       ],
       controllers: [HealthController],

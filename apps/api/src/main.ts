@@ -3,6 +3,7 @@ import { AppConfig } from '#config';
 import { BudgetStore } from '#budget';
 import { createApp } from './app.factory.js';
 import { BootstrapKeyService } from './auth/bootstrap-key.service.js';
+import { apiKeyLines } from './start-banner.js';
 
 async function main(): Promise<void> {
   const app = await createApp();
@@ -12,15 +13,13 @@ async function main(): Promise<void> {
 
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
   const store = app.get(BudgetStore);
-  const key = app.get(BootstrapKeyService).announcedKey;
+  const { announcedKey, generated } = app.get(BootstrapKeyService);
   const lines = [
     `token-budget listening on ${url}`,
     `  store:    ${store.mode === 'redis' ? `redis (${redact(config.get('REDIS_URL'))}); on Redis failure: ${config.get('REDIS_FAILURE_MODE')}` : 'in-process (single instance)'}`,
     `  database: ${config.embeddedDatabase ? `embedded PGlite under ${config.get('DATA_DIR')}` : `postgres (${redact(config.get('DATABASE_URL'))})`}`,
     `  expired reservations: ${config.get('EXPIRED_RESERVATION_POLICY')}; default tier: ${config.get('DEFAULT_TIER')}`,
-    key
-      ? `  API key:  ${key}\n  try:      curl -H "Authorization: Bearer ${key}" ${url}/v1/subjects/user_123/usage`
-      : '  API keys: create one with `npm run cli -- keys create <name>`',
+    ...apiKeyLines(announcedKey, generated, url),
     `  docs:     ${url}/docs`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

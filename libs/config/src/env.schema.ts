@@ -4,10 +4,12 @@ import {
   IsInt,
   IsOptional,
   IsString,
+  IsUrl,
   Matches,
   Max,
   Min,
   MinLength,
+  ValidateIf,
   validateSync,
 } from 'class-validator';
 
@@ -64,7 +66,34 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(3600) CATALOGUE_RELOAD_SECONDS = 30;
   @Transform(toInt) @IsInt() @Min(0) @Max(1000) LEDGER_BATCH_WAIT_MS = 2;
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
+
+  /** Where budget alerts are POSTed; absent = alerts are only recorded (budget_alerts). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    { message: 'must be an http(s) URL' },
+  )
+  ALERT_WEBHOOK_URL?: string;
+
+  /** The HMAC-SHA256 key of X-Token-Budget-Signature; required with ALERT_WEBHOOK_URL. */
+  @Transform(emptyToUndefined)
+  @ValidateIf((env: EnvironmentVariables) => env.ALERT_WEBHOOK_URL !== undefined)
+  @IsString({ message: 'must be set when ALERT_WEBHOOK_URL is' })
+  @MinLength(16, { message: 'must be at least 16 characters' })
+  ALERT_WEBHOOK_SECRET?: string;
+
+  /** One delivery attempt gives up after this long (the webhook never holds anything else). */
+  @Transform(toInt) @IsInt() @Min(100) @Max(60_000) ALERT_WEBHOOK_TIMEOUT_MS = 5_000;
+  /** Retries wait base × 2^(attempt − 1), at most ALERT_RETRY_MAX_MS, with jitter. */
+  @Transform(toInt) @IsInt() @Min(10) @Max(3_600_000) ALERT_RETRY_BASE_MS = 1_000;
+  @Transform(toInt) @IsInt() @Min(10) @Max(86_400_000) ALERT_RETRY_MAX_MS = 3_600_000;
+  /** How often each instance looks for alerts due (an instance that raises one looks at once). */
+  @Transform(toInt) @IsInt() @Min(10) @Max(60_000) ALERT_POLL_MS = 1_000;
 }
+
+/** Never echoed in an error message. */
+const SECRETS: ReadonlySet<string> = new Set(['BOOTSTRAP_API_KEY', 'ALERT_WEBHOOK_SECRET']);
 
 /** Validates the environment once; a bad value throws one line naming the variable and the fault. */
 export function validateEnvironment(env: Record<string, unknown>): EnvironmentVariables {
@@ -73,13 +102,18 @@ export function validateEnvironment(env: Record<string, unknown>): EnvironmentVa
   if (errors.length > 0) {
     const lines = errors.map(
       (error) =>
-        `${error.property}=${JSON.stringify(error.value)}: ${Object.values(error.constraints ?? {}).join('; ')}`,
+        `${error.property}=${SECRETS.has(error.property) && error.value !== undefined ? '"***"' : JSON.stringify(error.value)}: ${Object.values(error.constraints ?? {}).join('; ')}`,
     );
     throw new Error(`Invalid configuration: ${lines.join(' | ')}`);
   }
   if (config.RESERVATION_TTL_SECONDS > config.RESERVATION_TTL_MAX_SECONDS) {
     throw new Error(
       `Invalid configuration: RESERVATION_TTL_SECONDS=${config.RESERVATION_TTL_SECONDS} exceeds RESERVATION_TTL_MAX_SECONDS=${config.RESERVATION_TTL_MAX_SECONDS}`,
+    );
+  }
+  if (config.ALERT_RETRY_BASE_MS > config.ALERT_RETRY_MAX_MS) {
+    throw new Error(
+      `Invalid configuration: ALERT_RETRY_BASE_MS=${config.ALERT_RETRY_BASE_MS} exceeds ALERT_RETRY_MAX_MS=${config.ALERT_RETRY_MAX_MS}`,
     );
   }
   return config;

@@ -1,4 +1,9 @@
 export { ApiClientRepository } from './api-client.repository.js';
+export {
+  BudgetAlertRepository,
+  type AlertOutcome,
+  type ClaimedAlert,
+} from './budget-alert.repository.js';
 export { generateApiKey, hashApiKey } from './api-key.js';
 export { CATALOGUE_CHANNEL } from './catalogue.feed.js';
 export { CatalogueService, type CatalogueOptions } from './catalogue.service.js';

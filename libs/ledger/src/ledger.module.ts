@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { DailyCostSource, SettlementSink } from '#budget';
 import { AppConfig } from '#config';
 import { ApiClientRepository } from './api-client.repository.js';
+import { BudgetAlertRepository } from './budget-alert.repository.js';
 import { CatalogueService } from './catalogue.service.js';
 import { DailyUsageRepository } from './daily-usage.repository.js';
 import { dataSourceOptions } from './data-source.options.js';
@@ -66,6 +67,7 @@ import { SettlementRepository } from './settlement.repository.js';
     { provide: DailyCostSource, useExisting: DailyUsageRepository },
     ApiClientRepository,
     SettlementRepository,
+    BudgetAlertRepository,
   ],
   exports: [
     LedgerWriter,
@@ -75,6 +77,7 @@ import { SettlementRepository } from './settlement.repository.js';
     DailyCostSource,
     ApiClientRepository,
     SettlementRepository,
+    BudgetAlertRepository,
   ],
 })
 export class LedgerModule {}

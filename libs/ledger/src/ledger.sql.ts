@@ -13,9 +13,10 @@ import { InvalidSettlementError, microsToUsd, utcDay } from '#kernel';
  *   to each of its ancestors' (`levels`: the settlement's scope), so a team's row is its members'
  *   total.
  * - budget_alerts (RAISE_ALERTS_SQL): for a subject whose tier has alert_thresholds, every
- *   threshold its new daily total has reached and that has no alert yet is raised, in the same
- *   statement as the ledger row that reached it; the unique (subject, window, period, threshold)
- *   makes it exactly once however many batches race. "Reached" rather than "crossed by this
+ *   threshold of its daily or monthly limit that its new day or month total has reached and
+ *   that has no alert yet is raised, in the same statement as the ledger row that reached it;
+ *   the unique (subject, window, period, threshold) makes it exactly once however many batches
+ *   race. "Reached" rather than "crossed by this
  *   batch": a threshold added, or a limit lowered, below what is already spent alerts at the
  *   next charge.
  * - Lock order: ledger rows go in reservation_id order and daily rows in (subject, day) order,
@@ -24,28 +25,40 @@ import { InvalidSettlementError, microsToUsd, utcDay } from '#kernel';
  */
 const RAISE_ALERTS_SQL = `, alerting AS (
   SELECT DISTINCT input.subject, tiers.name AS tier, tiers.alert_thresholds,
-         tiers.daily_cost_limit_usd
+         tiers.daily_cost_limit_usd, tiers.monthly_cost_limit_usd
   FROM input JOIN tiers ON tiers.name = input.tier
-  WHERE tiers.alert_thresholds IS NOT NULL AND tiers.daily_cost_limit_usd > 0
-), crossed AS (
-  SELECT u.subject, a.tier, 'day' AS "window", to_char(u.day, 'YYYY-MM-DD') AS period,
-         t.percent, a.daily_cost_limit_usd AS limit_usd, u.cost_usd AS spent_usd
-  FROM upserted u
-  JOIN alerting a USING (subject)
-  CROSS JOIN LATERAL unnest(a.alert_thresholds) AS t(percent)
-  WHERE u.cost_usd * 100 >= a.daily_cost_limit_usd * t.percent
+  WHERE tiers.alert_thresholds IS NOT NULL
+    AND (tiers.daily_cost_limit_usd > 0 OR tiers.monthly_cost_limit_usd > 0)
+), spent AS (
+  SELECT u.subject, a.tier, a.alert_thresholds, 'day' AS "window",
+         to_char(u.day, 'YYYY-MM-DD') AS period, a.daily_cost_limit_usd AS limit_usd,
+         u.cost_usd AS spent_usd
+  FROM upserted u JOIN alerting a USING (subject)
+  WHERE a.daily_cost_limit_usd > 0
+  UNION ALL
+  -- The month: this day's row as just written, plus the month's other days as they stood.
+  SELECT u.subject, a.tier, a.alert_thresholds, 'month', to_char(u.day, 'YYYY-MM'),
+         a.monthly_cost_limit_usd,
+         u.cost_usd + (
+           SELECT coalesce(sum(m.cost_usd), 0) FROM daily_usage m
+           WHERE m.subject = u.subject AND m.day <> u.day
+             AND m.day >= date_trunc('month', u.day)::date
+             AND m.day < (date_trunc('month', u.day) + interval '1 month')::date)
+  FROM upserted u JOIN alerting a USING (subject)
+  WHERE a.monthly_cost_limit_usd > 0
 ), raised AS (
   INSERT INTO budget_alerts (subject, tier, "window", period, threshold_percent, limit_usd,
                              spent_usd)
   SELECT DISTINCT ON (subject, "window", period, percent)
          subject, tier, "window", period, percent, limit_usd, spent_usd
-  FROM crossed c
-  WHERE NOT EXISTS (
-    SELECT 1 FROM budget_alerts b
-    WHERE b.subject = c.subject AND b."window" = c."window" AND b.period = c.period
-      AND b.threshold_percent = c.percent
-  )
-  ORDER BY subject, "window", period, percent
+  FROM spent s CROSS JOIN LATERAL unnest(s.alert_thresholds) AS t(percent)
+  WHERE s.spent_usd * 100 >= s.limit_usd * t.percent
+    AND NOT EXISTS (
+      SELECT 1 FROM budget_alerts b
+      WHERE b.subject = s.subject AND b."window" = s."window" AND b.period = s.period
+        AND b.threshold_percent = t.percent
+    )
+  ORDER BY subject, "window", period, percent, spent_usd DESC
   ON CONFLICT ON CONSTRAINT uq_budget_alerts DO NOTHING
   RETURNING 1
 )`;

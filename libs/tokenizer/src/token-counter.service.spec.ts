@@ -1,36 +1,17 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { NestFactory } from '@nestjs/core';
 import { Tiktoken } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
-import o200k from 'js-tiktoken/ranks/o200k_base';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { corpusText } from './text.corpus.js';
-import { resolveWorkerUrl } from './count.pool.js';
+import { PieceCounter } from './piece.counter.js';
 import { UnsupportedEncodingError } from '#kernel';
-import { TokenCounter, TokenizerModule, type ChatMessage, type ToolDefinition } from './index.js';
+import type { ChatMessage, ToolDefinition } from './index.js';
+import { claude, counters, gpt4o, o200kTokens } from './token-counter.fixture.js';
 
-const gpt4o = { name: 'gpt-4o', encoding: null, tokenMultiplier: 1 };
-const claude = { name: 'claude-sonnet-4', encoding: 'cl100k_base', tokenMultiplier: 1.2 };
-
-let o200kRef: Tiktoken;
 let cl100kRef: Tiktoken;
-const o200kTokens = (text: string): number => o200kRef.encode(text, [], []).length;
-
-const counters: TokenCounter[] = [];
-function counter(options?: ConstructorParameters<typeof TokenCounter>[0]): TokenCounter {
-  const created = new TokenCounter(options);
-  counters.push(created);
-  return created;
-}
+const counter = counters();
 
 beforeAll(() => {
-  o200kRef = new Tiktoken(o200k);
   cl100kRef = new Tiktoken(cl100k);
-});
-
-afterEach(async () => {
-  await Promise.all(counters.splice(0).map((created) => created.onModuleDestroy()));
 });
 
 describe('TokenCounter', () => {
@@ -95,79 +76,40 @@ describe('TokenCounter', () => {
     ).rejects.toThrow(UnsupportedEncodingError);
   });
 
-  it('sets the inline limit from a measurement at warm-up', async () => {
-    const tokens = counter({ poolSize: 0 });
-    await tokens.warmUp(['o200k_base', 'cl100k_base']);
-    expect(tokens.stats.inlineMaxChars).toBeGreaterThanOrEqual(16_000);
-    expect(tokens.stats.inlineMaxChars).toBeLessThanOrEqual(256_000);
-  });
-});
-
-/** These use the compiled worker (dist/), which `npm test` builds first. */
-describe('TokenCounter with worker threads', () => {
-  beforeAll(() => {
-    const worker = fileURLToPath(
-      resolveWorkerUrl(new URL('./count.pool.ts', import.meta.url).href),
-    );
-    if (!existsSync(worker)) {
-      throw new Error(`${worker} is missing: run \`npm run build\` (npm test does) first.`);
-    }
-  });
-
-  it('counts large inputs on the pool, to the same totals', async () => {
-    const tokens = counter({ poolSize: 2, inlineMaxChars: 10_000 });
-    const text = corpusText('prose', 31, 400_000);
-    expect(await tokens.countText(text, gpt4o)).toBe(o200kTokens(text));
-
-    const messages: ChatMessage[] = [
-      { role: 'system', content: corpusText('code', 32, 30_000) },
-      { role: 'user', content: [{ type: 'text', text: corpusText('multilingual', 33, 30_000) }] },
-    ];
-    const inline = await counter({ poolSize: 0, inlineMaxChars: 1e9 }).countChat(messages, claude);
-    expect(await tokens.countChat(messages, claude)).toBe(inline);
-    expect(tokens.stats).toMatchObject({ inline: 0, offloaded: 2, sliced: 0 });
-  });
-
-  it('tries text up to 4× the inline limit inline first, and hands over the rest', async () => {
-    const text = corpusText('common-prose', 36, 30_000);
-    const patient = counter({ poolSize: 1, inlineMaxChars: 10_000, inlineBudgetMs: 1e6 });
-    expect(await patient.countText(text, gpt4o)).toBe(o200kTokens(text));
-    expect(patient.stats).toMatchObject({ inline: 1, offloaded: 0 });
-    const hurried = counter({ poolSize: 1, inlineMaxChars: 10_000, inlineBudgetMs: 0 });
-    expect(await hurried.countText(text, gpt4o)).toBe(o200kTokens(text));
-    expect(hurried.stats).toMatchObject({ inline: 0, offloaded: 1 });
-    const large = corpusText('common-prose', 37, 41_000);
-    expect(await patient.countText(large, gpt4o)).toBe(o200kTokens(large));
-    expect(patient.stats).toMatchObject({ inline: 1, offloaded: 1 });
-  });
-
-  it('hands the rest of a slow inline count to a worker', async () => {
-    const tokens = counter({ poolSize: 1, inlineMaxChars: 1e9, inlineBudgetMs: 0 });
-    const text = corpusText('json', 34, 50_000);
-    expect(await tokens.countText(text, gpt4o)).toBe(o200kTokens(text));
-    expect(tokens.stats.offloaded).toBe(1);
-  });
-
-  it('finishes a count that was on a worker when shutdown stopped the pool', async () => {
-    const tokens = counter({ poolSize: 1, inlineMaxChars: 16_000 });
-    const text = corpusText('code', 38, 400_000);
-    const counting = tokens.countText(text, gpt4o);
-    await new Promise((resolve) => setImmediate(resolve)); // posted; the worker needs far longer
-    await tokens.onModuleDestroy();
-    expect(await counting).toBe(o200kTokens(text));
-    expect(tokens.stats).toMatchObject({ offloaded: 1, sliced: 1 });
-  });
-
-  it('is what TokenizerModule provides, and stops its workers when the app closes', async () => {
-    const app = await NestFactory.createApplicationContext(TokenizerModule, { logger: false });
-    const tokens = app.get(TokenCounter);
-    await tokens.warmUp(['o200k_base']);
-    const text = corpusText('prose', 35, 300_000);
-    expect(await tokens.countText(text, gpt4o)).toBe(o200kTokens(text));
-    expect(tokens.stats.offloaded).toBe(1);
-    await app.close();
-    // Closed: no pool any more; a large count still works, in slices on this thread.
-    expect(await tokens.countText(text, gpt4o)).toBe(o200kTokens(text));
-    expect(tokens.stats.sliced).toBe(1);
+  it('sets the inline limit from how fast this machine counts, within 16,000–256,000', async () => {
+    await counter({ poolSize: 0 }).warmUp(['o200k_base']); // loaded: only counting is timed below
+    // Each calibration sample "takes" `msPerSample` on a fake clock that only counting moves.
+    const limitAt = async (msPerSample: number): Promise<number> => {
+      let clock = 0;
+      const countAll = PieceCounter.prototype.countAll;
+      const spies = [
+        vi.spyOn(performance, 'now').mockImplementation(() => clock),
+        vi.spyOn(PieceCounter.prototype, 'countAll').mockImplementation(function (
+          this: PieceCounter,
+          texts,
+        ) {
+          clock += msPerSample;
+          return countAll.call(this, texts);
+        }),
+      ];
+      try {
+        const tokens = counter({ poolSize: 0 });
+        await tokens.warmUp(['o200k_base']);
+        return tokens.stats.inlineMaxChars;
+      } finally {
+        spies.forEach((spy) => spy.mockRestore());
+      }
+    };
+    expect(counter({ poolSize: 0 }).stats.inlineMaxChars).toBe(32_000); // before any warm-up
+    const fast = await limitAt(1);
+    const slow = await limitAt(2);
+    expect(fast).toBeGreaterThan(32_000);
+    expect(slow / fast).toBeCloseTo(0.5, 3); // half the speed, half the text inline
+    expect(await limitAt(1_000)).toBe(16_000);
+    expect(await limitAt(0.001)).toBe(256_000);
+    // A limit given in the options is kept.
+    const fixed = counter({ poolSize: 0, inlineMaxChars: 12_345 });
+    await fixed.warmUp(['o200k_base']);
+    expect(fixed.stats.inlineMaxChars).toBe(12_345);
   });
 });

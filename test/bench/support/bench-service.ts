@@ -2,8 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { Redis } from 'ioredis';
+import pg from 'pg';
+import { deleteKeysUnder } from '../../support/redis-keys.js';
 import { migrateDatabase } from '#ledger';
 
 const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -78,16 +79,7 @@ export async function benchEnvironment(): Promise<BenchEnvironment> {
       await pool.end();
       await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await admin.end();
-      const client = new Redis(redisUrl);
-      let cursor = '0';
-      do {
-        const [next, keys] = await client.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) {
-          await client.unlink(...keys);
-        }
-      } while (cursor !== '0');
-      client.disconnect();
+      await deleteKeysUnder(redisUrl, keyPrefix);
       redis.stop();
     },
   };

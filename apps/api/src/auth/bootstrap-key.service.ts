@@ -14,6 +14,8 @@ export class BootstrapKeyService implements OnApplicationBootstrap {
   private readonly logger = new Logger(BootstrapKeyService.name);
   /** The key to print at start, when this process knows one. */
   announcedKey: string | null = null;
+  /** Whether this process made the key (embedded defaults): only then is it printed in clear. */
+  generated = false;
 
   constructor(
     private readonly config: AppConfig,
@@ -30,6 +32,7 @@ export class BootstrapKeyService implements OnApplicationBootstrap {
       const key = generateApiKey();
       await this.clients.upsertKey(EMBEDDED_CLIENT, hashApiKey(key), 'admin');
       this.announcedKey = key;
+      this.generated = true;
     }
   }
 }

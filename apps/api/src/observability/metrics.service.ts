@@ -71,6 +71,18 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly alertsRaised = new Counter({
+    name: `${PREFIX}alerts_raised_total`,
+    help: 'Budget alerts raised by the ledger writes of this instance (one per subject, window, period and threshold).',
+    registers: [this.registry],
+  });
+
+  readonly alertsDelivered = new Counter({
+    name: `${PREFIX}alerts_delivered_total`,
+    help: 'Budget alerts this instance delivered to ALERT_WEBHOOK_URL (answered 2xx).',
+    registers: [this.registry],
+  });
+
   /** Where the catalogue's skipped rows are read from at each scrape (set by LedgerMetrics). */
   skippedRows: () => readonly { table: string; row: string }[] = () => [];
 
