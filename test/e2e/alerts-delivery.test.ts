@@ -359,15 +359,19 @@ describe('dispatchers of many instances', () => {
     expect(claimed.map((alert) => alert.subject)).toContain(subject);
     const survivor = new AlertDispatcher(repository, { ...options, url: receiver.url });
     survivor.start();
+    const row = async () =>
+      (
+        (await db.query(`SELECT attempts, delivered_at FROM budget_alerts WHERE subject = $1`, [
+          subject,
+        ])) as { attempts: number; delivered_at: Date | null }[]
+      )[0];
     try {
       await eventually(async () => receiver.delivered(new Set([subject])).size === 1, 5_000);
+      // The receiver has it; the dispatcher records the delivery right after the 2xx.
+      await eventually(async () => (await row())?.delivered_at !== null, 5_000);
     } finally {
       await survivor.stop();
     }
-    const [row] = (await db.query(
-      `SELECT attempts, delivered_at FROM budget_alerts WHERE subject = $1`,
-      [subject],
-    )) as { attempts: number; delivered_at: Date | null }[];
-    expect(row).toMatchObject({ attempts: 2, delivered_at: expect.any(Date) });
+    expect(await row()).toMatchObject({ attempts: 2, delivered_at: expect.any(Date) });
   });
 });

@@ -189,6 +189,7 @@ describe('migrations through the TypeORM CLI', () => {
       expect(rows.map((row) => row.column_name).sort(), table).toEqual([...columns].sort());
     }
     expect(await projectFunctions()).toEqual([
+      'token_budget_check_scope',
       'token_budget_notify_catalogue',
       'token_budget_touch_updated_at',
     ]);
