@@ -112,7 +112,13 @@ describe('Redis paused longer than the command timeout, then resumed', () => {
     // Local mode: each caller settles what it received, and is charged once for it.
     const usage = { prompt_tokens: 100, completion_tokens: 5 };
     for (const id of received) {
-      const commit = await local.request('POST', '/v1/commit', { reservation_id: id, usage });
+      // Right after SIGCONT the instance may still be reconnecting: a 503 store_unavailable
+      // says "retry shortly", and a gateway does (settling is idempotent).
+      let commit = await local.request('POST', '/v1/commit', { reservation_id: id, usage });
+      for (let attempt = 0; commit.status === 503 && attempt < 50; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        commit = await local.request('POST', '/v1/commit', { reservation_id: id, usage });
+      }
       expect(commit.status, JSON.stringify(commit.body)).toBe(200);
     }
     const rows = await local.sql(
