@@ -376,12 +376,13 @@ describe('admin API: alerts and overview', () => {
     await t.sql(
       `INSERT INTO budget_alerts (subject, tier, "window", period, threshold_percent, limit_usd,
                                   spent_usd, raised_at, delivered_at, attempts)
-       VALUES ($1, 'free', 'day', '2026-01-02', 80, 1, 0.8, now(), NULL, 2),
-              ($1, 'free', 'day', '2026-01-02', 50, 1, 0.5, now() - interval '1 hour', now(), 1),
-              ($1, 'free', 'day', '2026-01-01', 50, 1, 0.5, now() - interval '30 days', now(), 1)`,
-      [subject],
+       VALUES ($1, 'free', 'day', '2026-01-02', 80, 1, 0.8, $2, NULL, 2),
+              ($1, 'free', 'day', '2026-01-02', 50, 1, 0.5, $2::timestamptz - interval '1 hour', now(), 1),
+              ($1, 'free', 'day', '2026-01-01', 50, 1, 0.5, $2::timestamptz - interval '30 days', now(), 1)`,
+      // Raised "tomorrow", so the alerts other test files raise today stay below the page limit.
+      [subject, new Date(Date.now() + 86_400_000).toISOString()],
     );
-    const since = new Date(Date.now() - 2 * 3600_000).toISOString();
+    const since = new Date(Date.now() + 86_400_000 - 2 * 3600_000).toISOString();
     const reply = await admin.request('GET', `/v1/admin/alerts?since=${since}`);
     expect(reply.status).toBe(200);
     const mine = (reply.body.alerts as Record<string, unknown>[]).filter(
