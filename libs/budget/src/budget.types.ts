@@ -166,11 +166,6 @@ export type SettleResult =
   | { ok: false; error: 'not_found' }
   | { ok: false; error: 'conflict'; status: SettlementStatus };
 
-/** Receives every settlement; resolves only once it is durable (the ledger). */
-export abstract class SettlementSink {
-  abstract append(settlement: Settlement): Promise<void>;
-}
-
 /**
  * Where a subject's committed cost of a UTC day (and month) really lives (the Postgres ledger). The store's
  * day counter is only a cache of it: seeded from here whenever it is missing (flush, restart,
