@@ -70,6 +70,8 @@ export interface ReserveRequest {
    * Every level must allow; all or nothing across levels.
    */
   scope?: readonly ScopeLevel[];
+  /** The api_clients.name whose key made the check: kept with the reservation for the ledger. */
+  caller?: string;
 }
 
 /** The state of one bucket or limit after a decision, as shown to callers. */
@@ -155,6 +157,8 @@ export interface Settlement {
   scope?: readonly string[];
   /** Tokens the reservation held (prompt + completion estimate), for metrics; absent when unknown. */
   reservedTokens?: number;
+  /** The api_clients.name whose key made the check (usage_ledger.caller); absent when unknown. */
+  caller?: string;
 }
 
 export type SettleResult =

@@ -146,6 +146,7 @@ export class RedisBudgetStore extends BudgetStore {
           seedMonth[0]!,
           seedMonth[1]!,
           levelRef === undefined ? 0 : 1,
+          req.caller ?? '',
         ]),
       );
       const kind = stringAt(reply, 0);

@@ -9,7 +9,8 @@
 --   23 seed micros, 24 how long a record outlives its expiry (ms), 25 the subject's tag (its
 --   member in the due index), 26 cached input pico/token (the record keeps it for settling),
 --   27 monthly micros (-1), 28 seed month (-1), 29 seed month micros, 30 '1' for an ancestor's
---   share of a scoped reservation (its record is settled, never ledgered), else '0'
+--   share of a scoped reservation (its record is settled, never ledgered), else '0',
+--   31 the caller (api_clients.name; '' when unknown), kept in the record for the ledger
 local now = clock(number(ARGV[1]))
 local now_s = num(now)
 local P, C, M = number(ARGV[2]), number(ARGV[3]), number(ARGV[4])
@@ -230,7 +231,7 @@ keep_for(KEYS[2], ttl + 2 * DAY_MS)
 local p_s, c_s, cost_s = num(P), num(granted), num(cost)
 redis.call('HSET', KEYS[4], 'sub', ARGV[18], 'tier', ARGV[19], 'model', model, 'p', p_s,
   'c', c_s, 'cost', cost_s, 'in', ARGV[6], 'out', ARGV[7], 'at', now_s, 'exp', exp_s, 'st', 'held',
-  'cin', ARGV[26])
+  'cin', ARGV[26], 'who', ARGV[31])
 if ARGV[30] == '1' then redis.call('HSET', KEYS[4], 'lvl', '1') end
 redis.call('PEXPIRE', KEYS[4], ttl + keep_ms)
 if #KEYS >= 6 then
