@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { callerCases } from './conformance/caller.cases.js';
 import { degradationCases } from './conformance/degradation.cases.js';
 import { dimensionCases } from './conformance/dimensions.cases.js';
 import { expiryCases } from './conformance/expiry.cases.js';
@@ -29,6 +30,7 @@ export function budgetStoreConformance(name: string, make: HarnessFactory): void
     describe('expiry and load', () => expiryCases(make));
     describe('monthly cost', () => monthlyCases(make));
     describe('scopes', () => scopeCases(make));
+    describe('the caller', () => callerCases(make));
     describe('subject ids', () => subjectIdCases(make));
   });
 }

@@ -121,6 +121,7 @@ export function reserveInMemory(
     status: 'held',
     keepUntilMs: now + req.ttlSeconds * 1000 + SETTLED_RETENTION_MS,
     ...(levelRef === undefined ? {} : { level: true }),
+    ...(req.caller ? { caller: req.caller } : {}),
   };
   s.records.set(record.ref, record);
   s.leases.set(record.ref, record.expiresAtMs);

@@ -26,6 +26,8 @@ export interface MemoryRecord {
   keepUntilMs: number;
   /** An ancestor's share of a scoped reservation: settled like it, never a ledger row. */
   level?: boolean;
+  /** The api_clients.name whose key made the check (Redis: the record's `who`). */
+  caller?: string;
 }
 
 export class MemorySubject {
@@ -128,6 +130,7 @@ export class MemorySubject {
       reservedAtMs: record.reservedAtMs,
       settledAtMs: now,
       reservedTokens: record.promptTokens + record.completionTokens,
+      ...(record.caller ? { caller: record.caller } : {}),
     };
     record.keepUntilMs = now + keepMs;
     if (!record.level) {

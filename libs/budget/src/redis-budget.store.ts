@@ -145,6 +145,7 @@ export class RedisBudgetStore extends BudgetStore {
           seedMonth[0]!,
           seedMonth[1]!,
           levelRef === undefined ? 0 : 1,
+          req.caller ?? '',
           req.idempotencyFingerprint ?? '',
         ]),
       );

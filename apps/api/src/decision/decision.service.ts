@@ -48,9 +48,11 @@ export class DecisionService {
     private readonly metrics: MetricsService,
   ) {}
 
+  /** `caller`: the api_clients.name whose key made the check (usage_ledger.caller). */
   async check(
     dto: CheckRequestBody,
     ttlMaxSeconds: number,
+    caller?: string,
   ): Promise<ReserveResult & { estimate: Estimate }> {
     const ttlSeconds = dto.ttl_seconds ?? this.estimates.defaultTtlSeconds;
     if (ttlSeconds > ttlMaxSeconds) {
@@ -87,6 +89,7 @@ export class DecisionService {
       idempotencyKey: dto.idempotency_key,
       idempotencyFingerprint: dto.idempotency_key === undefined ? undefined : checkFingerprint(dto),
       scope: this.scopeOf(estimate.subject, estimate.model.name),
+      caller,
     });
     // A replayed check is not a decision: it is counted once, when it was made.
     if (!(result.allowed && result.replayed)) {
@@ -101,7 +104,11 @@ export class DecisionService {
     return Object.assign(result, { estimate });
   }
 
-  async commit(dto: CommitRequestBody): Promise<SettleOutcome> {
+  /**
+   * `caller` (who settles) is recorded only when the store lost the reservation and with it the
+   * name of the caller that checked.
+   */
+  async commit(dto: CommitRequestBody, caller?: string): Promise<SettleOutcome> {
     const usage = await this.commitUsage(dto);
     if (usage === null) {
       return this.settledBefore(dto.reservation_id, 'committed');
@@ -111,16 +118,18 @@ export class DecisionService {
       'committed',
       await this.store.commit(dto.reservation_id, usage, this.ancestorsOf(dto.reservation_id)),
       usage,
+      caller,
     );
   }
 
-  async refund(dto: RefundRequestBody): Promise<SettleOutcome> {
+  async refund(dto: RefundRequestBody, caller?: string): Promise<SettleOutcome> {
     if (dto.usage === undefined && dto.completion === undefined) {
       return this.settle(
         dto.reservation_id,
         'refunded',
         await this.store.refund(dto.reservation_id, null),
         null,
+        caller,
       );
     }
     // A partial usage (or the text so far) follows commit's rules.
@@ -133,6 +142,7 @@ export class DecisionService {
       'refunded',
       await this.store.refund(dto.reservation_id, usage, this.ancestorsOf(dto.reservation_id)),
       usage,
+      caller,
     );
   }
 
@@ -200,10 +210,11 @@ export class DecisionService {
     status: SettlementStatus,
     result: SettleResult,
     usage: Usage | null,
+    caller: string | undefined,
   ): Promise<SettleOutcome> {
     if (!result.ok) {
       if (result.error === 'not_found') {
-        return this.settledBefore(reservationId, status, usage);
+        return this.settledBefore(reservationId, status, usage, caller);
       }
       throw new ReservationConflictError(reservationId, result.status);
     }
@@ -229,11 +240,12 @@ export class DecisionService {
     reservationId: string,
     status: SettlementStatus,
     usage?: Usage | null,
+    caller?: string,
   ): Promise<SettleOutcome> {
     const settlement = await this.settlements.find(reservationId);
     if (!settlement) {
       if (usage !== undefined) {
-        return this.settleFromId(reservationId, status, usage);
+        return this.settleFromId(reservationId, status, usage, caller);
       }
       throw new ReservationNotFoundError(reservationId);
     }
@@ -259,6 +271,7 @@ export class DecisionService {
     reservationId: string,
     status: SettlementStatus,
     usage: Usage | null,
+    caller: string | undefined,
   ): Promise<SettleOutcome> {
     const claims = reservationClaims(reservationId);
     if (!claims) {
@@ -280,6 +293,7 @@ export class DecisionService {
       reservedAtMs: claims.reservedAtMs,
       settledAtMs: Date.now(),
       reservedTokens: claims.promptTokens + claims.completionTokens,
+      caller,
     };
     await this.ledger.append(settlement);
     const stored = await this.settlements.find(reservationId);
