@@ -9,6 +9,8 @@ import { requestId } from './http/request-id.js';
 import { AJV_OPTIONS } from './http/contract.kit.js';
 import { ApiKeyVerifier, authenticateBeforeValidation } from './auth/api-key.verifier.js';
 import { logRequests } from './observability/request-log.js';
+import { DecisionController } from './decision/decision.controller.js';
+import { runDecisionRoutesDirectly } from './decision/decision.routes.js';
 
 /**
  * Builds the HTTP application from a validated environment: used by main.ts and by the
@@ -47,6 +49,7 @@ export async function createApp(
   });
   app.useLogger(app.get(Logger));
   authenticateBeforeValidation(adapter.getInstance(), app.get(ApiKeyVerifier));
+  runDecisionRoutesDirectly(adapter.getInstance(), app.get(DecisionController));
   // JSON only: without Fastify's default text/plain parser such a body is a 415, not a string.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   setupOpenApi(app);
