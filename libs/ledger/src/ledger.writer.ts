@@ -30,6 +30,8 @@ export interface LedgerWriterOptions {
    * catalogue last saw them). A batch with none runs the cheaper statement. Default: all may.
    */
   tierMayAlert?: (tier: string) => boolean;
+  /** A subject's tier (the catalogue's), so an ancestor's aggregate is judged on its own tier. */
+  tierOf?: (subject: string) => string;
 }
 
 export type LedgerBatchEvent = BatchEvent;
@@ -51,6 +53,7 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
   private failedBatches = 0;
   private readonly alertListeners = new Set<(count: number) => void>();
   private readonly tierMayAlert: (tier: string) => boolean;
+  private readonly tierOf: ((subject: string) => string) | undefined;
 
   private readonly scopeOf: ((subject: string) => readonly string[]) | undefined;
 
@@ -61,6 +64,7 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
     super();
     this.scopeOf = options.scopeOf;
     this.tierMayAlert = options.tierMayAlert ?? (() => true);
+    this.tierOf = options.tierOf;
     this.queue = new GroupCommitQueue<Settlement>(
       (batch) => this.writeBatch(batch),
       {
@@ -130,6 +134,18 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
     }
   }
 
+  /** Whether this settlement may raise an alert: its subject's tier or an ancestor's. */
+  private mayAlert(settlement: Settlement): boolean {
+    if (this.tierMayAlert(settlement.tier)) {
+      return true;
+    }
+    const { tierOf } = this;
+    // Without tierOf an ancestor's tier is unknown here: it may alert.
+    return (settlement.scope ?? []).some(
+      (ancestor) => tierOf === undefined || this.tierMayAlert(tierOf(ancestor)),
+    );
+  }
+
   private logTransition(event: LedgerBatchEvent): void {
     if (event.ok) {
       if (this.failedBatches > 0) {
@@ -154,7 +170,7 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
     }
     const settlements = [...unique.values()];
     const params = appendBatchParams(settlements);
-    const sql = settlements.some((s) => this.tierMayAlert(s.tier))
+    const sql = settlements.some((s) => this.mayAlert(s))
       ? APPEND_BATCH_WITH_ALERTS_SQL
       : APPEND_BATCH_SQL;
     for (let attempt = 1; ; attempt++) {
