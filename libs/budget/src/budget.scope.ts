@@ -14,8 +14,11 @@ export interface ScopeLevels {
    * subject's reservation `ref`: held and settled like one, but never a ledger row of its own.
    */
   reserveLevel(req: ReserveRequest, ref?: string): Promise<ReserveResult>;
-  /** Undoes a held reservation of a level entirely, with no ledger row; its state after. */
-  cancelLevel(subject: string, ref: string): Promise<LimitsState | null>;
+  /**
+   * Undoes a held reservation of a level entirely, with no ledger row; its state after. With
+   * `idempotencyKey`, the key forgets it too, so a retried check reserves afresh.
+   */
+  cancelLevel(subject: string, ref: string, idempotencyKey?: string): Promise<LimitsState | null>;
   /** Settles an ancestor's share like the subject's own settlement (idempotent). */
   settleLevel(
     subject: string,
@@ -92,9 +95,12 @@ export async function reserveScoped(
       // their expiry. The level that failed may have reserved too: cancelled as well.
       const failed = req.scope[held.length]?.subject;
       const undo = [req.subject, ...held.map((level) => level.subject)];
-      await cancelLevels(levels, failed === undefined ? undo : [...undo, failed], ref).catch(
-        () => undefined,
-      );
+      await cancelLevels(
+        levels,
+        ref,
+        failed === undefined ? undo : [...undo, failed],
+        req.idempotencyKey,
+      ).catch(() => undefined);
       throw error;
     }
     if (refusal === undefined && smaller === undefined) {
@@ -103,8 +109,9 @@ export async function reserveScoped(
     // Undo what this attempt reserved.
     const states = await cancelLevels(
       levels,
-      [req.subject, ...held.map((level) => level.subject)],
       ref,
+      [req.subject, ...held.map((level) => level.subject)],
+      req.idempotencyKey,
     );
     const scope: ScopeState[] = held.map((level, i) => ({
       ...level,
@@ -135,17 +142,19 @@ const CANCEL_ATTEMPTS = 3;
  * Cancels the levels' holds of `ref` (in parallel: independent slots), each retried on a failure.
  * A busy Redis that answers one cancel after its deadline must not turn a decided refusal into
  * a failed check (and a switch to the fallback store) nor leave the hold to be charged at expiry.
+ * `subjects[0]` is the checked subject, whose idempotency key forgets the reservation too.
  */
 async function cancelLevels(
   levels: ScopeLevels,
-  subjects: readonly string[],
   ref: string,
+  subjects: readonly string[],
+  idempotencyKey: string | undefined,
 ): Promise<(LimitsState | null)[]> {
   return Promise.all(
-    subjects.map(async (subject) => {
+    subjects.map(async (subject, i) => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await levels.cancelLevel(subject, ref);
+          return await levels.cancelLevel(subject, ref, i === 0 ? idempotencyKey : undefined);
         } catch (error) {
           if (attempt >= CANCEL_ATTEMPTS) {
             throw error;

@@ -75,18 +75,18 @@ WITH input AS (
   SELECT *
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[],
               $7::numeric[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::date[],
-              $12::int[])
+              $12::int[], $15::text[])
     AS t(reservation_id, subject, tier, model, prompt_tokens, completion_tokens,
-         cost_usd, status, reserved_at, settled_at, day, cached_tokens)
+         cost_usd, status, reserved_at, settled_at, day, cached_tokens, caller)
 ), levels AS (
   SELECT reservation_id, subject FROM input
   UNION ALL
   SELECT * FROM unnest($13::text[], $14::text[]) AS a(reservation_id, subject)
 ), inserted AS (
   INSERT INTO usage_ledger (reservation_id, subject, tier, model, prompt_tokens, completion_tokens,
-                            cost_usd, status, reserved_at, settled_at, cached_tokens)
+                            cost_usd, status, reserved_at, settled_at, cached_tokens, caller)
   SELECT reservation_id, subject, tier, model, prompt_tokens, completion_tokens,
-         cost_usd, status, reserved_at, settled_at, cached_tokens
+         cost_usd, status, reserved_at, settled_at, cached_tokens, caller
   FROM input
   ORDER BY reservation_id
   ON CONFLICT (reservation_id) DO NOTHING
@@ -125,12 +125,12 @@ SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM u
        (SELECT count(*) FROM raised)::int AS alerts`;
 
 /**
- * The parameters of APPEND_BATCH_SQL: twelve column arrays, then the (reservation id, ancestor)
- * pairs of the settlements' scopes. Settlements with the same reservation id must have been
- * merged before: one INSERT may not carry a key twice.
+ * The parameters of APPEND_BATCH_SQL: twelve column arrays, the (reservation id, ancestor)
+ * pairs of the settlements' scopes, then the callers (NULL where unknown). Settlements with the
+ * same reservation id must have been merged before: one INSERT may not carry a key twice.
  */
 export function appendBatchParams(settlements: readonly Settlement[]): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: 14 }, () => []);
+  const columns: unknown[][] = Array.from({ length: 15 }, () => []);
   for (const s of settlements) {
     const row = [
       s.reservationId,
@@ -147,6 +147,7 @@ export function appendBatchParams(settlements: readonly Settlement[]): unknown[]
       s.cachedTokens ?? 0,
     ];
     row.forEach((value, index) => columns[index]!.push(value));
+    columns[14]!.push(s.caller ?? null);
     for (const ancestor of s.scope ?? []) {
       columns[12]!.push(s.reservationId);
       columns[13]!.push(ancestor);

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { type Settlement, SettlementSink } from '#budget';
+import type { Settlement } from '#budget';
 import { type BatchEvent, GroupCommitQueue } from './group-commit.queue.js';
 import { LedgerUnavailableError } from '#kernel';
 import { LEDGER_WAIT_MS } from './ledger.timeout.js';
@@ -34,8 +34,6 @@ export interface LedgerWriterOptions {
   tierOf?: (subject: string) => string;
 }
 
-export type LedgerBatchEvent = BatchEvent;
-
 /** SQLSTATEs after which the very same statement may simply be run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 3;
@@ -46,7 +44,7 @@ const MAX_ATTEMPTS = 3;
  * (group commit). Exactly once per reservation id, however often it is appended.
  */
 @Injectable()
-export class LedgerWriter extends SettlementSink implements OnApplicationShutdown {
+export class LedgerWriter implements OnApplicationShutdown {
   private readonly logger = new Logger(LedgerWriter.name);
   private readonly queue: GroupCommitQueue<Settlement>;
   /** Failed batches since the last success: an outage is logged when it starts and ends. */
@@ -61,7 +59,6 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
     private readonly dataSource: DataSource,
     options: LedgerWriterOptions,
   ) {
-    super();
     this.scopeOf = options.scopeOf;
     this.tierMayAlert = options.tierMayAlert ?? (() => true);
     this.tierOf = options.tierOf;
@@ -82,7 +79,7 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
    * Resolves when the settlement is durable; rejects with LedgerUnavailableError when that could
    * not be confirmed (retry: it is idempotent) or InvalidSettlementError for a malformed one.
    */
-  override append(settlement: Settlement): Promise<void> {
+  append(settlement: Settlement): Promise<void> {
     try {
       assertValidSettlement(settlement);
     } catch (error) {
@@ -103,7 +100,7 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
   }
 
   /** Observes every batch written or failed, e.g. to record batch sizes. Returns unsubscribe. */
-  onBatch(listener: (event: LedgerBatchEvent) => void): () => void {
+  onBatch(listener: (event: BatchEvent) => void): () => void {
     return this.queue.onBatch(listener);
   }
 
@@ -146,7 +143,7 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
     );
   }
 
-  private logTransition(event: LedgerBatchEvent): void {
+  private logTransition(event: BatchEvent): void {
     if (event.ok) {
       if (this.failedBatches > 0) {
         this.logger.log(`Ledger writes recovered after ${this.failedBatches} failed batch(es)`);
