@@ -14,8 +14,11 @@ export interface ScopeLevels {
    * subject's reservation `ref`: held and settled like one, but never a ledger row of its own.
    */
   reserveLevel(req: ReserveRequest, ref?: string): Promise<ReserveResult>;
-  /** Undoes a held reservation of a level entirely, with no ledger row; its state after. */
-  cancelLevel(subject: string, ref: string): Promise<LimitsState | null>;
+  /**
+   * Undoes a held reservation of a level entirely, with no ledger row; its state after. With
+   * `idempotencyKey`, the key forgets it too, so a retried check reserves afresh.
+   */
+  cancelLevel(subject: string, ref: string, idempotencyKey?: string): Promise<LimitsState | null>;
   /** Settles an ancestor's share like the subject's own settlement (idempotent). */
   settleLevel(
     subject: string,
@@ -90,7 +93,7 @@ export async function reserveScoped(
     }
     // Undo, nearest the root first, what this attempt reserved.
     const states = await Promise.all([
-      levels.cancelLevel(req.subject, ref),
+      levels.cancelLevel(req.subject, ref, req.idempotencyKey),
       ...held.map((level) => levels.cancelLevel(level.subject, ref)),
     ]);
     const scope: ScopeState[] = held.map((level, i) => ({

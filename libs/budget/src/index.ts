@@ -1,5 +1,10 @@
 export * from './budget.types.js';
-export { BudgetStore, SETTLED_RETENTION_MS, UNCONFIRMED_RETENTION_MS } from './budget.store.js';
+export {
+  BudgetStore,
+  IDEMPOTENCY_RETENTION_MS,
+  SETTLED_RETENTION_MS,
+  UNCONFIRMED_RETENTION_MS,
+} from './budget.store.js';
 export { RedisBudgetStore, type RedisBudgetStoreOptions } from './redis-budget.store.js';
 export { MemoryBudgetStore } from './memory-budget.store.js';
 export type { MemoryRecord } from './memory-budget.subject.js';

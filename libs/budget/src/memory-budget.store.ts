@@ -55,7 +55,7 @@ export class MemoryBudgetStore extends BudgetStore {
   /** The scope's levels (budget.scope.ts), each one subject of this store. */
   private readonly levels: ScopeLevels = {
     reserveLevel: (req, ref) => this.reserveLevel(req, ref),
-    cancelLevel: (subject, ref) => this.cancelLevel(subject, ref),
+    cancelLevel: (subject, ref, idempotencyKey) => this.cancelLevel(subject, ref, idempotencyKey),
     settleLevel: (subject, ref, status, usage) => {
       const s = this.subjects.get(subject);
       const record = s?.records.get(ref);
@@ -66,11 +66,18 @@ export class MemoryBudgetStore extends BudgetStore {
     },
   };
 
-  private async cancelLevel(subject: string, ref: string): Promise<LimitsState | null> {
+  private async cancelLevel(
+    subject: string,
+    ref: string,
+    idempotencyKey?: string,
+  ): Promise<LimitsState | null> {
     const s = this.subjects.get(subject);
     const record = s?.records.get(ref);
     if (!s || record?.status !== 'held') {
       return null;
+    }
+    if (idempotencyKey !== undefined && s.idempotency.get(idempotencyKey)?.ref === ref) {
+      s.idempotency.delete(idempotencyKey);
     }
     const now = this.clock();
     record.level = true;
