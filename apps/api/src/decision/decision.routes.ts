@@ -33,8 +33,8 @@ export function runDecisionRoutesDirectly(
     '/v1/estimate': (request) => controller.estimate(request.body as EstimateRequestBody),
     '/v1/commit': (request, reply) =>
       controller.commit(request.body as CommitRequestBody, callerOf(request), reply),
-    '/v1/refund': (request) =>
-      controller.refund(request.body as RefundRequestBody, callerOf(request), request),
+    '/v1/refund': (request, reply) =>
+      controller.refund(request.body as RefundRequestBody, callerOf(request), reply),
   };
   fastify.addHook('onRoute', (route) => {
     const handler = route.method === 'POST' ? handlers[route.url] : undefined;
