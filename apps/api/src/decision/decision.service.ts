@@ -127,7 +127,7 @@ export class DecisionService {
       return this.settle(
         dto.reservation_id,
         'refunded',
-        await this.store.refund(dto.reservation_id, null),
+        await this.store.refund(dto.reservation_id, null, this.ancestorsOf(dto.reservation_id)),
         null,
         caller,
       );
@@ -144,6 +144,28 @@ export class DecisionService {
       usage,
       caller,
     );
+  }
+
+  /**
+   * The figures of the subject a reservation id names (its limits now), for the rate-limit
+   * headers of a settlement refused with 404 or 409; null when the id names no subject (it is
+   * not one this service signed) or they cannot be read.
+   */
+  async limitsOfReservation(reservationId: string): Promise<LimitsState | null> {
+    const claims = reservationClaims(reservationId);
+    if (!claims) {
+      return null;
+    }
+    try {
+      const tier = this.catalogue.tierOf(claims.subject);
+      const { state } = await this.store.usage(
+        claims.subject,
+        this.catalogue.limitsFor(tier, claims.model),
+      );
+      return state;
+    } catch {
+      return null;
+    }
   }
 
   /**
