@@ -66,6 +66,11 @@ export interface ReserveRequest {
   ttlSeconds: number;
   idempotencyKey?: string;
   /**
+   * What makes two checks with one idempotency key "the same check" (a digest of the body);
+   * the key answers only checks with the same fingerprint, others are refused.
+   */
+  idempotencyFingerprint?: string;
+  /**
    * The subject's ancestors to judge too, nearest first (those whose tier limits something).
    * Every level must allow; all or nothing across levels.
    */

@@ -46,7 +46,11 @@ export class MemorySubject {
   readonly leases = new Map<string, number>();
   /** ref → settledAt, until the ledger confirms. */
   readonly pending = new Map<string, number>();
-  readonly idempotency = new Map<string, { ref: string; expiresAtMs: number }>();
+  /** Idempotency key → the reservation it made and the check's fingerprint, for a day. */
+  readonly idempotency = new Map<
+    string,
+    { ref: string; reservation: Reservation; fingerprint: string; expiresAtMs: number }
+  >();
   readonly records = new Map<string, MemoryRecord>();
 
   constructor(readonly subject: string) {}
@@ -158,6 +162,7 @@ export class MemorySubject {
     return (
       this.records.size === 0 &&
       this.buckets.size === 0 &&
+      this.idempotency.size === 0 &&
       this.day !== epochDay(now) &&
       this.month !== epochMonth(now) &&
       this.inFlightMicros === 0

@@ -23,6 +23,7 @@ import type {
 } from './decision.contract.js';
 import { type Estimate, EstimateService } from './estimate.service.js';
 import { assertCachedWithinPrompt, readUsage } from './usage.shapes.js';
+import { checkFingerprint } from './check.fingerprint.js';
 
 /** The most tokens one request may count (prompt + completion): usage_ledger's int columns. */
 export const MAX_TOKENS_PER_REQUEST = 2_147_483_647;
@@ -86,15 +87,19 @@ export class DecisionService {
         dto.min_max_tokens === undefined ? undefined : dto.min_max_tokens * estimate.choices,
       ttlSeconds,
       idempotencyKey: dto.idempotency_key,
+      idempotencyFingerprint: dto.idempotency_key === undefined ? undefined : checkFingerprint(dto),
       scope: this.scopeOf(estimate.subject, estimate.model.name),
       caller,
     });
-    this.metrics.recordCheck(
-      result,
-      estimate.tier,
-      estimate.completionTokens,
-      (performance.now() - started) / 1000,
-    );
+    // A replayed check is not a decision: it is counted once, when it was made.
+    if (!(result.allowed && result.replayed)) {
+      this.metrics.recordCheck(
+        result,
+        estimate.tier,
+        estimate.completionTokens,
+        (performance.now() - started) / 1000,
+      );
+    }
     // The store's fresh result, not a copy of it: one object less per check.
     return Object.assign(result, { estimate });
   }
@@ -122,7 +127,7 @@ export class DecisionService {
       return this.settle(
         dto.reservation_id,
         'refunded',
-        await this.store.refund(dto.reservation_id, null),
+        await this.store.refund(dto.reservation_id, null, this.ancestorsOf(dto.reservation_id)),
         null,
         caller,
       );
@@ -213,6 +218,9 @@ export class DecisionService {
       }
       throw new ReservationConflictError(reservationId, result.status);
     }
+    if (result.replayed) {
+      assertSameUsage(result.settlement, usage);
+    }
     // Durable before 200: a retry of this call is safe, the ledger row is unique per reservation.
     await this.ledger.append(result.settlement);
     if (!result.replayed) {
@@ -243,6 +251,9 @@ export class DecisionService {
     }
     if (settlement.status !== status) {
       throw new ReservationConflictError(reservationId, settlement.status);
+    }
+    if (usage !== undefined) {
+      assertSameUsage(settlement, usage);
     }
     const limits = this.catalogue.limitsFor(settlement.tier, settlement.model);
     const { state } = await this.store.usage(settlement.subject, limits);
@@ -300,6 +311,21 @@ export class DecisionService {
     const limits = this.catalogue.limitsFor(stored.tier, stored.model);
     const { state } = await this.store.usage(stored.subject, limits);
     return { settlement: stored, state };
+  }
+}
+
+/**
+ * A repeated settlement answers the first one only when it repeats its usage (SPEC §4); another
+ * usage is a conflict and the first stands. A refund without usage settled nothing.
+ */
+function assertSameUsage(settlement: Settlement, usage: Usage | null): void {
+  const given = usage ?? { promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
+  if (
+    settlement.promptTokens !== given.promptTokens ||
+    settlement.completionTokens !== given.completionTokens ||
+    (settlement.cachedTokens ?? 0) !== (given.cachedTokens ?? 0)
+  ) {
+    throw new ReservationConflictError(settlement.reservationId, settlement.status, settlement);
   }
 }
 
