@@ -7,6 +7,7 @@ export {
 } from './budget.store.js';
 export { RedisBudgetStore, type RedisBudgetStoreOptions } from './redis-budget.store.js';
 export { MemoryBudgetStore } from './memory-budget.store.js';
+export type { MemoryRecord } from './memory-budget.subject.js';
 export { createRedisClient, whenReady, type RedisClientOptions } from './redis.client.js';
 export type { RedisClient } from './budget.scripts.js';
 export {
@@ -14,6 +15,7 @@ export {
   type ReservationClaims,
   parseReservationId,
   reservationClaims,
+  reservationId,
   setReservationSigningKey,
 } from './budget.keys.js';
 export { DIMENSIONS } from './budget.decision.js';

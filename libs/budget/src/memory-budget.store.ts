@@ -184,6 +184,44 @@ export class MemoryBudgetStore extends BudgetStore {
     return this.expireDue(policy, Number.MAX_SAFE_INTEGER, true);
   }
 
+  /**
+   * What this process alone knows and the ledger may not have yet: every held reservation (the
+   * subjects' own and their ancestors' shares) and every settlement the ledger has not confirmed.
+   * Copies, safe to serialize (embedded mode keeps them across a restart, SPEC §7).
+   */
+  unledgered(): MemoryRecord[] {
+    const out: MemoryRecord[] = [];
+    for (const s of this.subjects.values()) {
+      for (const record of s.records.values()) {
+        if (record.status === 'held' || s.pending.has(record.ref)) {
+          out.push(structuredClone(record));
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Takes back what unledgered() gave, in a new process: a held reservation holds its lease and
+   * its in-flight cost again until it is settled or expires; an unconfirmed settlement is offered
+   * to the ledger again. A reservation this store already holds is left as it is.
+   */
+  restore(records: readonly MemoryRecord[]): void {
+    for (const record of records) {
+      const s = this.subject(record.subject);
+      if (s.records.has(record.ref)) {
+        continue;
+      }
+      s.records.set(record.ref, structuredClone(record));
+      if (record.status === 'held') {
+        s.leases.set(record.ref, record.expiresAtMs);
+        s.inFlightMicros += record.costMicros;
+      } else if (record.settlement && !record.level) {
+        s.pending.set(record.ref, record.settlement.settledAtMs);
+      }
+    }
+  }
+
   pendingLedger(olderThanMs: number, max = 1_000): Promise<Settlement[]> {
     const cutoff = this.clock() - olderThanMs;
     const found: Settlement[] = [];

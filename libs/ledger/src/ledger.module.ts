@@ -48,6 +48,7 @@ import { SettlementRepository } from './settlement.repository.js';
             const entry = catalogue.tier(tier);
             return entry === undefined || entry.alertThresholds !== null;
           },
+          tierOf: (subject) => catalogue.tierOf(subject),
         }),
     },
     {

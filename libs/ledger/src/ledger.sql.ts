@@ -15,6 +15,7 @@ import { InvalidSettlementError, microsToUsd, utcDay } from '#kernel';
  * - budget_alerts (RAISE_ALERTS_SQL): for a subject whose tier has alert_thresholds, every
  *   threshold of its daily or monthly limit that its new day or month total has reached and
  *   that has no alert yet is raised, in the same statement as the ledger row that reached it;
+ *   the same for each ancestor in the settlement's scope, on its aggregate row and its own tier;
  *   the unique (subject, window, period, threshold) makes it exactly once however many batches
  *   race. "Reached" rather than "crossed by this
  *   batch": a threshold added, or a limit lowered, below what is already spent alerts at the
@@ -24,9 +25,15 @@ import { InvalidSettlementError, microsToUsd, utcDay } from '#kernel';
  *   concurrent batches of any number of instances wait on each other but never deadlock.
  */
 const RAISE_ALERTS_SQL = `, alerting AS (
-  SELECT DISTINCT input.subject, tiers.name AS tier, tiers.alert_thresholds,
+  SELECT DISTINCT judged.subject, tiers.name AS tier, tiers.alert_thresholds,
          tiers.daily_cost_limit_usd, tiers.monthly_cost_limit_usd
-  FROM input JOIN tiers ON tiers.name = input.tier
+  FROM (
+    SELECT subject, tier FROM input
+    UNION
+    -- An ancestor's aggregate is judged on the ancestor's own tier (its subjects row).
+    SELECT s.id, s.tier FROM levels JOIN subjects s ON s.id = levels.subject
+    WHERE NOT EXISTS (SELECT 1 FROM input WHERE input.subject = levels.subject)
+  ) judged JOIN tiers ON tiers.name = judged.tier
   WHERE tiers.alert_thresholds IS NOT NULL
     AND (tiers.daily_cost_limit_usd > 0 OR tiers.monthly_cost_limit_usd > 0)
 ), spent AS (

@@ -30,6 +30,8 @@ export interface LedgerWriterOptions {
    * catalogue last saw them). A batch with none runs the cheaper statement. Default: all may.
    */
   tierMayAlert?: (tier: string) => boolean;
+  /** A subject's tier (the catalogue's), so an ancestor's aggregate is judged on its own tier. */
+  tierOf?: (subject: string) => string;
 }
 
 /** SQLSTATEs after which the very same statement may simply be run again. */
@@ -49,6 +51,7 @@ export class LedgerWriter implements OnApplicationShutdown {
   private failedBatches = 0;
   private readonly alertListeners = new Set<(count: number) => void>();
   private readonly tierMayAlert: (tier: string) => boolean;
+  private readonly tierOf: ((subject: string) => string) | undefined;
 
   private readonly scopeOf: ((subject: string) => readonly string[]) | undefined;
 
@@ -58,6 +61,7 @@ export class LedgerWriter implements OnApplicationShutdown {
   ) {
     this.scopeOf = options.scopeOf;
     this.tierMayAlert = options.tierMayAlert ?? (() => true);
+    this.tierOf = options.tierOf;
     this.queue = new GroupCommitQueue<Settlement>(
       (batch) => this.writeBatch(batch),
       {
@@ -127,6 +131,18 @@ export class LedgerWriter implements OnApplicationShutdown {
     }
   }
 
+  /** Whether this settlement may raise an alert: its subject's tier or an ancestor's. */
+  private mayAlert(settlement: Settlement): boolean {
+    if (this.tierMayAlert(settlement.tier)) {
+      return true;
+    }
+    const { tierOf } = this;
+    // Without tierOf an ancestor's tier is unknown here: it may alert.
+    return (settlement.scope ?? []).some(
+      (ancestor) => tierOf === undefined || this.tierMayAlert(tierOf(ancestor)),
+    );
+  }
+
   private logTransition(event: BatchEvent): void {
     if (event.ok) {
       if (this.failedBatches > 0) {
@@ -151,7 +167,7 @@ export class LedgerWriter implements OnApplicationShutdown {
     }
     const settlements = [...unique.values()];
     const params = appendBatchParams(settlements);
-    const sql = settlements.some((s) => this.tierMayAlert(s.tier))
+    const sql = settlements.some((s) => this.mayAlert(s))
       ? APPEND_BATCH_WITH_ALERTS_SQL
       : APPEND_BATCH_SQL;
     for (let attempt = 1; ; attempt++) {

@@ -127,7 +127,7 @@ export class DecisionService {
       return this.settle(
         dto.reservation_id,
         'refunded',
-        await this.store.refund(dto.reservation_id, null),
+        await this.store.refund(dto.reservation_id, null, this.ancestorsOf(dto.reservation_id)),
         null,
         caller,
       );
