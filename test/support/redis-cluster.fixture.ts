@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { eventually } from '../support/polling.js';
+import { eventually } from './polling.js';
 
 const run = promisify(execFile);
 
