@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SpendRow } from '../../apps/api/src/admin/spend.service.js';
 import { startTestApp, type TestApp, unique } from '../support/app.harness.js';
 import { type AdminKey, adminKey } from './admin.helpers.js';
 
@@ -96,16 +97,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-interface Expected {
-  key: string | null;
-  cost_usd: string;
-  requests: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cached_tokens: number;
-}
-
-function expected(keyOf: (row: Row) => string | null, only: Row[] = rows): Expected[] {
+function expected(keyOf: (row: Row) => string | null, only: Row[] = rows): SpendRow[] {
   const groups = new Map<
     string | null,
     { micros: bigint; r: number; p: number; c: number; k: number }
@@ -121,6 +113,7 @@ function expected(keyOf: (row: Row) => string | null, only: Row[] = rows): Expec
     groups.set(key, group);
   }
   return [...groups.entries()]
+    .sort(([, a], [, b]) => (a.micros === b.micros ? 0 : a.micros > b.micros ? -1 : 1))
     .map(([key, g]) => ({
       key,
       cost_usd: usd(g.micros),
@@ -128,20 +121,10 @@ function expected(keyOf: (row: Row) => string | null, only: Row[] = rows): Expec
       prompt_tokens: g.p,
       completion_tokens: g.c,
       cached_tokens: g.k,
-      micros: g.micros,
-    }))
-    .sort((a, b) => (a.micros === b.micros ? 0 : a.micros > b.micros ? -1 : 1))
-    .map((row) => ({
-      key: row.key,
-      cost_usd: row.cost_usd,
-      requests: row.requests,
-      prompt_tokens: row.prompt_tokens,
-      completion_tokens: row.completion_tokens,
-      cached_tokens: row.cached_tokens,
     }));
 }
 
-const byKey = (list: Expected[]) =>
+const byKey = (list: SpendRow[]) =>
   [...list].sort((a, b) => String(a.key).localeCompare(String(b.key)));
 
 const GROUPINGS: [string, (row: Row) => string | null][] = [
@@ -203,7 +186,7 @@ describe('spend reports over 10,000 random settlements', () => {
         `/v1/admin/spend?from=${FROM}&to=${TO}&group_by=${groupBy}&limit=10000`,
       );
       expect(reply.status).toBe(200);
-      const got = reply.body.rows as Expected[];
+      const got = reply.body.rows as SpendRow[];
       // Same groups and numbers; sorted by cost (ties in any order).
       expect(byKey(got)).toEqual(byKey(want));
       const costs = got.map((row) => BigInt(row.cost_usd.replace('.', '')));
@@ -245,10 +228,10 @@ describe('spend reports over 10,000 random settlements', () => {
     const only = rows.filter(
       (r) => r.subject === subject && r.day >= '2024-02-10' && r.day <= '2024-02-12',
     );
-    expect(byKey(reply.body.rows as Expected[])).toEqual(byKey(expected((r) => r.model, only)));
+    expect(byKey(reply.body.rows as SpendRow[])).toEqual(byKey(expected((r) => r.model, only)));
 
     const top = await admin.request('GET', `/v1/admin/spend?from=${FROM}&to=${TO}&limit=3`);
-    expect((top.body.rows as Expected[]).map((row) => row.cost_usd)).toEqual(
+    expect((top.body.rows as SpendRow[]).map((row) => row.cost_usd)).toEqual(
       expected((r) => r.subject)
         .slice(0, 3)
         .map((row) => row.cost_usd),
@@ -259,7 +242,7 @@ describe('spend reports over 10,000 random settlements', () => {
       'GET',
       `/v1/admin/spend?from=${lastDay}&to=${lastDay}&group_by=day`,
     );
-    expect((day.body.rows as Expected[]).map((row) => row.key)).toEqual([lastDay]);
+    expect((day.body.rows as SpendRow[]).map((row) => row.key)).toEqual([lastDay]);
   });
 
   it('answers 400 for bad dates, groupings and limits', async () => {

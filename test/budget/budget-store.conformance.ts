@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { callerCases } from './conformance/caller.cases.js';
 import { degradationCases } from './conformance/degradation.cases.js';
 import { dimensionCases } from './conformance/dimensions.cases.js';
 import { expiryCases } from './conformance/expiry.cases.js';
+import { idempotencyCases } from './conformance/idempotency.cases.js';
 import { monthlyCases } from './conformance/monthly.cases.js';
 import { scopeCases } from './conformance/scope.cases.js';
 import { settlementCases } from './conformance/settlement.cases.js';
@@ -22,11 +24,13 @@ export type { HarnessFactory, StoreHarness } from './budget-store.harness.js';
 export function budgetStoreConformance(name: string, make: HarnessFactory): void {
   describe(`${name}: budget store conformance`, () => {
     describe('dimensions', () => dimensionCases(make));
-    describe('degradation, capacity, idempotency, money', () => degradationCases(make));
+    describe('degradation, capacity, money', () => degradationCases(make));
+    describe('idempotency', () => idempotencyCases(make));
     describe('settlement', () => settlementCases(make));
     describe('expiry and load', () => expiryCases(make));
     describe('monthly cost', () => monthlyCases(make));
     describe('scopes', () => scopeCases(make));
+    describe('the caller', () => callerCases(make));
     describe('subject ids', () => subjectIdCases(make));
   });
 }

@@ -16,7 +16,7 @@ import {
   request,
   settled,
 } from './budget-store.harness.js';
-import { RedisClusterFixture } from './redis-cluster.fixture.js';
+import { RedisClusterFixture } from '../support/redis-cluster.fixture.js';
 
 const LIMITS: Limits = {
   ...UNLIMITED,

@@ -193,7 +193,7 @@ describe('budget alert delivery', () => {
 
     const rows = await alertRows(subject);
     expect(rows.map((row) => row.threshold_percent)).toEqual([50, 80, 100]);
-    await eventually(async () => receiver.delivered(new Set([subject])).size === 3, 10_000);
+    await eventually(() => receiver.delivered(new Set([subject])).size === 3, 10_000);
 
     const mine = receiver.requests.filter((r) => r.json.subject === subject);
     // Each alert: two 500s, then one 200; all signed over the exact body.
@@ -251,7 +251,7 @@ describe('budget alert delivery', () => {
 
     receiver.answer = () => 200;
     await startApp();
-    await eventually(async () => receiver.delivered(new Set([subject])).size === 1, 10_000);
+    await eventually(() => receiver.delivered(new Set([subject])).size === 1, 10_000);
     await eventually(async () => (await alertRows(subject))[0]?.delivered_at !== null);
   });
 
@@ -262,7 +262,7 @@ describe('budget alert delivery', () => {
     receiver.answer = (json) => (String(json.subject).startsWith('hang_') ? 'hang' : 200);
     const app = await startApp({ ALERT_WEBHOOK_TIMEOUT_MS: '10000' });
     const [, subject] = await alertingSubject(app, '{50,80,100}');
-    await eventually(async () => receiver.hanging >= 16, 5_000);
+    await eventually(() => receiver.hanging >= 16, 5_000);
 
     const latencies: number[] = [];
     for (let i = 0; i < 4; i++) {
@@ -337,7 +337,7 @@ describe('dispatchers of many instances', () => {
     try {
       await insertAlerts(subjects);
       dispatchers.forEach((dispatcher) => dispatcher.start());
-      await eventually(async () => receiver.delivered(mine).size === 300, 20_000);
+      await eventually(() => receiver.delivered(mine).size === 300, 20_000);
       // Recorded too.
       await eventually(async () => (await pendingOf(subjects)).pending === 0, 5_000);
     } finally {
@@ -366,7 +366,7 @@ describe('dispatchers of many instances', () => {
         ])) as { attempts: number; delivered_at: Date | null }[]
       )[0];
     try {
-      await eventually(async () => receiver.delivered(new Set([subject])).size === 1, 5_000);
+      await eventually(() => receiver.delivered(new Set([subject])).size === 1, 5_000);
       // The receiver has it; the dispatcher records the delivery right after the 2xx.
       await eventually(async () => (await row())?.delivered_at !== null, 5_000);
     } finally {

@@ -1,13 +1,17 @@
 /**
  * Embedded defaults, as a first-time user meets them: the compiled service with no DATABASE_URL
  * and no REDIS_URL runs on the in-process store and an embedded PGlite database under DATA_DIR,
- * and prints where it listens, its modes and an API key to use.
+ * and prints where it listens, its modes and an API key to use. A restart (SIGTERM, start again)
+ * keeps the key (kept under DATA_DIR, printed masked from then on) and the reservations decided
+ * in process: one held before the restart is committed after it, into the ledger exactly once
+ * (SPEC §6, §7).
  * Precondition: dist/ exists (`npm test` builds first).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unique } from '../support/app.harness.js';
 
@@ -17,6 +21,7 @@ interface Service {
   child: ChildProcess;
   output: () => string;
   url: string;
+  /** The API key line as printed: the key in clear on a first start, else a masked prefix. */
   key: string;
 }
 
@@ -100,6 +105,7 @@ afterAll(() => {
 describe('embedded defaults (no DATABASE_URL, no REDIS_URL)', () => {
   const subject = unique('embedded');
   let firstKey = '';
+  let heldId = '';
 
   it('prints its URL, modes and a key; checks and commits land in the embedded ledger', async () => {
     const service = await startEmbedded();
@@ -149,19 +155,66 @@ describe('embedded defaults (no DATABASE_URL, no REDIS_URL)', () => {
     });
     expect(usage.body.in_flight).toEqual([]);
 
+    // Held across the restart below.
+    const held = await call(service, 'POST', '/v1/check', {
+      subject,
+      model: 'gpt-4o-mini',
+      prompt_tokens: 100,
+      max_tokens: 50,
+      ttl_seconds: 600,
+    });
+    expect(held).toMatchObject({ status: 200, body: { allowed: true } });
+    heldId = String(held.body.reservation_id);
+
     expect(await stop(service)).toBe(0);
   }, 90_000);
 
-  it('keeps the ledger across a restart, with a fresh key', async () => {
+  it('keeps the ledger, the API key and a held reservation across a restart', async () => {
+    const keyFile = join(dataDir, 'api-key');
+    expect(readFileSync(keyFile, 'utf8').trim()).toBe(firstKey);
     const service = await startEmbedded();
     try {
-      expect(service.key).toMatch(/^tb_/);
-      expect(service.key).not.toBe(firstKey);
-      const usage = await call(service, 'GET', `/v1/subjects/${subject}/usage`);
-      expect(usage.status).toBe(200);
-      expect(usage.body.today).toMatchObject({ cost_usd: '0.000039', requests: 1 });
+      // The same key, now printed masked only, naming where it is kept.
+      expect(service.key).toBe(`${firstKey.slice(0, 6)}********`);
+      expect(service.output()).not.toContain(firstKey);
+      expect(service.output()).toContain(`(kept in ${keyFile})`);
+      const withKey = { ...service, key: firstKey };
+      const before = await call(withKey, 'GET', `/v1/subjects/${subject}/usage`);
+      expect(before.status).toBe(200);
+      expect(before.body.today).toMatchObject({ cost_usd: '0.000039', requests: 1 });
+      expect(before.body.in_flight).toEqual([
+        expect.objectContaining({ reservation_id: heldId, model: 'gpt-4o-mini' }),
+      ]);
+
+      // The reservation held before the restart is committed with its real usage.
+      const usage = { prompt_tokens: 100, completion_tokens: 10 };
+      const committed = await call(withKey, 'POST', '/v1/commit', {
+        reservation_id: heldId,
+        usage,
+      });
+      // gpt-4o-mini: 100 × $0.15/M + 10 × $0.60/M
+      expect(committed).toMatchObject({
+        status: 200,
+        body: { status: 'committed', cost_usd: '0.000021' },
+      });
+      const again = await call(withKey, 'POST', '/v1/commit', { reservation_id: heldId, usage });
+      expect(again).toMatchObject({ status: 200, body: { status: 'committed' } });
+      const after = await call(withKey, 'GET', `/v1/subjects/${subject}/usage`);
+      expect(after.body.today).toMatchObject({ cost_usd: '0.000060', requests: 2 });
+      expect(after.body.in_flight).toEqual([]);
     } finally {
       expect(await stop(service)).toBe(0);
     }
-  }, 90_000);
+    // In the ledger exactly once, as committed (not also as expired at the first shutdown).
+    const db = new PGlite(join(dataDir, 'pglite'));
+    try {
+      const rows = await db.query<{ status: string; completion_tokens: number }>(
+        'SELECT status, completion_tokens FROM usage_ledger WHERE reservation_id = $1',
+        [heldId],
+      );
+      expect(rows.rows).toEqual([{ status: 'committed', completion_tokens: 10 }]);
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
 });

@@ -168,6 +168,25 @@ async function inFlight(subject: string): Promise<unknown[]> {
   return reply.body.in_flight as unknown[];
 }
 
+/** The subject's ledger holds exactly this one settlement, priced from its tokens; nothing is in flight. */
+async function expectSettledOnce(
+  subject: string,
+  status: 'committed' | 'refunded',
+  tokens: { prompt: number; cached?: number; completion: number },
+): Promise<void> {
+  const { prompt, cached = 0, completion } = tokens;
+  expect(await ledgerOf(subject)).toEqual([
+    {
+      status,
+      prompt_tokens: prompt,
+      cached_tokens: cached,
+      completion_tokens: completion,
+      cost_usd: costUsd(prompt, cached, completion),
+    },
+  ]);
+  expect(await inFlight(subject)).toEqual([]);
+}
+
 /** The prompt tokens the service counts for this request (what a text-only settlement charges). */
 async function promptTokensOf(request: Record<string, unknown>): Promise<number> {
   const reply = await t.request('POST', '/v1/estimate', { subject: 'x', request });
@@ -208,6 +227,23 @@ const ask = (scenario: string) => ({
   temperature: 0.2,
 });
 
+/** Streams `scenario` through the gateway: the text received, and the error that ended it early. */
+async function streamed(
+  scenario: string,
+  user: string,
+): Promise<{ text: string; error?: unknown }> {
+  const stream = await openai.chat.completions.create({ ...ask(scenario), user, stream: true });
+  let text = '';
+  try {
+    for await (const part of stream) {
+      text += part.choices[0]?.delta?.content ?? '';
+    }
+  } catch (error) {
+    return { text, error };
+  }
+  return { text };
+}
+
 describe('the official openai client through the example gateway', () => {
   it('JSON: commits the upstream usage, cached tokens priced apart; the upstream got the cap', async () => {
     const user = unique('json');
@@ -215,97 +251,31 @@ describe('the official openai client through the example gateway', () => {
     expect(completion.choices[0]!.message.content).toBe('Hello there.');
     expect(seen.at(-1)).toMatchObject({ max_completion_tokens: 100, temperature: 0.2 });
     expect(seen.at(-1)).not.toHaveProperty('max_tokens');
-    expect(await ledgerOf(user)).toEqual([
-      {
-        status: 'committed',
-        prompt_tokens: 1200,
-        cached_tokens: 1024,
-        completion_tokens: 7,
-        cost_usd: costUsd(1200, 1024, 7),
-      },
-    ]);
-    expect(await inFlight(user)).toEqual([]);
+    await expectSettledOnce(user, 'committed', { prompt: 1200, cached: 1024, completion: 7 });
   });
 
   it('SSE with a final usage chunk: passes every chunk through, commits the usage', async () => {
     const user = unique('stream');
-    const stream = await openai.chat.completions.create({
-      ...ask('stream with usage'),
-      user,
-      stream: true,
-    });
-    let text = '';
-    for await (const part of stream) {
-      text += part.choices[0]?.delta?.content ?? '';
-    }
-    expect(text).toBe('Hello');
+    expect(await streamed('stream with usage', user)).toEqual({ text: 'Hello' });
     expect(seen.at(-1)).toMatchObject({ stream: true, stream_options: { include_usage: true } });
-    expect(await ledgerOf(user)).toEqual([
-      {
-        status: 'committed',
-        prompt_tokens: 20,
-        cached_tokens: 0,
-        completion_tokens: 2,
-        cost_usd: costUsd(20, 0, 2),
-      },
-    ]);
-    expect(await inFlight(user)).toEqual([]);
+    await expectSettledOnce(user, 'committed', { prompt: 20, completion: 2 });
   });
 
   it('SSE without usage: commits the prompt counted at check and the streamed text counted', async () => {
     const user = unique('nousage');
-    const stream = await openai.chat.completions.create({
-      ...ask('stream without usage'),
-      user,
-      stream: true,
-    });
-    let text = '';
-    for await (const part of stream) {
-      text += part.choices[0]?.delta?.content ?? '';
-    }
-    expect(text).toBe('The quick brown fox jumps over the lazy dog.');
+    const text = 'The quick brown fox jumps over the lazy dog.';
+    expect(await streamed('stream without usage', user)).toEqual({ text });
     const prompt = await promptTokensOf({ ...ask('stream without usage'), user, stream: true });
-    const completion = tokens(text);
-    expect(await ledgerOf(user)).toEqual([
-      {
-        status: 'committed',
-        prompt_tokens: prompt,
-        cached_tokens: 0,
-        completion_tokens: completion,
-        cost_usd: costUsd(prompt, 0, completion),
-      },
-    ]);
-    expect(await inFlight(user)).toEqual([]);
+    await expectSettledOnce(user, 'committed', { prompt, completion: tokens(text) });
   });
 
   it('SSE cut in the middle: the client sees the failure, the partial text is refunded as used', async () => {
     const user = unique('cut');
-    const stream = await openai.chat.completions.create({
-      ...ask('stream cut'),
-      user,
-      stream: true,
-    });
-    let text = '';
-    await expect(
-      (async () => {
-        for await (const part of stream) {
-          text += part.choices[0]?.delta?.content ?? '';
-        }
-      })(),
-    ).rejects.toThrow();
+    const { text, error } = await streamed('stream cut', user);
+    expect(error).toBeInstanceOf(Error);
     expect(text).toBe('Once upon a time');
     const prompt = await promptTokensOf({ ...ask('stream cut'), user, stream: true });
-    const completion = tokens('Once upon a time');
-    expect(await ledgerOf(user)).toEqual([
-      {
-        status: 'refunded',
-        prompt_tokens: prompt,
-        cached_tokens: 0,
-        completion_tokens: completion,
-        cost_usd: costUsd(prompt, 0, completion),
-      },
-    ]);
-    expect(await inFlight(user)).toEqual([]);
+    await expectSettledOnce(user, 'refunded', { prompt, completion: tokens(text) });
   });
 
   it('an upstream 500: the client gets the 500, the reservation is refunded at zero cost', async () => {
@@ -316,16 +286,7 @@ describe('the official openai client through the example gateway', () => {
     );
     expect(failed).toBeInstanceOf(OpenAI.APIError);
     expect((failed as InstanceType<typeof OpenAI.APIError>).status).toBe(500);
-    expect(await ledgerOf(user)).toEqual([
-      {
-        status: 'refunded',
-        prompt_tokens: 0,
-        cached_tokens: 0,
-        completion_tokens: 0,
-        cost_usd: '0.000000',
-      },
-    ]);
-    expect(await inFlight(user)).toEqual([]);
+    await expectSettledOnce(user, 'refunded', { prompt: 0, completion: 0 });
   });
 
   it('a slow answer: held in flight meanwhile, committed with its usage when it comes', async () => {
@@ -334,16 +295,7 @@ describe('the official openai client through the example gateway', () => {
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(await inFlight(user)).toHaveLength(1);
     expect((await pending).choices[0]!.message.content).toBe('Hello there.');
-    expect(await ledgerOf(user)).toEqual([
-      {
-        status: 'committed',
-        prompt_tokens: 1200,
-        cached_tokens: 1024,
-        completion_tokens: 7,
-        cost_usd: costUsd(1200, 1024, 7),
-      },
-    ]);
-    expect(await inFlight(user)).toEqual([]);
+    await expectSettledOnce(user, 'committed', { prompt: 1200, cached: 1024, completion: 7 });
   });
 
   it('a refusal is a 429 with the Retry-After of the refusal', async () => {
@@ -379,16 +331,7 @@ describe('the client library', () => {
     expect(result.usage.completion_tokens).toBe(100);
     // Two checks reached the service (the first one's answer was lost), one commit.
     expect(forwarded.slice(before)).toEqual(['/v1/check', '/v1/check', '/v1/commit']);
-    expect(await ledgerOf(user)).toEqual([
-      {
-        status: 'committed',
-        prompt_tokens: 10,
-        cached_tokens: 0,
-        completion_tokens: 100,
-        cost_usd: costUsd(10, 0, 100),
-      },
-    ]);
-    expect(await inFlight(user)).toEqual([]);
+    await expectSettledOnce(user, 'committed', { prompt: 10, completion: 100 });
     const usage = await budget.usage(user);
     expect(usage.today.requests).toBe(1);
   });

@@ -15,19 +15,23 @@ afterAll(async () => {
 });
 
 /** Inserts subjects (id, tier, parent) in order, then waits until the service sees the last. */
-async function tree(rows: [string, string, string | null][]): Promise<void> {
+async function tree(rows: [string, string, string | null][], app = t): Promise<void> {
   for (const [id, tier, parent] of rows) {
-    await t.sql('INSERT INTO subjects (id, tier, parent) VALUES ($1, $2, $3)', [id, tier, parent]);
+    await app.sql('INSERT INTO subjects (id, tier, parent) VALUES ($1, $2, $3)', [
+      id,
+      tier,
+      parent,
+    ]);
   }
   const [last, tier] = rows[rows.length - 1]!;
   await eventually(async () => {
-    const reply = await t.request('GET', `/v1/subjects/${encodeURIComponent(last)}/usage`);
+    const reply = await app.request('GET', `/v1/subjects/${encodeURIComponent(last)}/usage`);
     return reply.body.tier === tier;
   });
 }
 
-const check = (subject: string, prompt = 1000, completion = 1000) =>
-  t.request('POST', '/v1/check', {
+const check = (subject: string, prompt = 1000, completion = 1000, app = t) =>
+  app.request('POST', '/v1/check', {
     subject,
     model: 'gpt-4o-mini',
     prompt_tokens: prompt,
@@ -127,6 +131,24 @@ describe('a check judged on every level of its scope', () => {
     expect(own.body).toMatchObject({ error: 'exceeds_capacity', scope_subject: user });
   });
 
+  // Both stores: the service settles the scope, whichever store holds the levels.
+  it.each([
+    ['Redis', false],
+    ['the in-process store', true],
+  ])(
+    "a refund with no usage releases every ancestor's share at once (%s)",
+    async (_, inProcess) => {
+      const app = inProcess ? await startTestApp({ REDIS_URL: '' }) : t;
+      try {
+        await refundReleasesScope(app);
+      } finally {
+        if (inProcess) {
+          await app.close();
+        }
+      }
+    },
+  );
+
   it('follows a parent edit within 2 s', async () => {
     const tiny = await createTier(t.sql, 'teamtiny', { dailyCostLimitUsd: '0.000100' });
     const [team, user] = [unique('team'), unique('user')];
@@ -223,3 +245,36 @@ describe('daily_usage per level', () => {
     expect(micros(month!.cost_usd)).toBeGreaterThanOrEqual(await daily(teams[0]!));
   });
 });
+
+/** A check on a 3-level scope refunded whole, then refunded at zero usage: no level holds anything. */
+async function refundReleasesScope(app: TestApp): Promise<void> {
+  const capped = await createTier(app.sql, 'teamcap', {
+    maxConcurrent: 5,
+    dailyCostLimitUsd: '0.010000',
+  });
+  const [org, team, user] = [unique('org'), unique('team'), unique('user')];
+  await tree(
+    [
+      [org, capped, null],
+      [team, capped, org],
+      [user, 'standard', team],
+    ],
+    app,
+  );
+  for (const body of [{}, { usage: { prompt_tokens: 0, completion_tokens: 0 } }]) {
+    const ok = await check(user, 1, 1, app);
+    expect(ok.status).toBe(200);
+    const refunded = await app.request('POST', '/v1/refund', {
+      reservation_id: ok.body.reservation_id,
+      ...body,
+    });
+    expect(refunded.status).toBe(200);
+    for (const level of [team, org]) {
+      const usage = await app.request('GET', `/v1/subjects/${level}/usage`);
+      const limits = usage.body.limits as Record<string, Record<string, unknown>>;
+      expect(usage.body.in_flight, `${level} after ${JSON.stringify(body)}`).toEqual([]);
+      expect(limits.concurrent!.remaining).toBe(5);
+      expect(limits.daily_cost!.remaining_usd).toBe('0.010000');
+    }
+  }
+}

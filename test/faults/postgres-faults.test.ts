@@ -14,7 +14,9 @@ import { testEnv } from '../support/test-env.js';
  *   ledger_unavailable, never a 500;
  * - commits answer 503 ledger_unavailable within 2 s, and are not lost: once Postgres is back
  *   each reaches the ledger exactly once, retried or not;
- * - the usage endpoint answers 503, not 500.
+ * - the usage endpoint answers 503, not 500;
+ * - a silent Postgres under concurrent commits: each answers 503 within 2 s of its arrival, also
+ *   one that queued behind ledger writes stuck on the dead connection.
  */
 
 const ANSWER_WITHIN_MS = 2_000;
@@ -142,5 +144,33 @@ describe('Postgres unreachable for the service', () => {
 
   it('silent (black-holed): no request waits on it', async () => {
     await recover(await during('silent'));
+  }, 60_000);
+
+  it('silent, under concurrent commits: each answers 503 within 2 s of its arrival', async () => {
+    const reserved: string[] = [];
+    for (let i = 0; i < 24; i++) {
+      const reply = await check(known);
+      expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+      reserved.push(String(reply.body.reservation_id));
+    }
+    proxy.hang();
+    // Waves of commits while the first ones' ledger writes hang: later waves queue behind them.
+    const commit = async (id: string): Promise<{ reply: Reply; ms: number }> => {
+      const started = performance.now();
+      const reply = await t.request('POST', '/v1/commit', { reservation_id: id, usage });
+      return { reply, ms: performance.now() - started };
+    };
+    const answers: Promise<{ reply: Reply; ms: number }>[] = [];
+    for (let wave = 0; wave < 4; wave++) {
+      answers.push(...reserved.slice(wave * 6, wave * 6 + 6).map(commit));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const settled = await Promise.all(answers);
+    for (const { reply, ms } of settled) {
+      expect(reply.status, JSON.stringify(reply.body)).toBe(503);
+      expect(reply.body.error).toBe('ledger_unavailable');
+      expect(ms, JSON.stringify(reply.body)).toBeLessThan(ANSWER_WITHIN_MS);
+    }
+    await recover(reserved);
   }, 60_000);
 });

@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DailyCostSource, SettlementSink } from '#budget';
+import { DailyCostSource } from '#budget';
 import { AppConfigModule, validateEnvironment } from '#config';
 import {
   ApiClientRepository,
@@ -38,7 +38,6 @@ it('wires the ledger from configuration and flushes queued appends on shutdown',
     abortOnError: false,
   });
   const writer = app.get(LedgerWriter);
-  expect(app.get(SettlementSink)).toBe(writer);
   expect(app.get(DailyCostSource)).toBe(app.get(DailyUsageRepository));
   expect(app.get(ApiClientRepository)).toBeInstanceOf(ApiClientRepository);
   const catalogue = app.get(CatalogueService);

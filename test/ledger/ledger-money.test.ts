@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Settlement, SettlementStatus } from '#budget';
 import { CatalogueService } from '#ledger';
 import { DailyUsageRepository } from '#ledger';
-import { type LedgerBatchEvent, LedgerWriter } from '#ledger';
+import { type BatchEvent, LedgerWriter } from '#ledger';
 import { testEnv } from '../support/test-env.js';
 import { openDataSource } from './ledger.helpers.js';
 import { unique } from '../support/polling.js';
@@ -115,7 +115,7 @@ it('keeps the ledger and every daily total exact to the micro-dollar over 10,000
   expect(expected.size).toBeGreaterThan(400);
 
   const writer = new LedgerWriter(dataSource, { batchWaitMs: 2 });
-  const sizes: LedgerBatchEvent[] = [];
+  const sizes: BatchEvent[] = [];
   writer.onBatch((event) => sizes.push(event));
   await Promise.all(settlements.map((s) => writer.append(s)));
   expect(sizes.reduce((sum, event) => sum + event.size, 0)).toBe(10_000);

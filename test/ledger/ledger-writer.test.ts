@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Settlement } from '#budget';
 import { DailyUsageRepository } from '#ledger';
 import { InvalidSettlementError } from '#kernel';
-import { type LedgerBatchEvent, LedgerWriter } from '#ledger';
+import { type BatchEvent, LedgerWriter } from '#ledger';
 import { testEnv } from '../support/test-env.js';
 import { openDataSource, settlement } from './ledger.helpers.js';
 import { unique } from '../support/polling.js';
@@ -11,7 +11,7 @@ import { unique } from '../support/polling.js';
 let dataSource: DataSource;
 let writer: LedgerWriter;
 let daily: DailyUsageRepository;
-const batches: LedgerBatchEvent[] = [];
+const batches: BatchEvent[] = [];
 
 beforeAll(async () => {
   dataSource = await openDataSource(testEnv().databaseUrl);

@@ -13,13 +13,13 @@ async function main(): Promise<void> {
 
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
   const store = app.get(BudgetStore);
-  const { announcedKey, generated } = app.get(BootstrapKeyService);
+  const { announcedKey, origin, keptIn } = app.get(BootstrapKeyService);
   const lines = [
     `token-budget listening on ${url}`,
     `  store:    ${store.mode === 'redis' ? `redis (${redact(config.get('REDIS_URL'))}); on Redis failure: ${config.get('REDIS_FAILURE_MODE')}` : 'in-process (single instance)'}`,
     `  database: ${config.embeddedDatabase ? `embedded PGlite under ${config.get('DATA_DIR')}` : `postgres (${redact(config.get('DATABASE_URL'))})`}`,
     `  expired reservations: ${config.get('EXPIRED_RESERVATION_POLICY')}; default tier: ${config.get('DEFAULT_TIER')}`,
-    ...apiKeyLines(announcedKey, generated, url),
+    ...apiKeyLines(announcedKey, origin, url, keptIn),
     `  docs:     ${url}/docs`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

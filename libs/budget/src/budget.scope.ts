@@ -14,8 +14,11 @@ export interface ScopeLevels {
    * subject's reservation `ref`: held and settled like one, but never a ledger row of its own.
    */
   reserveLevel(req: ReserveRequest, ref?: string): Promise<ReserveResult>;
-  /** Undoes a held reservation of a level entirely, with no ledger row; its state after. */
-  cancelLevel(subject: string, ref: string): Promise<LimitsState | null>;
+  /**
+   * Undoes a held reservation of a level entirely, with no ledger row; its state after. With
+   * `idempotencyKey`, the key forgets it too, so a retried check reserves afresh.
+   */
+  cancelLevel(subject: string, ref: string, idempotencyKey?: string): Promise<LimitsState | null>;
   /** Settles an ancestor's share like the subject's own settlement (idempotent). */
   settleLevel(
     subject: string,
@@ -56,43 +59,60 @@ export async function reserveScoped(
     let smaller: number | undefined;
     let refusal: Extract<ReserveResult, { allowed: false }> | undefined;
     let refusedAt: { subject: string; tier: string } | undefined;
-    for (const level of req.scope) {
-      const answer = await levels.reserveLevel(
-        {
-          ...current,
-          subject: level.subject,
-          tier: level.tier,
-          limits: level.limits,
-          completionTokens: granted,
-          minCompletionTokens:
-            current.minCompletionTokens === undefined
-              ? undefined
-              : Math.min(current.minCompletionTokens, granted),
-          idempotencyKey: undefined,
-          scope: undefined,
-        },
+    try {
+      for (const level of req.scope) {
+        const answer = await levels.reserveLevel(
+          {
+            ...current,
+            subject: level.subject,
+            tier: level.tier,
+            limits: level.limits,
+            completionTokens: granted,
+            minCompletionTokens:
+              current.minCompletionTokens === undefined
+                ? undefined
+                : Math.min(current.minCompletionTokens, granted),
+            idempotencyKey: undefined,
+            scope: undefined,
+          },
+          ref,
+        );
+        if (!answer.allowed) {
+          refusal = answer;
+          refusedAt = level;
+          break;
+        }
+        held.push({ subject: level.subject, tier: level.tier, state: answer.state });
+        if (answer.reservation.completionTokens < granted) {
+          // This level can afford less than the levels below it hold: all must hold the same.
+          smaller = answer.reservation.completionTokens;
+          break;
+        }
+      }
+    } catch (error) {
+      // A level that did not answer (a timeout): whoever decides next (the caller's retry, or the
+      // fallback store) must not find this attempt's levels still held, nor see them charged at
+      // their expiry. The level that failed may have reserved too: cancelled as well.
+      const failed = req.scope[held.length]?.subject;
+      const undo = [req.subject, ...held.map((level) => level.subject)];
+      await cancelLevels(
+        levels,
         ref,
-      );
-      if (!answer.allowed) {
-        refusal = answer;
-        refusedAt = level;
-        break;
-      }
-      held.push({ subject: level.subject, tier: level.tier, state: answer.state });
-      if (answer.reservation.completionTokens < granted) {
-        // This level can afford less than the levels below it hold: all must hold the same.
-        smaller = answer.reservation.completionTokens;
-        break;
-      }
+        failed === undefined ? undo : [...undo, failed],
+        req.idempotencyKey,
+      ).catch(() => undefined);
+      throw error;
     }
     if (refusal === undefined && smaller === undefined) {
       return { ...own, scope: held };
     }
-    // Undo, nearest the root first, what this attempt reserved.
-    const states = await Promise.all([
-      levels.cancelLevel(req.subject, ref),
-      ...held.map((level) => levels.cancelLevel(level.subject, ref)),
-    ]);
+    // Undo what this attempt reserved.
+    const states = await cancelLevels(
+      levels,
+      ref,
+      [req.subject, ...held.map((level) => level.subject)],
+      req.idempotencyKey,
+    );
     const scope: ScopeState[] = held.map((level, i) => ({
       ...level,
       state: states[i + 1] ?? level.state,
@@ -113,6 +133,36 @@ export async function reserveScoped(
     }
     current = { ...current, completionTokens: smaller!, minCompletionTokens: smaller };
   }
+}
+
+/** Attempts at one level's cancel: it is idempotent, and a LATE one (budget.scripts.ts) wrote nothing. */
+const CANCEL_ATTEMPTS = 3;
+
+/**
+ * Cancels the levels' holds of `ref` (in parallel: independent slots), each retried on a failure.
+ * A busy Redis that answers one cancel after its deadline must not turn a decided refusal into
+ * a failed check (and a switch to the fallback store) nor leave the hold to be charged at expiry.
+ * `subjects[0]` is the checked subject, whose idempotency key forgets the reservation too.
+ */
+async function cancelLevels(
+  levels: ScopeLevels,
+  ref: string,
+  subjects: readonly string[],
+  idempotencyKey: string | undefined,
+): Promise<(LimitsState | null)[]> {
+  return Promise.all(
+    subjects.map(async (subject, i) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await levels.cancelLevel(subject, ref, i === 0 ? idempotencyKey : undefined);
+        } catch (error) {
+          if (attempt >= CANCEL_ATTEMPTS) {
+            throw error;
+          }
+        }
+      }
+    }),
+  );
 }
 
 /** The subject's settlement, then its ancestors' shares (in parallel: independent slots). */

@@ -16,6 +16,11 @@ import type {
  * Redis holds about rate × 10 minutes of records, not a day's worth.
  */
 export const SETTLED_RETENTION_MS = 10 * 60_000;
+/**
+ * How long a check's idempotency key answers with the reservation it made (SPEC §4: 24 hours,
+ * also after that reservation was settled).
+ */
+export const IDEMPOTENCY_RETENTION_MS = 24 * 3_600_000;
 /** A settlement the ledger never confirmed is kept this long for re-appending. */
 export const UNCONFIRMED_RETENTION_MS = 7 * 24 * 3_600_000;
 

@@ -66,10 +66,17 @@ export interface ReserveRequest {
   ttlSeconds: number;
   idempotencyKey?: string;
   /**
+   * What makes two checks with one idempotency key "the same check" (a digest of the body);
+   * the key answers only checks with the same fingerprint, others are refused.
+   */
+  idempotencyFingerprint?: string;
+  /**
    * The subject's ancestors to judge too, nearest first (those whose tier limits something).
    * Every level must allow; all or nothing across levels.
    */
   scope?: readonly ScopeLevel[];
+  /** The api_clients.name whose key made the check: kept with the reservation for the ledger. */
+  caller?: string;
 }
 
 /** The state of one bucket or limit after a decision, as shown to callers. */
@@ -155,17 +162,14 @@ export interface Settlement {
   scope?: readonly string[];
   /** Tokens the reservation held (prompt + completion estimate), for metrics; absent when unknown. */
   reservedTokens?: number;
+  /** The api_clients.name whose key made the check (usage_ledger.caller); absent when unknown. */
+  caller?: string;
 }
 
 export type SettleResult =
   | { ok: true; settlement: Settlement; state: LimitsState; replayed: boolean }
   | { ok: false; error: 'not_found' }
   | { ok: false; error: 'conflict'; status: SettlementStatus };
-
-/** Receives every settlement; resolves only once it is durable (the ledger). */
-export abstract class SettlementSink {
-  abstract append(settlement: Settlement): Promise<void>;
-}
 
 /**
  * Where a subject's committed cost of a UTC day (and month) really lives (the Postgres ledger). The store's

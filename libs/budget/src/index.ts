@@ -1,7 +1,13 @@
 export * from './budget.types.js';
-export { BudgetStore, SETTLED_RETENTION_MS, UNCONFIRMED_RETENTION_MS } from './budget.store.js';
+export {
+  BudgetStore,
+  IDEMPOTENCY_RETENTION_MS,
+  SETTLED_RETENTION_MS,
+  UNCONFIRMED_RETENTION_MS,
+} from './budget.store.js';
 export { RedisBudgetStore, type RedisBudgetStoreOptions } from './redis-budget.store.js';
 export { MemoryBudgetStore } from './memory-budget.store.js';
+export type { MemoryRecord } from './memory-budget.subject.js';
 export { createRedisClient, whenReady, type RedisClientOptions } from './redis.client.js';
 export type { RedisClient } from './budget.scripts.js';
 export {
@@ -9,6 +15,7 @@ export {
   type ReservationClaims,
   parseReservationId,
   reservationClaims,
+  reservationId,
   setReservationSigningKey,
 } from './budget.keys.js';
 export { DIMENSIONS } from './budget.decision.js';

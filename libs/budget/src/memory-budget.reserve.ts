@@ -1,6 +1,7 @@
 import { decideReserve } from './budget.decision.js';
 import { newRef } from './budget.keys.js';
-import { SETTLED_RETENTION_MS } from './budget.store.js';
+import { IdempotencyKeyReusedError } from '#kernel';
+import { IDEMPOTENCY_RETENTION_MS, SETTLED_RETENTION_MS } from './budget.store.js';
 import type { BucketLimit, LimitsState, ReserveRequest, ReserveResult } from './budget.types.js';
 import { type RawLimits, limitsState, viewBucket } from './bucket.math.js';
 import { type MemoryRecord, type MemorySubject, reservationOf } from './memory-budget.subject.js';
@@ -48,10 +49,13 @@ export function reserveInMemory(
     return limitsState(raw, now);
   };
 
+  // A retried check answers the reservation its key made, settled or not (SPEC §4).
   const idem = req.idempotencyKey === undefined ? undefined : s.idempotency.get(req.idempotencyKey);
-  const held = idem && s.records.get(idem.ref);
-  if (held && (s.leases.get(held.ref) ?? 0) > now) {
-    return { allowed: true, reservation: reservationOf(held), state: state(), replayed: true };
+  if (idem && idem.expiresAtMs > now) {
+    if (idem.fingerprint !== (req.idempotencyFingerprint ?? '')) {
+      throw new IdempotencyKeyReusedError();
+    }
+    return { allowed: true, reservation: { ...idem.reservation }, state: state(), replayed: true };
   }
 
   const decision = decideReserve({
@@ -117,6 +121,7 @@ export function reserveInMemory(
     status: 'held',
     keepUntilMs: now + req.ttlSeconds * 1000 + SETTLED_RETENTION_MS,
     ...(levelRef === undefined ? {} : { level: true }),
+    ...(req.caller ? { caller: req.caller } : {}),
   };
   s.records.set(record.ref, record);
   s.leases.set(record.ref, record.expiresAtMs);
@@ -124,8 +129,14 @@ export function reserveInMemory(
   s.concurrentLimit = limits.concurrent;
   s.dailyLimitMicros = limits.dailyCostMicros;
   s.monthlyLimitMicros = monthly;
+  const reservation = reservationOf(record);
   if (req.idempotencyKey !== undefined) {
-    s.idempotency.set(req.idempotencyKey, { ref: record.ref, expiresAtMs: record.expiresAtMs });
+    s.idempotency.set(req.idempotencyKey, {
+      ref: record.ref,
+      reservation: { ...reservation },
+      fingerprint: req.idempotencyFingerprint ?? '',
+      expiresAtMs: now + Math.max(IDEMPOTENCY_RETENTION_MS, req.ttlSeconds * 1000),
+    });
   }
-  return { allowed: true, reservation: reservationOf(record), state: state(), replayed: false };
+  return { allowed: true, reservation, state: state(), replayed: false };
 }

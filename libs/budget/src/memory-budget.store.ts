@@ -55,7 +55,7 @@ export class MemoryBudgetStore extends BudgetStore {
   /** The scope's levels (budget.scope.ts), each one subject of this store. */
   private readonly levels: ScopeLevels = {
     reserveLevel: (req, ref) => this.reserveLevel(req, ref),
-    cancelLevel: (subject, ref) => this.cancelLevel(subject, ref),
+    cancelLevel: (subject, ref, idempotencyKey) => this.cancelLevel(subject, ref, idempotencyKey),
     settleLevel: (subject, ref, status, usage) => {
       const s = this.subjects.get(subject);
       const record = s?.records.get(ref);
@@ -66,11 +66,18 @@ export class MemoryBudgetStore extends BudgetStore {
     },
   };
 
-  private async cancelLevel(subject: string, ref: string): Promise<LimitsState | null> {
+  private async cancelLevel(
+    subject: string,
+    ref: string,
+    idempotencyKey?: string,
+  ): Promise<LimitsState | null> {
     const s = this.subjects.get(subject);
     const record = s?.records.get(ref);
     if (!s || record?.status !== 'held') {
       return null;
+    }
+    if (idempotencyKey !== undefined && s.idempotency.get(idempotencyKey)?.ref === ref) {
+      s.idempotency.delete(idempotencyKey);
     }
     const now = this.clock();
     record.level = true;
@@ -175,6 +182,44 @@ export class MemoryBudgetStore extends BudgetStore {
   /** Shutdown: every held reservation, due or not, settled by the expiry policy (SPEC §7). */
   override settleInProcess(policy: ExpiryPolicy): Promise<Settlement[]> {
     return this.expireDue(policy, Number.MAX_SAFE_INTEGER, true);
+  }
+
+  /**
+   * What this process alone knows and the ledger may not have yet: every held reservation (the
+   * subjects' own and their ancestors' shares) and every settlement the ledger has not confirmed.
+   * Copies, safe to serialize (embedded mode keeps them across a restart, SPEC §7).
+   */
+  unledgered(): MemoryRecord[] {
+    const out: MemoryRecord[] = [];
+    for (const s of this.subjects.values()) {
+      for (const record of s.records.values()) {
+        if (record.status === 'held' || s.pending.has(record.ref)) {
+          out.push(structuredClone(record));
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Takes back what unledgered() gave, in a new process: a held reservation holds its lease and
+   * its in-flight cost again until it is settled or expires; an unconfirmed settlement is offered
+   * to the ledger again. A reservation this store already holds is left as it is.
+   */
+  restore(records: readonly MemoryRecord[]): void {
+    for (const record of records) {
+      const s = this.subject(record.subject);
+      if (s.records.has(record.ref)) {
+        continue;
+      }
+      s.records.set(record.ref, structuredClone(record));
+      if (record.status === 'held') {
+        s.leases.set(record.ref, record.expiresAtMs);
+        s.inFlightMicros += record.costMicros;
+      } else if (record.settlement && !record.level) {
+        s.pending.set(record.ref, record.settlement.settledAtMs);
+      }
+    }
   }
 
   pendingLedger(olderThanMs: number, max = 1_000): Promise<Settlement[]> {

@@ -26,6 +26,8 @@ export interface MemoryRecord {
   keepUntilMs: number;
   /** An ancestor's share of a scoped reservation: settled like it, never a ledger row. */
   level?: boolean;
+  /** The api_clients.name whose key made the check (Redis: the record's `who`). */
+  caller?: string;
 }
 
 export class MemorySubject {
@@ -44,7 +46,11 @@ export class MemorySubject {
   readonly leases = new Map<string, number>();
   /** ref → settledAt, until the ledger confirms. */
   readonly pending = new Map<string, number>();
-  readonly idempotency = new Map<string, { ref: string; expiresAtMs: number }>();
+  /** Idempotency key → the reservation it made and the check's fingerprint, for a day. */
+  readonly idempotency = new Map<
+    string,
+    { ref: string; reservation: Reservation; fingerprint: string; expiresAtMs: number }
+  >();
   readonly records = new Map<string, MemoryRecord>();
 
   constructor(readonly subject: string) {}
@@ -124,6 +130,7 @@ export class MemorySubject {
       reservedAtMs: record.reservedAtMs,
       settledAtMs: now,
       reservedTokens: record.promptTokens + record.completionTokens,
+      ...(record.caller ? { caller: record.caller } : {}),
     };
     record.keepUntilMs = now + keepMs;
     if (!record.level) {
@@ -155,6 +162,7 @@ export class MemorySubject {
     return (
       this.records.size === 0 &&
       this.buckets.size === 0 &&
+      this.idempotency.size === 0 &&
       this.day !== epochDay(now) &&
       this.month !== epochMonth(now) &&
       this.inFlightMicros === 0

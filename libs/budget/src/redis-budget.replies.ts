@@ -101,15 +101,16 @@ export function reservationAt(reply: Reply, subject: string, cachedPrice: number
 }
 
 /** Fields of a settlement reply (lib-settle.lua settlement_reply). */
-export const SETTLEMENT_WIDTH = 18;
+export const SETTLEMENT_WIDTH = 19;
 
 /**
  * A settlement: ref, subject, tier, model, prompt, completion, cost, status, at, settled at,
  * reserved tokens, cached prompt tokens; then what the id signs: the reserved prompt and
- * completion, the input, output and cached-input prices, the expiry.
+ * completion, the input, output and cached-input prices, the expiry; last the caller.
  */
 export function settlementOf(reply: Reply): Settlement {
   const subject = str(reply, 1);
+  const caller = str(reply, 18);
   return {
     reservationId: reservationId({
       subject,
@@ -137,6 +138,7 @@ export function settlementOf(reply: Reply): Settlement {
     reservedAtMs: n(reply, 8),
     settledAtMs: n(reply, 9),
     reservedTokens: n(reply, 10),
+    ...(caller === '' ? {} : { caller }),
   };
 }
 
@@ -198,6 +200,7 @@ export function reservationOfRecord(
           reservedAtMs: reservation.reservedAtMs,
           settledAtMs: Number(record.sat),
           reservedTokens: reservation.promptTokens + reservation.completionTokens,
+          ...(record.who ? { caller: record.who } : {}),
         };
   return { reservation, settlement };
 }

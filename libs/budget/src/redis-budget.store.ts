@@ -1,4 +1,4 @@
-import { epochDay, epochMonth, isoDay, isoMonth } from '#kernel';
+import { IdempotencyKeyReusedError, epochDay, epochMonth, isoDay, isoMonth } from '#kernel';
 import {
   BudgetStore,
   SETTLED_RETENTION_MS,
@@ -75,15 +75,14 @@ export class RedisBudgetStore extends BudgetStore {
   /** The scope's levels (budget.scope.ts): one script on one level's slot per call. */
   private readonly levels: ScopeLevels = {
     reserveLevel: (req, ref) => this.reserveLevel(req, ref),
-    cancelLevel: async (subject, ref) => {
+    cancelLevel: async (subject, ref, idempotencyKey) => {
       const keys = SubjectKeys.of(this.keyPrefix, subject);
+      const scriptKeys = [...keys.settlementKeys(), keys.record(ref)];
+      if (idempotencyKey !== undefined) {
+        scriptKeys.push(keys.idempotency(idempotencyKey));
+      }
       const reply = asReply(
-        await runScript(
-          this.client,
-          'cancel',
-          [...keys.settlementKeys(), keys.record(ref)],
-          [this.offset(), ref, keys.tag],
-        ),
+        await runScript(this.client, 'cancel', scriptKeys, [this.offset(), ref, keys.tag]),
       );
       return stringAt(reply, 0) === 'ok' ? this.state(reply, 2, subject, numberAt(reply, 1)) : null;
     },
@@ -146,9 +145,14 @@ export class RedisBudgetStore extends BudgetStore {
           seedMonth[0]!,
           seedMonth[1]!,
           levelRef === undefined ? 0 : 1,
+          req.caller ?? '',
+          req.idempotencyFingerprint ?? '',
         ]),
       );
       const kind = stringAt(reply, 0);
+      if (kind === 'reused') {
+        throw new IdempotencyKeyReusedError();
+      }
       if (kind === 'seed') {
         // The day and the month missing together are read from the ledger together.
         const [day, month] = [stringAt(reply, 1), stringAt(reply, 2)];

@@ -15,9 +15,4 @@ export class AppConfig {
   get embeddedDatabase(): boolean {
     return this.get('DATABASE_URL') === undefined;
   }
-
-  /** No REDIS_URL means the in-process store (one instance only). */
-  get inProcessStore(): boolean {
-    return this.get('REDIS_URL') === undefined;
-  }
 }

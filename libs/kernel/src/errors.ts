@@ -63,10 +63,27 @@ export class ReservationNotFoundError extends coded('reservation_not_found', 404
 }
 
 export class ReservationConflictError extends coded('reservation_conflict', 409) {
-  constructor(reservationId: string, status: string) {
-    super(`Reservation ${reservationId} is already ${status}; it cannot be settled another way.`, {
-      status,
-    });
+  /** With `first`: the same settlement was repeated with another usage (the first one stands). */
+  constructor(
+    reservationId: string,
+    status: string,
+    first?: { promptTokens: number; completionTokens: number },
+  ) {
+    super(
+      first
+        ? `Reservation ${reservationId} is already ${status} with ${first.promptTokens} prompt and ${first.completionTokens} completion tokens; that usage stands and cannot be changed.`
+        : `Reservation ${reservationId} is already ${status}; it cannot be settled another way.`,
+      { status },
+    );
+  }
+}
+
+/** A check's idempotency key was used before, for a check with another body (SPEC §4). */
+export class IdempotencyKeyReusedError extends coded('idempotency_key_reused', 409) {
+  constructor() {
+    super(
+      'This idempotency_key was already used for a check with a different body; use a new key for a new check.',
+    );
   }
 }
 
@@ -192,6 +209,7 @@ export const DOMAIN_ERRORS = [
   StoreUnavailableError,
   ReservationNotFoundError,
   ReservationConflictError,
+  IdempotencyKeyReusedError,
   UnknownModelError,
   UnknownTierError,
   TierUnavailableError,

@@ -79,7 +79,7 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
       reconnectBackoffMs: options.reconnectBackoffMs,
       logger: this.logger,
       // A failed reload is logged and keeps the last good catalogue; the next one tries again.
-      onChange: (tables) => this.reload(tables).catch(() => undefined),
+      onChange: (tables) => void this.reload(tables).catch(() => undefined),
     });
   }
 

@@ -86,6 +86,26 @@ describe('GroupCommitQueue', () => {
     expect(batches).toEqual([[1], [2]]);
   });
 
+  it('counts the deadline from submission, not from the write: a queued item waits no longer', async () => {
+    const { batches, run } = recorder(() => new Promise<void>(() => undefined));
+    const queue = new GroupCommitQueue(
+      run,
+      { ...options, maxWaitMs: 1, timeoutMs: 300 },
+      (ms) => new Error(`no answer in ${ms} ms`),
+    );
+    const first = queue.submit(1).catch((error: unknown) => error);
+    await sleep(200);
+    // The only slot is held by the hung write: 2 queues for 100 ms, then has 200 ms of its own
+    // (not 300: 400 ms in all).
+    const started = performance.now();
+    const second = await queue.submit(2).catch((error: unknown) => error);
+    const waited = performance.now() - started;
+    expect(String(await first)).toContain('no answer in 300 ms');
+    expect(String(second)).toContain('no answer in 300 ms');
+    expect(waited).toBeLessThan(300 + 70);
+    expect(batches).toEqual([[1], [2]]);
+  });
+
   it('drain sends what is queued without waiting and never rejects', async () => {
     const { batches, run } = recorder(() => Promise.reject(new Error('db down')));
     const queue = new GroupCommitQueue(

@@ -10,8 +10,10 @@ export interface GroupCommitOptions {
   maxBatchSize: number;
   maxConcurrentBatches: number;
   /**
-   * A write not finished by then fails its waiters and frees its slot, so no caller waits on a
-   * hung connection for ever. The write itself may still finish later: `write` must be idempotent.
+   * How long an item may wait from its submission, queued and written: a batch not written by
+   * its oldest item's deadline fails its waiters and frees its slot, and a batch whose deadline
+   * passed while it queued behind stuck writes fails without being sent. So no caller waits on a
+   * hung connection longer than this. A write may still finish later: `write` must be idempotent.
    */
   timeoutMs: number;
 }
@@ -29,6 +31,8 @@ export type BatchWrite<T> = (items: T[]) => Promise<void>;
 
 interface Waiter<T> {
   item: T;
+  /** performance.now() at submission. */
+  since: number;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -53,7 +57,7 @@ export class GroupCommitQueue<T> {
 
   submit(item: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ item, since: performance.now(), resolve, reject });
       if (this.queue.length >= this.options.maxBatchSize) {
         this.markDue();
       } else if (!this.due && this.timer === undefined) {
@@ -107,9 +111,13 @@ export class GroupCommitQueue<T> {
     }
   }
 
-  /** Resolves when the batch is settled or timed out (whichever comes first); never rejects. */
+  /**
+   * Resolves when the batch is settled or its oldest item's deadline passed (whichever comes
+   * first); never rejects.
+   */
   private run(batch: Waiter<T>[]): Promise<void> {
     const started = performance.now();
+    const left = batch[0]!.since + this.options.timeoutMs - started;
     this.inFlightItems += batch.length;
     return new Promise<void>((done) => {
       let finished = false;
@@ -135,10 +143,13 @@ export class GroupCommitQueue<T> {
         );
         done();
       };
-      const timeout = setTimeout(
-        () => finish(this.timeoutError(this.options.timeoutMs), false),
-        this.options.timeoutMs,
-      );
+      const expire = (): void => finish(this.timeoutError(this.options.timeoutMs), false);
+      const timeout = left > 0 ? setTimeout(expire, left) : undefined;
+      if (timeout === undefined) {
+        // Queued past its deadline behind writes that hang: sending it would only add another.
+        expire();
+        return;
+      }
       this.write(batch.map((waiter) => waiter.item)).then(
         () => finish(undefined, true),
         (error: unknown) => finish(error, false),

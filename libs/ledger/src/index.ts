@@ -14,6 +14,6 @@ export * from './entities/index.js';
 export type { BatchEvent } from './group-commit.queue.js';
 export { LEDGER_WAIT_MS, ledgerCall } from './ledger.timeout.js';
 export { LedgerModule } from './ledger.module.js';
-export { LedgerWriter, type LedgerBatchEvent, type LedgerWriterOptions } from './ledger.writer.js';
+export { LedgerWriter, type LedgerWriterOptions } from './ledger.writer.js';
 export { migrateDatabase } from './migrate.js';
 export { SettlementRepository } from './settlement.repository.js';

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { DailyCostSource, SettlementSink } from '#budget';
+import { DailyCostSource } from '#budget';
 import { AppConfig } from '#config';
 import { ApiClientRepository } from './api-client.repository.js';
 import { BudgetAlertRepository } from './budget-alert.repository.js';
@@ -48,9 +48,9 @@ import { SettlementRepository } from './settlement.repository.js';
             const entry = catalogue.tier(tier);
             return entry === undefined || entry.alertThresholds !== null;
           },
+          tierOf: (subject) => catalogue.tierOf(subject),
         }),
     },
-    { provide: SettlementSink, useExisting: LedgerWriter },
     {
       provide: CatalogueService,
       inject: [DataSource, AppConfig],
@@ -71,7 +71,6 @@ import { SettlementRepository } from './settlement.repository.js';
   ],
   exports: [
     LedgerWriter,
-    SettlementSink,
     CatalogueService,
     DailyUsageRepository,
     DailyCostSource,

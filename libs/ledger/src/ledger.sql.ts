@@ -15,6 +15,7 @@ import { InvalidSettlementError, microsToUsd, utcDay } from '#kernel';
  * - budget_alerts (RAISE_ALERTS_SQL): for a subject whose tier has alert_thresholds, every
  *   threshold of its daily or monthly limit that its new day or month total has reached and
  *   that has no alert yet is raised, in the same statement as the ledger row that reached it;
+ *   the same for each ancestor in the settlement's scope, on its aggregate row and its own tier;
  *   the unique (subject, window, period, threshold) makes it exactly once however many batches
  *   race. "Reached" rather than "crossed by this
  *   batch": a threshold added, or a limit lowered, below what is already spent alerts at the
@@ -24,9 +25,15 @@ import { InvalidSettlementError, microsToUsd, utcDay } from '#kernel';
  *   concurrent batches of any number of instances wait on each other but never deadlock.
  */
 const RAISE_ALERTS_SQL = `, alerting AS (
-  SELECT DISTINCT input.subject, tiers.name AS tier, tiers.alert_thresholds,
+  SELECT DISTINCT judged.subject, tiers.name AS tier, tiers.alert_thresholds,
          tiers.daily_cost_limit_usd, tiers.monthly_cost_limit_usd
-  FROM input JOIN tiers ON tiers.name = input.tier
+  FROM (
+    SELECT subject, tier FROM input
+    UNION
+    -- An ancestor's aggregate is judged on the ancestor's own tier (its subjects row).
+    SELECT s.id, s.tier FROM levels JOIN subjects s ON s.id = levels.subject
+    WHERE NOT EXISTS (SELECT 1 FROM input WHERE input.subject = levels.subject)
+  ) judged JOIN tiers ON tiers.name = judged.tier
   WHERE tiers.alert_thresholds IS NOT NULL
     AND (tiers.daily_cost_limit_usd > 0 OR tiers.monthly_cost_limit_usd > 0)
 ), spent AS (
@@ -68,18 +75,18 @@ WITH input AS (
   SELECT *
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[],
               $7::numeric[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::date[],
-              $12::int[])
+              $12::int[], $15::text[])
     AS t(reservation_id, subject, tier, model, prompt_tokens, completion_tokens,
-         cost_usd, status, reserved_at, settled_at, day, cached_tokens)
+         cost_usd, status, reserved_at, settled_at, day, cached_tokens, caller)
 ), levels AS (
   SELECT reservation_id, subject FROM input
   UNION ALL
   SELECT * FROM unnest($13::text[], $14::text[]) AS a(reservation_id, subject)
 ), inserted AS (
   INSERT INTO usage_ledger (reservation_id, subject, tier, model, prompt_tokens, completion_tokens,
-                            cost_usd, status, reserved_at, settled_at, cached_tokens)
+                            cost_usd, status, reserved_at, settled_at, cached_tokens, caller)
   SELECT reservation_id, subject, tier, model, prompt_tokens, completion_tokens,
-         cost_usd, status, reserved_at, settled_at, cached_tokens
+         cost_usd, status, reserved_at, settled_at, cached_tokens, caller
   FROM input
   ORDER BY reservation_id
   ON CONFLICT (reservation_id) DO NOTHING
@@ -118,12 +125,12 @@ SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM u
        (SELECT count(*) FROM raised)::int AS alerts`;
 
 /**
- * The parameters of APPEND_BATCH_SQL: twelve column arrays, then the (reservation id, ancestor)
- * pairs of the settlements' scopes. Settlements with the same reservation id must have been
- * merged before: one INSERT may not carry a key twice.
+ * The parameters of APPEND_BATCH_SQL: twelve column arrays, the (reservation id, ancestor)
+ * pairs of the settlements' scopes, then the callers (NULL where unknown). Settlements with the
+ * same reservation id must have been merged before: one INSERT may not carry a key twice.
  */
 export function appendBatchParams(settlements: readonly Settlement[]): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: 14 }, () => []);
+  const columns: unknown[][] = Array.from({ length: 15 }, () => []);
   for (const s of settlements) {
     const row = [
       s.reservationId,
@@ -140,6 +147,7 @@ export function appendBatchParams(settlements: readonly Settlement[]): unknown[]
       s.cachedTokens ?? 0,
     ];
     row.forEach((value, index) => columns[index]!.push(value));
+    columns[14]!.push(s.caller ?? null);
     for (const ancestor of s.scope ?? []) {
       columns[12]!.push(s.reservationId);
       columns[13]!.push(ancestor);

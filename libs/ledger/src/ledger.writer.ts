@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { type Settlement, SettlementSink } from '#budget';
+import type { Settlement } from '#budget';
 import { type BatchEvent, GroupCommitQueue } from './group-commit.queue.js';
 import { LedgerUnavailableError } from '#kernel';
 import { LEDGER_WAIT_MS } from './ledger.timeout.js';
@@ -30,9 +30,9 @@ export interface LedgerWriterOptions {
    * catalogue last saw them). A batch with none runs the cheaper statement. Default: all may.
    */
   tierMayAlert?: (tier: string) => boolean;
+  /** A subject's tier (the catalogue's), so an ancestor's aggregate is judged on its own tier. */
+  tierOf?: (subject: string) => string;
 }
-
-export type LedgerBatchEvent = BatchEvent;
 
 /** SQLSTATEs after which the very same statement may simply be run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -44,13 +44,14 @@ const MAX_ATTEMPTS = 3;
  * (group commit). Exactly once per reservation id, however often it is appended.
  */
 @Injectable()
-export class LedgerWriter extends SettlementSink implements OnApplicationShutdown {
+export class LedgerWriter implements OnApplicationShutdown {
   private readonly logger = new Logger(LedgerWriter.name);
   private readonly queue: GroupCommitQueue<Settlement>;
   /** Failed batches since the last success: an outage is logged when it starts and ends. */
   private failedBatches = 0;
   private readonly alertListeners = new Set<(count: number) => void>();
   private readonly tierMayAlert: (tier: string) => boolean;
+  private readonly tierOf: ((subject: string) => string) | undefined;
 
   private readonly scopeOf: ((subject: string) => readonly string[]) | undefined;
 
@@ -58,9 +59,9 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
     private readonly dataSource: DataSource,
     options: LedgerWriterOptions,
   ) {
-    super();
     this.scopeOf = options.scopeOf;
     this.tierMayAlert = options.tierMayAlert ?? (() => true);
+    this.tierOf = options.tierOf;
     this.queue = new GroupCommitQueue<Settlement>(
       (batch) => this.writeBatch(batch),
       {
@@ -78,7 +79,7 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
    * Resolves when the settlement is durable; rejects with LedgerUnavailableError when that could
    * not be confirmed (retry: it is idempotent) or InvalidSettlementError for a malformed one.
    */
-  override append(settlement: Settlement): Promise<void> {
+  append(settlement: Settlement): Promise<void> {
     try {
       assertValidSettlement(settlement);
     } catch (error) {
@@ -99,7 +100,7 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
   }
 
   /** Observes every batch written or failed, e.g. to record batch sizes. Returns unsubscribe. */
-  onBatch(listener: (event: LedgerBatchEvent) => void): () => void {
+  onBatch(listener: (event: BatchEvent) => void): () => void {
     return this.queue.onBatch(listener);
   }
 
@@ -130,7 +131,19 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
     }
   }
 
-  private logTransition(event: LedgerBatchEvent): void {
+  /** Whether this settlement may raise an alert: its subject's tier or an ancestor's. */
+  private mayAlert(settlement: Settlement): boolean {
+    if (this.tierMayAlert(settlement.tier)) {
+      return true;
+    }
+    const { tierOf } = this;
+    // Without tierOf an ancestor's tier is unknown here: it may alert.
+    return (settlement.scope ?? []).some(
+      (ancestor) => tierOf === undefined || this.tierMayAlert(tierOf(ancestor)),
+    );
+  }
+
+  private logTransition(event: BatchEvent): void {
     if (event.ok) {
       if (this.failedBatches > 0) {
         this.logger.log(`Ledger writes recovered after ${this.failedBatches} failed batch(es)`);
@@ -154,7 +167,7 @@ export class LedgerWriter extends SettlementSink implements OnApplicationShutdow
     }
     const settlements = [...unique.values()];
     const params = appendBatchParams(settlements);
-    const sql = settlements.some((s) => this.tierMayAlert(s.tier))
+    const sql = settlements.some((s) => this.mayAlert(s))
       ? APPEND_BATCH_WITH_ALERTS_SQL
       : APPEND_BATCH_SQL;
     for (let attempt = 1; ; attempt++) {

@@ -13,6 +13,21 @@ import { ledgerCall } from './ledger.timeout.js';
 export class SettlementRepository {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** Of these reservation ids, those the ledger holds a row for. */
+  async ledgered(reservationIds: readonly string[]): Promise<Set<string>> {
+    if (reservationIds.length === 0) {
+      return new Set();
+    }
+    const rows: { reservation_id: string }[] = await ledgerCall(
+      'settled reservations',
+      this.dataSource.query(
+        'SELECT reservation_id FROM usage_ledger WHERE reservation_id = ANY($1::text[])',
+        [reservationIds],
+      ),
+    );
+    return new Set(rows.map((row) => row.reservation_id));
+  }
+
   async find(reservationId: string): Promise<Settlement | null> {
     // ::text keeps numeric exact and the same shape under pg and PGlite.
     const rows: {

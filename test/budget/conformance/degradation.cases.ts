@@ -19,7 +19,7 @@ function referenceCost(
   return Number((pico + 999_999n) / 1_000_000n);
 }
 
-/** Graceful degradation, requests that can never fit, idempotent checks, exact money. */
+/** Graceful degradation, requests that can never fit, exact money. */
 export function degradationCases(make: HarnessFactory): void {
   const h = useHarness(make);
 
@@ -160,43 +160,6 @@ export function degradationCases(make: HarnessFactory): void {
         ),
       );
       expect(fits.reservation.completionTokens).toBe(50);
-    });
-  });
-
-  describe('idempotency', () => {
-    it('returns the same reservation for the same key and subject while it lives', async () => {
-      const { store } = h();
-      const subject = subjectName();
-      const limits = { requests: { capacity: 10, perMinute: 1 } };
-      const first = allowed(
-        await store.reserve(request(subject, limits, { idempotencyKey: 'k-1' })),
-      );
-      expect(first.replayed).toBe(false);
-      const again = allowed(
-        await store.reserve(request(subject, limits, { idempotencyKey: 'k-1' })),
-      );
-      expect(again.replayed).toBe(true);
-      expect(again.reservation).toEqual(first.reservation);
-      expect(again.state.requests!.remaining).toBe(9);
-
-      // Another subject with the same key is another reservation.
-      const other = allowed(
-        await store.reserve(request(subjectName(), limits, { idempotencyKey: 'k-1' })),
-      );
-      expect(other.replayed).toBe(false);
-      expect(other.reservation.reservationId).not.toBe(first.reservation.reservationId);
-
-      // Once settled the key no longer holds a live reservation: a new check reserves anew.
-      await store.commit(first.reservation.reservationId, {
-        promptTokens: 100,
-        completionTokens: 100,
-      });
-      const fresh = allowed(
-        await store.reserve(request(subject, limits, { idempotencyKey: 'k-1' })),
-      );
-      expect(fresh.replayed).toBe(false);
-      expect(fresh.reservation.reservationId).not.toBe(first.reservation.reservationId);
-      expect(fresh.state.requests!.remaining).toBe(8);
     });
   });
 

@@ -72,10 +72,11 @@ export function translate(error: unknown): unknown {
   if (code === '23505') {
     return new ConflictError(`Already exists (${about || 'unique'}).`, { constraint });
   }
-  // Check constraints, out-of-range numbers, and refusals raised by triggers (P0001).
+  // Check constraints, out-of-range numbers, and refusals raised by triggers (P0001, or a
+  // check_violation such as the subjects scope trigger's): its sentence says what was wrong.
   if (code === '23514' || code === '22003' || code === '22P02' || code === 'P0001') {
-    const reason = about || (error as Error).message;
-    return new InvalidRequestError(`The database refused the change (${reason}).`, { constraint });
+    const reason = detail || (error as Error).message || about;
+    return new InvalidRequestError(`The database refused the change: ${reason}.`, { constraint });
   }
   return error;
 }

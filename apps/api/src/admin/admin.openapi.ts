@@ -38,6 +38,7 @@ export const ADMIN_SCHEMAS: Record<string, object> = {
     properties: {
       id: { type: 'string' },
       tier: { type: 'string' },
+      parent: { type: 'string', nullable: true },
       created_at: { type: 'string', format: 'date-time' },
       updated_at: { type: 'string', format: 'date-time' },
     },

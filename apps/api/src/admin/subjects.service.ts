@@ -6,9 +6,12 @@ import { runAudited } from './admin.audit.js';
 import type { SubjectDto, SubjectListQuery } from './subjects.dto.js';
 import { notFound } from './tiers.service.js';
 
-const COLUMNS = 'id, tier, created_at, updated_at';
+const COLUMNS = 'id, tier, parent, created_at, updated_at';
 
-/** Subjects and their tiers (SPEC §5 subjects); a subject without a row has DEFAULT_TIER. */
+/**
+ * Subjects, their tiers and parents (SPEC §5 subjects); a subject without a row has DEFAULT_TIER
+ * and no parent. The database refuses a parent that makes a cycle or a scope deeper than 4.
+ */
 @Injectable()
 export class SubjectsService {
   constructor(private readonly db: DataSource) {}
@@ -20,8 +23,9 @@ export class SubjectsService {
     const rows: { id: string }[] = await this.db.query(
       `SELECT ${COLUMNS} FROM subjects
        WHERE ($1::text IS NULL OR tier = $1) AND ($2::text IS NULL OR id > $2)
+         AND ($4::text IS NULL OR parent = $4)
        ORDER BY id COLLATE "C" LIMIT $3`,
-      [query.tier ?? null, query.cursor ?? null, limit + 1],
+      [query.tier ?? null, query.cursor ?? null, limit + 1, query.parent ?? null],
     );
     const page = rows.slice(0, limit);
     return {
@@ -43,14 +47,24 @@ export class SubjectsService {
     if (!tier) {
       throw new InvalidRequestError(`No tier named "${dto.tier}".`);
     }
+    const parent = dto.parent ?? null;
+    if (parent !== null && parent !== id) {
+      const [found] = await this.db.query(`SELECT 1 FROM subjects WHERE id = $1`, [parent]);
+      if (!found) {
+        throw new InvalidRequestError(
+          `No subject named "${parent}": give the parent a row (PUT it) before its members.`,
+        );
+      }
+    }
+    // A cycle or a scope deeper than 4 is refused by the subjects trigger: a 400 (translate()).
     const result = await runAudited(this.db, caller, {
       action: 'subject.put',
       target: id,
       before: `SELECT to_jsonb(s) AS row FROM subjects s WHERE id = $3`,
-      change: `INSERT INTO subjects AS s (id, tier) VALUES ($3, $4)
-               ON CONFLICT (id) DO UPDATE SET tier = EXCLUDED.tier
+      change: `INSERT INTO subjects AS s (id, tier, parent) VALUES ($3, $4, $5)
+               ON CONFLICT (id) DO UPDATE SET tier = EXCLUDED.tier, parent = EXCLUDED.parent
                RETURNING to_jsonb(s.*) AS row`,
-      params: [dto.tier],
+      params: [dto.tier, parent],
     });
     return result.before === null;
   }

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '#config';
 import type { LimitsState, Settlement } from '#budget';
 import { RouteSchema } from '@nestjs/platform-fastify';
+import { type Caller, CurrentCaller } from '../auth/caller.js';
 import { assignLogFields } from '../observability/request-log.js';
 import { checkLogFields, settlementLogFields } from './decision.log.js';
 import { DecisionService } from './decision.service.js';
@@ -40,11 +41,13 @@ export class DecisionController {
   @HttpCode(200)
   async check(
     @Body() dto: CheckRequestBody,
+    @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Record<string, unknown>> {
     const decision = await this.decisions.check(
       dto,
       this.config.get('RESERVATION_TTL_MAX_SECONDS'),
+      caller.name,
     );
     assignLogFields(reply.request, checkLogFields(decision));
     const now = Date.now();
@@ -107,9 +110,10 @@ export class DecisionController {
   @HttpCode(200)
   async commit(
     @Body() dto: CommitRequestBody,
+    @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Record<string, unknown>> {
-    const { settlement, state } = await this.decisions.commit(dto);
+    const { settlement, state } = await this.decisions.commit(dto, caller.name);
     assignLogFields(reply.request, settlementLogFields(settlement));
     void reply.headers(rateLimitHeaders(state, Date.now()));
     return settledBody(settlement, state);
@@ -121,9 +125,10 @@ export class DecisionController {
   @HttpCode(200)
   async refund(
     @Body() dto: RefundRequestBody,
+    @CurrentCaller() caller: Caller,
     @Req() request: FastifyRequest,
   ): Promise<Record<string, unknown>> {
-    const { settlement, state } = await this.decisions.refund(dto);
+    const { settlement, state } = await this.decisions.refund(dto, caller.name);
     assignLogFields(request, settlementLogFields(settlement));
     return settledBody(settlement, state);
   }

@@ -6,13 +6,14 @@ import { DecisionController } from './decision.controller.js';
 import { DecisionService } from './decision.service.js';
 import { EstimateService } from './estimate.service.js';
 import { SettlementSweeper } from './settlement.sweeper.js';
-import { budgetStoreProvider } from './store.provider.js';
+import { budgetStoreProvider, reservationJournalProvider } from './store.provider.js';
 import { UsageController } from './usage.controller.js';
 
 @Module({
   imports: [LedgerModule, TokenizerModule],
   controllers: [DecisionController, UsageController],
   providers: [
+    reservationJournalProvider,
     budgetStoreProvider,
     EstimateService,
     DecisionService,

@@ -23,6 +23,7 @@ import type {
 } from './decision.contract.js';
 import { type Estimate, EstimateService } from './estimate.service.js';
 import { assertCachedWithinPrompt, readUsage } from './usage.shapes.js';
+import { checkFingerprint } from './check.fingerprint.js';
 
 /** The most tokens one request may count (prompt + completion): usage_ledger's int columns. */
 export const MAX_TOKENS_PER_REQUEST = 2_147_483_647;
@@ -47,9 +48,11 @@ export class DecisionService {
     private readonly metrics: MetricsService,
   ) {}
 
+  /** `caller`: the api_clients.name whose key made the check (usage_ledger.caller). */
   async check(
     dto: CheckRequestBody,
     ttlMaxSeconds: number,
+    caller?: string,
   ): Promise<ReserveResult & { estimate: Estimate }> {
     const ttlSeconds = dto.ttl_seconds ?? this.estimates.defaultTtlSeconds;
     if (ttlSeconds > ttlMaxSeconds) {
@@ -84,19 +87,28 @@ export class DecisionService {
         dto.min_max_tokens === undefined ? undefined : dto.min_max_tokens * estimate.choices,
       ttlSeconds,
       idempotencyKey: dto.idempotency_key,
+      idempotencyFingerprint: dto.idempotency_key === undefined ? undefined : checkFingerprint(dto),
       scope: this.scopeOf(estimate.subject, estimate.model.name),
+      caller,
     });
-    this.metrics.recordCheck(
-      result,
-      estimate.tier,
-      estimate.completionTokens,
-      (performance.now() - started) / 1000,
-    );
+    // A replayed check is not a decision: it is counted once, when it was made.
+    if (!(result.allowed && result.replayed)) {
+      this.metrics.recordCheck(
+        result,
+        estimate.tier,
+        estimate.completionTokens,
+        (performance.now() - started) / 1000,
+      );
+    }
     // The store's fresh result, not a copy of it: one object less per check.
     return Object.assign(result, { estimate });
   }
 
-  async commit(dto: CommitRequestBody): Promise<SettleOutcome> {
+  /**
+   * `caller` (who settles) is recorded only when the store lost the reservation and with it the
+   * name of the caller that checked.
+   */
+  async commit(dto: CommitRequestBody, caller?: string): Promise<SettleOutcome> {
     const usage = await this.commitUsage(dto);
     if (usage === null) {
       return this.settledBefore(dto.reservation_id, 'committed');
@@ -106,16 +118,18 @@ export class DecisionService {
       'committed',
       await this.store.commit(dto.reservation_id, usage, this.ancestorsOf(dto.reservation_id)),
       usage,
+      caller,
     );
   }
 
-  async refund(dto: RefundRequestBody): Promise<SettleOutcome> {
+  async refund(dto: RefundRequestBody, caller?: string): Promise<SettleOutcome> {
     if (dto.usage === undefined && dto.completion === undefined) {
       return this.settle(
         dto.reservation_id,
         'refunded',
-        await this.store.refund(dto.reservation_id, null),
+        await this.store.refund(dto.reservation_id, null, this.ancestorsOf(dto.reservation_id)),
         null,
+        caller,
       );
     }
     // A partial usage (or the text so far) follows commit's rules.
@@ -128,6 +142,7 @@ export class DecisionService {
       'refunded',
       await this.store.refund(dto.reservation_id, usage, this.ancestorsOf(dto.reservation_id)),
       usage,
+      caller,
     );
   }
 
@@ -195,12 +210,16 @@ export class DecisionService {
     status: SettlementStatus,
     result: SettleResult,
     usage: Usage | null,
+    caller: string | undefined,
   ): Promise<SettleOutcome> {
     if (!result.ok) {
       if (result.error === 'not_found') {
-        return this.settledBefore(reservationId, status, usage);
+        return this.settledBefore(reservationId, status, usage, caller);
       }
       throw new ReservationConflictError(reservationId, result.status);
+    }
+    if (result.replayed) {
+      assertSameUsage(result.settlement, usage);
     }
     // Durable before 200: a retry of this call is safe, the ledger row is unique per reservation.
     await this.ledger.append(result.settlement);
@@ -221,16 +240,20 @@ export class DecisionService {
     reservationId: string,
     status: SettlementStatus,
     usage?: Usage | null,
+    caller?: string,
   ): Promise<SettleOutcome> {
     const settlement = await this.settlements.find(reservationId);
     if (!settlement) {
       if (usage !== undefined) {
-        return this.settleFromId(reservationId, status, usage);
+        return this.settleFromId(reservationId, status, usage, caller);
       }
       throw new ReservationNotFoundError(reservationId);
     }
     if (settlement.status !== status) {
       throw new ReservationConflictError(reservationId, settlement.status);
+    }
+    if (usage !== undefined) {
+      assertSameUsage(settlement, usage);
     }
     const limits = this.catalogue.limitsFor(settlement.tier, settlement.model);
     const { state } = await this.store.usage(settlement.subject, limits);
@@ -248,6 +271,7 @@ export class DecisionService {
     reservationId: string,
     status: SettlementStatus,
     usage: Usage | null,
+    caller: string | undefined,
   ): Promise<SettleOutcome> {
     const claims = reservationClaims(reservationId);
     if (!claims) {
@@ -269,6 +293,7 @@ export class DecisionService {
       reservedAtMs: claims.reservedAtMs,
       settledAtMs: Date.now(),
       reservedTokens: claims.promptTokens + claims.completionTokens,
+      caller,
     };
     await this.ledger.append(settlement);
     const stored = await this.settlements.find(reservationId);
@@ -286,6 +311,21 @@ export class DecisionService {
     const limits = this.catalogue.limitsFor(stored.tier, stored.model);
     const { state } = await this.store.usage(stored.subject, limits);
     return { settlement: stored, state };
+  }
+}
+
+/**
+ * A repeated settlement answers the first one only when it repeats its usage (SPEC §4); another
+ * usage is a conflict and the first stands. A refund without usage settled nothing.
+ */
+function assertSameUsage(settlement: Settlement, usage: Usage | null): void {
+  const given = usage ?? { promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
+  if (
+    settlement.promptTokens !== given.promptTokens ||
+    settlement.completionTokens !== given.completionTokens ||
+    (settlement.cachedTokens ?? 0) !== (given.cachedTokens ?? 0)
+  ) {
+    throw new ReservationConflictError(settlement.reservationId, settlement.status, settlement);
   }
 }
 

@@ -5,7 +5,8 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { AppConfig } from '#config';
-import { BudgetStore, type Settlement } from '#budget';
+import { BudgetStore, MemoryBudgetStore, type Settlement } from '#budget';
+import { ReservationJournal } from './reservation.journal.js';
 import { LedgerWriter } from '#ledger';
 import { MetricsService } from '../observability/metrics.service.js';
 
@@ -34,6 +35,7 @@ export class SettlementSweeper implements OnApplicationBootstrap, OnApplicationS
     private readonly store: BudgetStore,
     private readonly ledger: LedgerWriter,
     private readonly metrics: MetricsService,
+    private readonly journal: ReservationJournal,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -49,7 +51,15 @@ export class SettlementSweeper implements OnApplicationBootstrap, OnApplicationS
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
-    // Reservations decided in this process would be lost with it: settled now, by the policy.
+    // The in-process store (embedded): its reservations outlive the process in DATA_DIR and are
+    // taken back at the next start, to be committed, refunded or expired then (SPEC §7).
+    if (this.store instanceof MemoryBudgetStore) {
+      this.keep(this.store);
+      await this.store.close();
+      return;
+    }
+    // The local fallback of a shared store: reservations decided in this process would be lost
+    // with it, so they are settled now, by the policy.
     try {
       const settled = await this.store.settleInProcess(
         this.config.get('EXPIRED_RESERVATION_POLICY'),
@@ -81,7 +91,19 @@ export class SettlementSweeper implements OnApplicationBootstrap, OnApplicationS
     } catch (error) {
       this.logger.warn(`Settlement sweep interrupted, retrying next pass: ${String(error)}`);
     }
+    if (this.store instanceof MemoryBudgetStore) {
+      this.keep(this.store);
+    }
     return { expired, reappended };
+  }
+
+  /** Saves the in-process store's unsettled reservations; a failure is logged, never thrown. */
+  private keep(store: MemoryBudgetStore): void {
+    try {
+      this.journal.save(store);
+    } catch (error) {
+      this.logger.error(`In-process reservations could not be saved: ${String(error)}`);
+    }
   }
 
   private async record(settlements: Settlement[]): Promise<void> {

@@ -9,29 +9,48 @@ import {
   whenReady,
 } from '#budget';
 import { FailoverBudgetStore } from '#budget';
-import { DailyUsageRepository } from '#ledger';
+import { DailyUsageRepository, SettlementRepository } from '#ledger';
+import { ReservationJournal } from './reservation.journal.js';
 import { MetricsService } from '../observability/metrics.service.js';
 
 const STARTUP_WAIT_MS = 5_000;
 const logger = new Logger('BudgetStore');
 
+/** Where the in-process store keeps its reservations across a restart (DATA_DIR). */
+export const reservationJournalProvider: Provider = {
+  provide: ReservationJournal,
+  inject: [AppConfig],
+  useFactory: (config: AppConfig) => new ReservationJournal(config.get('DATA_DIR')),
+};
+
 /**
  * Redis when REDIS_URL is set (any number of instances), wrapped by REDIS_FAILURE_MODE;
- * else the in-process store (embedded defaults, one instance).
+ * else the in-process store (embedded defaults, one instance), with the reservations the last
+ * process kept under DATA_DIR.
  */
 export const budgetStoreProvider: Provider = {
   provide: BudgetStore,
-  inject: [AppConfig, DailyUsageRepository, MetricsService],
+  inject: [
+    AppConfig,
+    DailyUsageRepository,
+    MetricsService,
+    ReservationJournal,
+    SettlementRepository,
+  ],
   useFactory: async (
     config: AppConfig,
     daily: DailyUsageRepository,
     metrics: MetricsService,
+    journal: ReservationJournal,
+    settlements: SettlementRepository,
   ): Promise<BudgetStore> => {
     setReservationSigningKey(config.get('RESERVATION_SIGNING_KEY'));
     const url = config.get('REDIS_URL');
     if (url === undefined) {
       metrics.setStoreMode('memory');
-      return new MemoryBudgetStore(daily);
+      const store = new MemoryBudgetStore(daily);
+      await journal.restore(store, settlements);
+      return store;
     }
     metrics.setStoreMode('redis');
     const client = createRedisClient(url, {

@@ -4,7 +4,7 @@
 -- 6 the group's unconfirmed index, 7.. records.
 
 local RECORD_FIELDS = { 'sub', 'tier', 'model', 'p', 'c', 'cost', 'in', 'out', 'at', 'exp', 'st',
-  'sp', 'sc', 'scost', 'sat', 'cin', 'sk', 'lvl' }
+  'sp', 'sc', 'scost', 'sat', 'cin', 'sk', 'lvl', 'who' }
 
 local function read_record(key)
   local v = redis.call('HMGET', key, unpack(RECORD_FIELDS))
@@ -16,11 +16,11 @@ end
 
 -- ref, subject, tier, model, settled prompt, completion, cost, status, reserved at, settled at,
 -- reserved tokens, cached tokens, then what the reservation id signs: prompt, completion,
--- input, output and cached-input prices, expiry.
+-- input, output and cached-input prices, expiry; last the caller ('' when unknown).
 local function settlement_reply(ref, r)
   return { ref, r.sub, r.tier, r.model, r.sp, r.sc, r.scost, r.st, r.at, r.sat,
     num(number(r.p) + number(r.c)), r.sk or '0', r.p, r.c, r['in'], r.out, r.cin or r['in'],
-    r.exp }
+    r.exp, r.who or '' }
 end
 
 -- bucket.math.ts costMicros with cached tokens, operation for operation: up prompt tokens of

@@ -9,7 +9,9 @@
 --   23 seed micros, 24 how long a record outlives its expiry (ms), 25 the subject's tag (its
 --   member in the due index), 26 cached input pico/token (the record keeps it for settling),
 --   27 monthly micros (-1), 28 seed month (-1), 29 seed month micros, 30 '1' for an ancestor's
---   share of a scoped reservation (its record is settled, never ledgered), else '0'
+--   share of a scoped reservation (its record is settled, never ledgered), else '0',
+--   31 the caller (api_clients.name; '' when unknown), kept in the record for the ledger,
+--   32 the check's fingerprint (with KEYS[6]: the same key with another one is refused)
 local now = clock(number(ARGV[1]))
 local now_s = num(now)
 local P, C, M = number(ARGV[2]), number(ARGV[3]), number(ARGV[4])
@@ -93,12 +95,13 @@ local function with_state(out)
   return out
 end
 
--- A retried check with the same key gets the same reservation while it lives.
+-- A retried check with the same key gets the same reservation for a day, settled or not; the
+-- same key with another body reserves nothing (SPEC §4).
 if #KEYS >= 6 then
   local f = redis.call('HMGET', KEYS[6], 'ref', 'tier', 'model', 'p', 'c', 'cost', 'in', 'out',
-    'at', 'exp')
-  local score = f[1] and redis.call('ZSCORE', KEYS[3], f[1])
-  if score and number(score) > now then
+    'at', 'exp', 'fp', 'until')
+  if f[1] and number(f[12]) > now then
+    if (f[11] or '') ~= ARGV[32] then return { 'reused' } end
     return with_state({ 'ok', 1, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10],
       now_s })
   end
@@ -230,13 +233,14 @@ keep_for(KEYS[2], ttl + 2 * DAY_MS)
 local p_s, c_s, cost_s = num(P), num(granted), num(cost)
 redis.call('HSET', KEYS[4], 'sub', ARGV[18], 'tier', ARGV[19], 'model', model, 'p', p_s,
   'c', c_s, 'cost', cost_s, 'in', ARGV[6], 'out', ARGV[7], 'at', now_s, 'exp', exp_s, 'st', 'held',
-  'cin', ARGV[26])
+  'cin', ARGV[26], 'who', ARGV[31])
 if ARGV[30] == '1' then redis.call('HSET', KEYS[4], 'lvl', '1') end
 redis.call('PEXPIRE', KEYS[4], ttl + keep_ms)
 if #KEYS >= 6 then
   redis.call('HSET', KEYS[6], 'ref', ref, 'tier', ARGV[19], 'model', model, 'p', p_s,
-    'c', c_s, 'cost', cost_s, 'in', ARGV[6], 'out', ARGV[7], 'at', now_s, 'exp', exp_s)
-  redis.call('PEXPIRE', KEYS[6], ttl)
+    'c', c_s, 'cost', cost_s, 'in', ARGV[6], 'out', ARGV[7], 'at', now_s, 'exp', exp_s,
+    'fp', ARGV[32], 'until', num(now + math.max(ttl, DAY_MS)))
+  redis.call('PEXPIRE', KEYS[6], math.max(ttl, DAY_MS))
 end
 return with_state({ 'ok', 0, ref, ARGV[19], model, p_s, c_s, cost_s, ARGV[6], ARGV[7], now_s,
   exp_s, now_s })

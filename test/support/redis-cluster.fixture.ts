@@ -69,7 +69,7 @@ export class RedisClusterFixture {
     for (const port of this.ports) {
       await cli(port, 'shutdown', 'nosave').catch(() => undefined);
       await waitFor(
-        async () => !(await isRunning(await this.pid(port))),
+        async () => !isRunning(await this.pid(port)),
         `node ${port} to stop`,
         5_000,
       ).catch(async () => {
@@ -101,7 +101,7 @@ async function cli(port: number, ...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-async function isRunning(pid: number | undefined): Promise<boolean> {
+function isRunning(pid: number | undefined): boolean {
   if (!pid) {
     return false;
   }
