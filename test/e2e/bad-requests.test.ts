@@ -238,9 +238,9 @@ const CASES: Case[] = [
     error: 'unknown_model',
   },
   {
-    name: 'estimate with a ttl (check-only field)',
+    name: 'estimate with a ttl that is no whole number (check fields are read, then ignored)',
     path: '/v1/estimate',
-    body: { subject, model: 'gpt-4o', prompt: 'hi', ttl_seconds: 5 },
+    body: { subject, model: 'gpt-4o', prompt: 'hi', ttl_seconds: 0.5 },
     status: 400,
     error: 'invalid_request',
   },

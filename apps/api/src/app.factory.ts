@@ -7,6 +7,7 @@ import { AppModule } from './app.module.js';
 import { setupOpenApi } from './http/openapi.js';
 import { requestId } from './http/request-id.js';
 import { AJV_OPTIONS } from './http/contract.kit.js';
+import { FRAMEWORK_ERROR_OPTIONS, acceptJsonOnly } from './http/fastify.guards.js';
 import { ApiKeyVerifier, authenticateBeforeValidation } from './auth/api-key.verifier.js';
 import { logRequests } from './observability/request-log.js';
 
@@ -31,6 +32,7 @@ export async function createApp(
     maxParamLength: 256 * 12,
     // The /v1 bodies are validated by the contract's JSON Schemas (decision.contract.ts).
     ajv: AJV_OPTIONS,
+    ...FRAMEWORK_ERROR_OPTIONS,
   });
   // Synchronous hooks (done callbacks): no promise per request.
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
@@ -44,11 +46,13 @@ export async function createApp(
     // Nest's own 503 from the first moment of app.close(): Fastify's return503OnClosing above
     // only starts once the shutdown hooks have run and the server itself closes.
     return503OnClosing: true,
+    // The Fastify instance parses bodies itself (acceptJsonOnly): no form-encoded parser.
+    bodyParser: false,
   });
   app.useLogger(app.get(Logger));
   authenticateBeforeValidation(adapter.getInstance(), app.get(ApiKeyVerifier));
-  // JSON only: without Fastify's default text/plain parser such a body is a 415, not a string.
-  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  // JSON only, well-formed: any other content type is a 415, for every route.
+  acceptJsonOnly(adapter.getInstance());
   setupOpenApi(app);
   await app.init();
   return app;

@@ -40,6 +40,36 @@ export class UnsupportedMediaTypeError extends coded('unsupported_media_type', 4
   }
 }
 
+/** A body or id that is not well-formed Unicode (invalid UTF-8, or an unpaired surrogate). */
+export class MalformedUnicodeError extends coded('malformed_unicode', 400) {
+  constructor(where: string) {
+    super(
+      `The ${where} is not well-formed Unicode (invalid UTF-8 or an unpaired surrogate such as \\ud800); send text as valid UTF-8.`,
+    );
+  }
+}
+
+/** A URL Fastify cannot decode (a bad percent-escape such as %ZZ). */
+export class InvalidUrlError extends coded('invalid_url', 400) {
+  constructor(url: string) {
+    super(`The URL ${url.slice(0, 200)} is not valid: check its percent-escapes (%XX, UTF-8).`);
+  }
+}
+
+/** A path parameter longer than any valid id. */
+export class UriTooLongError extends coded('uri_too_long', 414) {
+  constructor() {
+    super('The URL is longer than any valid id allows (subject ids are at most 256 characters).');
+  }
+}
+
+/** Request headers larger than the server reads. */
+export class HeadersTooLargeError extends coded('headers_too_large', 431) {
+  constructor() {
+    super('The request headers are larger than this service accepts.');
+  }
+}
+
 /** A dependency the answer needs (the key store) is unreachable; retrying later can succeed. */
 export class ServiceUnavailableError extends coded('service_unavailable', 503) {}
 
@@ -205,6 +235,10 @@ export const DOMAIN_ERRORS = [
   UnauthorizedError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
+  MalformedUnicodeError,
+  InvalidUrlError,
+  UriTooLongError,
+  HeadersTooLargeError,
   ServiceUnavailableError,
   StoreUnavailableError,
   ReservationNotFoundError,

@@ -341,8 +341,39 @@ const ESTIMATE_FIELDS: Record<string, Schema> = {
   }),
 };
 
-/** What the inference will send: the input of /v1/estimate (SPEC §4). */
-export const EstimateRequest = named('EstimateRequestDto', object(ESTIMATE_FIELDS, ['subject']));
+/** The reservation's own fields of /v1/check. */
+const RESERVATION_FIELDS: Record<string, Schema> = {
+  min_max_tokens: tokenCount(1, {
+    description:
+      'Graceful degradation: when the full estimate does not fit, grant the largest ' +
+      '`granted_max_tokens` that does, at least this many (cap the inference there). ' +
+      'At most the completion estimate.',
+    example: 64,
+  }),
+  idempotency_key: printableId(256, {
+    description:
+      'A retried check with the same key and subject returns the same reservation for 24 hours, ' +
+      'also once it is settled; the same key with another body is a 409 idempotency_key_reused.',
+    example: 'req-42',
+  }),
+  ttl_seconds: {
+    type: 'integer',
+    minimum: 1,
+    description:
+      'Reservation lifetime in seconds, from 1 to `RESERVATION_TTL_MAX_SECONDS` (3600 by ' +
+      'default; larger is a 400, never clamped). Default `RESERVATION_TTL_SECONDS` (600).',
+    example: 600,
+  },
+};
+
+/**
+ * What the inference will send: the input of /v1/estimate (SPEC §4), the same as check's, so a
+ * caller sends one body to both; the reservation's fields are accepted there and ignored.
+ */
+export const EstimateRequest = named(
+  'EstimateRequestDto',
+  object({ ...ESTIMATE_FIELDS, ...RESERVATION_FIELDS }, ['subject']),
+);
 
 export interface EstimateRequestBody {
   subject: string;
@@ -362,31 +393,7 @@ export interface EstimateRequestBody {
 /** The input of /v1/check: the estimate's, and the reservation's own fields. */
 export const CheckRequest = named(
   'CheckRequestDto',
-  object(
-    {
-      ...ESTIMATE_FIELDS,
-      min_max_tokens: tokenCount(1, {
-        description:
-          'Graceful degradation: when the full estimate does not fit, grant the largest ' +
-          '`granted_max_tokens` that does, at least this many (cap the inference there). ' +
-          'At most the completion estimate.',
-        example: 64,
-      }),
-      idempotency_key: printableId(256, {
-        description: 'A retried check with the same key and subject returns the same reservation.',
-        example: 'req-42',
-      }),
-      ttl_seconds: {
-        type: 'integer',
-        minimum: 1,
-        description:
-          'Reservation lifetime in seconds, from 1 to `RESERVATION_TTL_MAX_SECONDS` (3600 by ' +
-          'default; larger is a 400, never clamped). Default `RESERVATION_TTL_SECONDS` (600).',
-        example: 600,
-      },
-    },
-    ['subject'],
-  ),
+  object({ ...ESTIMATE_FIELDS, ...RESERVATION_FIELDS }, ['subject']),
 );
 
 export interface CheckRequestBody extends EstimateRequestBody {

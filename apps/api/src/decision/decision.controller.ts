@@ -1,6 +1,6 @@
-import { microsToUsd } from '#kernel';
-import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ReservationConflictError, ReservationNotFoundError, microsToUsd } from '#kernel';
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { AppConfig } from '#config';
 import type { LimitsState, Settlement } from '#budget';
 import { RouteSchema } from '@nestjs/platform-fastify';
@@ -113,7 +113,11 @@ export class DecisionController {
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Record<string, unknown>> {
-    const { settlement, state } = await this.decisions.commit(dto, caller.name);
+    const { settlement, state } = await this.withLimitHeaders(
+      dto.reservation_id,
+      reply,
+      this.decisions.commit(dto, caller.name),
+    );
     assignLogFields(reply.request, settlementLogFields(settlement));
     void reply.headers(rateLimitHeaders(state, Date.now()));
     return settledBody(settlement, state);
@@ -126,11 +130,38 @@ export class DecisionController {
   async refund(
     @Body() dto: RefundRequestBody,
     @CurrentCaller() caller: Caller,
-    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Record<string, unknown>> {
-    const { settlement, state } = await this.decisions.refund(dto, caller.name);
-    assignLogFields(request, settlementLogFields(settlement));
+    const { settlement, state } = await this.withLimitHeaders(
+      dto.reservation_id,
+      reply,
+      this.decisions.refund(dto, caller.name),
+    );
+    assignLogFields(reply.request, settlementLogFields(settlement));
+    void reply.headers(rateLimitHeaders(state, Date.now()));
     return settledBody(settlement, state);
+  }
+
+  /**
+   * A settlement refused with 404 or 409 still carries the subject's rate-limit headers when
+   * the reservation id names it (SPEC §4 Headers: every commit answer).
+   */
+  private async withLimitHeaders<T>(
+    reservationId: string,
+    reply: FastifyReply,
+    settling: Promise<T>,
+  ): Promise<T> {
+    try {
+      return await settling;
+    } catch (error) {
+      if (error instanceof ReservationNotFoundError || error instanceof ReservationConflictError) {
+        const state = await this.decisions.limitsOfReservation(reservationId);
+        if (state) {
+          void reply.headers(rateLimitHeaders(state, Date.now()));
+        }
+      }
+      throw error;
+    }
   }
 }
 

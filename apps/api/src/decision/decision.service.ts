@@ -147,6 +147,28 @@ export class DecisionService {
   }
 
   /**
+   * The figures of the subject a reservation id names (its limits now), for the rate-limit
+   * headers of a settlement refused with 404 or 409; null when the id names no subject (it is
+   * not one this service signed) or they cannot be read.
+   */
+  async limitsOfReservation(reservationId: string): Promise<LimitsState | null> {
+    const claims = reservationClaims(reservationId);
+    if (!claims) {
+      return null;
+    }
+    try {
+      const tier = this.catalogue.tierOf(claims.subject);
+      const { state } = await this.store.usage(
+        claims.subject,
+        this.catalogue.limitsFor(tier, claims.model),
+      );
+      return state;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
    * The subject's ancestors whose tier limits anything (SPEC §3 scopes), nearest first; absent
    * for a subject with no parent, which so costs nothing more than before.
    */
