@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hashApiKey } from '#ledger';
-import { type TestApp, unique } from '../support/app.harness.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startTestApp, type TestApp, unique } from '../support/app.harness.js';
 import { httpClient, type Requester } from '../support/http.client.js';
 
 export interface AdminKey {
@@ -30,4 +31,31 @@ export async function auditRows(
     [target],
   );
   return rows as { actor: string; action: string; before: unknown; after: unknown }[];
+}
+
+/** A running service and an admin key of its own, for the tests of one file. */
+export interface AdminApp {
+  readonly t: TestApp;
+  readonly admin: AdminKey;
+}
+
+/** Starts the service before the file's tests (and stops it after); its parts once started. */
+export function useAdminApp(): AdminApp {
+  let t: TestApp | undefined;
+  let admin: AdminKey | undefined;
+  beforeAll(async () => {
+    t = await startTestApp();
+    admin = await adminKey(t);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+  return {
+    get t() {
+      return t!;
+    },
+    get admin() {
+      return admin!;
+    },
+  };
 }
