@@ -6,6 +6,7 @@ import { BudgetAlerts1765000000155 } from './1765000000155-BudgetAlerts.js';
 import { CatalogueBounds1765000001300 } from './1765000001300-CatalogueBounds.js';
 import { CachedInputPrices1765000001400 } from './1765000001400-CachedInputPrices.js';
 import { AdminRolesAudit1765000001600 } from './1765000001600-AdminRolesAudit.js';
+import { SpendRollups1766000000300 } from './1766000000300-SpendRollups.js';
 
 /** Every migration, in order. A new file from `npm run migration:create` is added here. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   CatalogueBounds1765000001300,
   CachedInputPrices1765000001400,
   AdminRolesAudit1765000001600,
+  SpendRollups1766000000300,
 ];

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { hashApiKey } from '#ledger';
-import { type TestApp, unique } from '../support/app.harness.js';
+import { afterAll, beforeAll } from 'vitest';
+import { insertApiClient } from '../support/api-clients.js';
+import { startTestApp, type TestApp } from '../support/app.harness.js';
 import { httpClient, type Requester } from '../support/http.client.js';
 
 export interface AdminKey {
@@ -11,12 +11,7 @@ export interface AdminKey {
 
 /** A fresh admin key (inserted with SQL, as an operator would) and a requester using it. */
 export async function adminKey(t: TestApp, prefix = 'admin'): Promise<AdminKey> {
-  const name = unique(prefix);
-  const key = `tb_admin_${randomBytes(12).toString('hex')}`;
-  await t.sql(`INSERT INTO api_clients (name, key_sha256, role) VALUES ($1, $2, 'admin')`, [
-    name,
-    hashApiKey(key),
-  ]);
+  const { name, key } = await insertApiClient(t.sql, prefix, 'admin');
   return { name, key, request: httpClient(t.url, key) };
 }
 
@@ -30,4 +25,31 @@ export async function auditRows(
     [target],
   );
   return rows as { actor: string; action: string; before: unknown; after: unknown }[];
+}
+
+/** A running service and an admin key of its own, for the tests of one file. */
+export interface AdminApp {
+  readonly t: TestApp;
+  readonly admin: AdminKey;
+}
+
+/** Starts the service before the file's tests (and stops it after); its parts once started. */
+export function useAdminApp(): AdminApp {
+  let t: TestApp | undefined;
+  let admin: AdminKey | undefined;
+  beforeAll(async () => {
+    t = await startTestApp();
+    admin = await adminKey(t);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+  return {
+    get t() {
+      return t!;
+    },
+    get admin() {
+      return admin!;
+    },
+  };
 }

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestApp, type TestApp, unique } from '../support/app.harness.js';
-import { type AdminKey, adminKey, auditRows } from './admin.helpers.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, unique } from '../support/app.harness.js';
+import { auditRows, useAdminApp } from './admin.helpers.js';
 
 /**
  * SPEC §4 Admin API, subjects' `parent`: PUT sets it (a cycle or a scope deeper than 4 levels is
@@ -8,22 +8,12 @@ import { type AdminKey, adminKey, auditRows } from './admin.helpers.js';
  * change is audited, and checks follow the new scope.
  */
 
-let t: TestApp;
-let admin: AdminKey;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  admin = await adminKey(t);
-});
-
-afterAll(async () => {
-  await t?.close();
-});
+const ctx = useAdminApp();
 
 const path = (id: string) => `/v1/admin/subjects/${encodeURIComponent(id)}`;
 
 async function put(id: string, body: Record<string, unknown>) {
-  return admin.request('PUT', path(id), body);
+  return ctx.admin.request('PUT', path(id), body);
 }
 
 /** A chain root → … → leaf of `levels` subjects on the free tier; returns it root first. */
@@ -43,38 +33,38 @@ describe('admin API: subject parents', () => {
     for (const id of members) {
       expect((await put(id, { tier: 'free', parent: team })).status).toBe(201);
     }
-    expect((await admin.request('GET', path(members[0]!))).body).toMatchObject({
+    expect((await ctx.admin.request('GET', path(members[0]!))).body).toMatchObject({
       id: members[0],
       tier: 'free',
       parent: team,
     });
-    const listed = await admin.request(
+    const listed = await ctx.admin.request(
       'GET',
       `/v1/admin/subjects?parent=${encodeURIComponent(team!)}`,
     );
     expect(listed.status).toBe(200);
     expect((listed.body.subjects as { id: string }[]).map((s) => s.id)).toEqual(members);
-    const underOrg = await admin.request('GET', `/v1/admin/subjects?parent=${org}`);
+    const underOrg = await ctx.admin.request('GET', `/v1/admin/subjects?parent=${org}`);
     expect((underOrg.body.subjects as { id: string }[]).map((s) => s.id)).toEqual([team]);
 
     // PUT replaces the row: without a parent the member stands alone again.
     expect((await put(members[0]!, { tier: 'free' })).status).toBe(200);
-    expect((await admin.request('GET', path(members[0]!))).body.parent).toBeNull();
-    const audit = await auditRows(t, members[0]!);
+    expect((await ctx.admin.request('GET', path(members[0]!))).body.parent).toBeNull();
+    const audit = await auditRows(ctx.t, members[0]!);
     expect(audit.map((row) => [row.action, row.actor])).toEqual([
-      ['subject.put', admin.name],
-      ['subject.put', admin.name],
+      ['subject.put', ctx.admin.name],
+      ['subject.put', ctx.admin.name],
     ]);
     expect(audit[1]!.before).toMatchObject({ parent: team });
     expect(audit[1]!.after).toMatchObject({ parent: null });
 
     // A parent with members cannot lose its row.
-    expect((await admin.request('DELETE', path(team!))).status).toBe(409);
+    expect((await ctx.admin.request('DELETE', path(team!))).status).toBe(409);
   });
 
   it('refuses a cycle with 400 and changes nothing', async () => {
     const [root, middle, leaf] = await chain(3);
-    const before = await auditRows(t, root!);
+    const before = await auditRows(ctx.t, root!);
     for (const parent of [leaf, root]) {
       const reply = await put(root!, { tier: 'free', parent });
       expect(reply.status).toBe(400);
@@ -84,9 +74,9 @@ describe('admin API: subject parents', () => {
         constraint: 'ck_subjects_scope_cycle',
       });
     }
-    expect((await admin.request('GET', path(root!))).body.parent).toBeNull();
-    expect(await auditRows(t, root!)).toEqual(before);
-    expect((await admin.request('GET', path(middle!))).body.parent).toBe(root);
+    expect((await ctx.admin.request('GET', path(root!))).body.parent).toBeNull();
+    expect(await auditRows(ctx.t, root!)).toEqual(before);
+    expect((await ctx.admin.request('GET', path(middle!))).body.parent).toBe(root);
   });
 
   it('refuses a scope deeper than 4 levels with 400, whether the subject or its subtree moves', async () => {
@@ -115,13 +105,13 @@ describe('admin API: subject parents', () => {
     expect(String(unknown.body.message)).toMatch(/No subject named/);
     expect((await put(unique('s'), { tier: 'free', parent: 42 })).status).toBe(400);
     expect((await put(unique('s'), { tier: 'free', parent: '' })).status).toBe(400);
-    expect((await admin.request('GET', '/v1/admin/subjects?parent=bell%07')).status).toBe(400);
+    expect((await ctx.admin.request('GET', '/v1/admin/subjects?parent=bell%07')).status).toBe(400);
   });
 
   it("judges members' checks against the parent's tier within 2 s", async () => {
     const tier = unique('team_tier');
     expect(
-      (await admin.request('PUT', `/v1/admin/tiers/${tier}`, { max_concurrent: 1 })).status,
+      (await ctx.admin.request('PUT', `/v1/admin/tiers/${tier}`, { max_concurrent: 1 })).status,
     ).toBe(201);
     const team = unique('team');
     expect((await put(team, { tier })).status).toBe(201);
@@ -136,11 +126,11 @@ describe('admin API: subject parents', () => {
       max_tokens: 10,
     });
     await eventually(async () => {
-      const first = await t.request('POST', '/v1/check', body(a));
+      const first = await ctx.t.request('POST', '/v1/check', body(a));
       expect(first.status).toBe(200);
-      const second = await t.request('POST', '/v1/check', body(b));
+      const second = await ctx.t.request('POST', '/v1/check', body(b));
       for (const allowed of [first, second].filter((reply) => reply.status === 200)) {
-        await t.request('POST', '/v1/refund', { reservation_id: allowed.body.reservation_id });
+        await ctx.t.request('POST', '/v1/refund', { reservation_id: allowed.body.reservation_id });
       }
       expect(second.status).toBe(429);
       expect(second.body).toMatchObject({ dimension: 'concurrent', scope_subject: team });

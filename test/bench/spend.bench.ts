@@ -41,7 +41,10 @@ async function main(): Promise<void> {
                 'gateway-' || (n % 4), 1000 + n % 700, 200 + n % 300, n % 500,
                 ((n::bigint * 7919) % 20000000) / 1000000.0, 'committed', at, at
          FROM generate_series(1, $2::int) AS n,
-              LATERAL (SELECT $3::timestamptz + (n % ($4::int * 86400)) * interval '1 second' AS at) t`,
+              -- Spread evenly over every second of the month.
+              LATERAL (SELECT $3::timestamptz
+                              + ((n - 1)::bigint * $4::int * 86400 / $2::int) * interval '1 second'
+                              AS at) t`,
         [month, ROWS, `${month}T00:00:00Z`, days],
       );
     }

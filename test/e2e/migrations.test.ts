@@ -16,6 +16,16 @@ const DATA_SOURCE = 'dist/libs/ledger/src/data-source.js';
 const databaseName = `token_budget_test_${randomBytes(4).toString('hex')}_mig`;
 const databaseUrl = databaseUrlWithName(testEnv().databaseUrl, databaseName);
 
+/** The totals spend reports read (not SPEC §5 tables: kept from usage_ledger by triggers). */
+const SPEND_TOTALS = [
+  'cost_usd',
+  'requests',
+  'prompt_tokens',
+  'completion_tokens',
+  'cached_tokens',
+  'settlements',
+];
+
 /** SPEC §5: every table and its columns. */
 const TABLES: Record<string, string[]> = {
   tiers: [
@@ -58,6 +68,8 @@ const TABLES: Record<string, string[]> = {
   ],
   daily_usage: ['subject', 'day', 'cost_usd', 'requests', 'prompt_tokens', 'completion_tokens'],
   admin_audit: ['id', 'at', 'actor', 'action', 'target', 'before', 'after'],
+  spend_daily_subjects: ['day', 'subject', ...SPEND_TOTALS],
+  spend_daily_models: ['day', 'model', 'tier', 'caller', ...SPEND_TOTALS],
   budget_alerts: [
     'id',
     'subject',
@@ -191,6 +203,7 @@ describe('migrations through the TypeORM CLI', () => {
     expect(await projectFunctions()).toEqual([
       'token_budget_check_scope',
       'token_budget_notify_catalogue',
+      'token_budget_roll_up_spend',
       'token_budget_touch_updated_at',
     ]);
   });

@@ -21,19 +21,49 @@ export interface SpendReport {
   total: Omit<SpendRow, 'key'>;
 }
 
-/** The grouping expression of each group_by; `day` is the UTC day of the settlement. */
+/** The key column of each group_by in the sources below; `day` is the settlement's UTC day. */
 const KEYS: Record<SpendGroup, string> = {
   subject: 'subject',
   model: 'model',
   tier: 'tier',
-  caller: 'caller',
-  day: `to_char((settled_at AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD')`,
+  caller: `nullif(caller, '')`,
+  day: `to_char(day, 'YYYY-MM-DD')`,
 };
+
+/** The subject filter's subtree: the subject and its descendants (a scope is ≤ 4 levels). */
+const SUBTREE = `WITH RECURSIVE tree(id) AS (
+  SELECT $3::text WHERE $3::text IS NOT NULL
+  UNION
+  SELECT s.id FROM subjects s JOIN tree ON s.parent = tree.id
+)`;
+
+/**
+ * Where each report reads, per UTC day: the per-day totals that the ledger's triggers keep
+ * (migration SpendRollups), or — for a subtree split by model, tier or caller — the subtree's
+ * own ledger rows (ix_usage_ledger_subject_settled_at). Every source has the same columns.
+ */
+function source(groupBy: SpendGroup, filtered: boolean): string {
+  if (groupBy === 'subject' || (groupBy === 'day' && filtered)) {
+    return `spend_daily_subjects
+            WHERE day BETWEEN $1::date AND $2::date
+              AND ($3::text IS NULL OR subject IN (SELECT id FROM tree))`;
+  }
+  if (!filtered) {
+    return `spend_daily_models WHERE day BETWEEN $1::date AND $2::date`;
+  }
+  return `(SELECT model, tier, coalesce(caller, '') AS caller, cost_usd,
+                  (cost_usd > 0)::int AS requests, prompt_tokens, completion_tokens, cached_tokens
+           FROM usage_ledger
+           WHERE subject IN (SELECT id FROM tree)
+             AND settled_at >= $1::date::timestamp AT TIME ZONE 'UTC'
+             AND settled_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC') AS ledger`;
+}
 
 /**
  * Spend from the ledger, summed in SQL on numeric (exact to the micro-dollar). `requests` counts
- * the charged rows (cost > 0), as daily_usage does. The settled_at range uses
- * ix_usage_ledger_spend, which covers every column read here (an index-only scan).
+ * the charged rows (cost > 0), as daily_usage does. Reports cover whole UTC days, so they read
+ * per-day totals rather than every ledger row: a month of a million rows is a few thousand.
+ * The `subject` filter takes the subject's whole subtree (its members, theirs, ...).
  */
 @Injectable()
 export class SpendService {
@@ -58,22 +88,21 @@ export class SpendService {
       throw new InvalidRequestError(`from (${from}) is after to (${to}).`);
     }
     const groupBy = query.group_by ?? 'subject';
+    const filtered = query.subject !== undefined;
     const rows: Record<string, string | number | null>[] = await this.db.query(
-      `SELECT ${KEYS[groupBy]} AS key,
+      `${SUBTREE}
+       SELECT ${KEYS[groupBy]} AS key,
               round(sum(cost_usd), 6)::text AS cost_usd,
-              count(*) FILTER (WHERE cost_usd > 0) AS requests,
+              sum(requests) AS requests,
               sum(prompt_tokens) AS prompt_tokens,
               sum(completion_tokens) AS completion_tokens,
               sum(cached_tokens) AS cached_tokens,
               round(sum(sum(cost_usd)) OVER (), 6)::text AS total_cost_usd,
-              sum(count(*) FILTER (WHERE cost_usd > 0)) OVER () AS total_requests,
+              sum(sum(requests)) OVER () AS total_requests,
               sum(sum(prompt_tokens)) OVER () AS total_prompt_tokens,
               sum(sum(completion_tokens)) OVER () AS total_completion_tokens,
               sum(sum(cached_tokens)) OVER () AS total_cached_tokens
-       FROM usage_ledger
-       WHERE settled_at >= $1::date::timestamp AT TIME ZONE 'UTC'
-         AND settled_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'
-         AND ($3::text IS NULL OR subject = $3)
+       FROM ${source(groupBy, filtered)}
        GROUP BY 1
        ORDER BY sum(cost_usd) DESC, 1
        LIMIT $4`,

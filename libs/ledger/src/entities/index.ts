@@ -4,6 +4,7 @@ import { ApiKeyGrace } from './api-key-grace.entity.js';
 import { BudgetAlert } from './budget-alert.entity.js';
 import { DailyUsage } from './daily-usage.entity.js';
 import { ModelPrice } from './model-price.entity.js';
+import { SpendDailyModel, SpendDailySubject } from './spend-daily.entity.js';
 import { Subject } from './subject.entity.js';
 import { TierModelLimit } from './tier-model-limit.entity.js';
 import { Tier } from './tier.entity.js';
@@ -17,6 +18,8 @@ export {
   BudgetAlert,
   DailyUsage,
   ModelPrice,
+  SpendDailyModel,
+  SpendDailySubject,
   Subject,
   Tier,
   TierModelLimit,
@@ -35,4 +38,6 @@ export const ENTITIES = [
   AdminAudit,
   ApiKeyGrace,
   BudgetAlert,
+  SpendDailySubject,
+  SpendDailyModel,
 ];

@@ -8,18 +8,6 @@ import type { SettlementStatus } from '#budget';
 @Entity({ name: 'usage_ledger' })
 @Unique('uq_usage_ledger_reservation_id', ['reservationId'])
 @Index('ix_usage_ledger_subject_settled_at', ['subject', 'settledAt'])
-// Spend reports: a settled_at range, every column they read in the index (index-only scans).
-@Index('ix_usage_ledger_spend', [
-  'settledAt',
-  'subject',
-  'tier',
-  'model',
-  'caller',
-  'costUsd',
-  'promptTokens',
-  'completionTokens',
-  'cachedTokens',
-])
 @Check('ck_usage_ledger_prompt_tokens', 'prompt_tokens >= 0')
 @Check('ck_usage_ledger_cached_tokens', 'cached_tokens >= 0')
 @Check('ck_usage_ledger_completion_tokens', 'completion_tokens >= 0')
