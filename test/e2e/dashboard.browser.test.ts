@@ -205,6 +205,27 @@ describe('GET /dashboard', () => {
     expect(bob[2]).toBe(usd(seeded.bySubject.get('bob')!));
   });
 
+  it('fits a 1280×800 screen and a 375 px phone, light and dark (screenshots in test-results/)', async () => {
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard.png` });
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-full.png`, fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-dark.png`, fullPage: true });
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 375, height: 812 });
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-phone.png`, fullPage: true });
+    // No sideways scrolling on a phone: not the page, and not the tables of these amounts.
+    const wider = await page
+      .locator('html, .table-scroll')
+      .evaluateAll((nodes) =>
+        nodes
+          .filter((node) => node.scrollWidth > node.clientWidth)
+          .map((node) => `${node.tagName} ${node.getAttribute('aria-label') ?? ''}`),
+      );
+    expect(wider).toEqual([]);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
   it('works from the keyboard: skip link, pause, the ranking period', async () => {
     // From the top of a fresh page (the key stays in this tab's sessionStorage).
     await page.reload();
@@ -231,25 +252,7 @@ describe('GET /dashboard', () => {
     );
   }, 60_000);
 
-  it('fits a 1280×800 screen and a 375 px phone (screenshots in test-results/)', async () => {
-    await page.screenshot({ path: `${ARTIFACTS}/dashboard.png` });
-    await page.screenshot({ path: `${ARTIFACTS}/dashboard-full.png`, fullPage: true });
-    await page.setViewportSize({ width: 375, height: 812 });
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: `${ARTIFACTS}/dashboard-phone.png`, fullPage: true });
-    // No sideways scrolling on a phone: not the page, and not the tables of these amounts.
-    const wider = await page
-      .locator('html, .table-scroll')
-      .evaluateAll((nodes) =>
-        nodes
-          .filter((node) => node.scrollWidth > node.clientWidth)
-          .map((node) => `${node.tagName} ${node.getAttribute('aria-label') ?? ''}`),
-      );
-    expect(wider).toEqual([]);
-    await page.setViewportSize({ width: 1280, height: 800 });
-  });
-
-  it('passes an axe-core scan with no critical or serious violation, signed in and out', async () => {
+  it('passes an axe-core scan with no critical or serious violation: signed in (light and dark) and out', async () => {
     // Everything the page did so far ran under its own Content-Security-Policy.
     expect(pageErrors).toEqual([]);
     await allowInjectedScripts(browser);
@@ -257,10 +260,13 @@ describe('GET /dashboard', () => {
     // The reload kept the key: it lives in this tab's sessionStorage.
     await page.locator('#alerts-table tbody tr').first().waitFor({ timeout: 10_000 });
     const signedIn = await axeScan(page);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const dark = await axeScan(page);
+    await page.emulateMedia({ colorScheme: 'light' });
     await page.locator('#sign-out').click();
     await page.locator('#login').waitFor();
     const signedOut = await axeScan(page);
-    for (const violations of [signedIn, signedOut]) {
+    for (const violations of [signedIn, dark, signedOut]) {
       const blocking = violations.filter((v) => v.impact === 'critical' || v.impact === 'serious');
       expect(blocking, describeViolations(blocking)).toEqual([]);
     }
