@@ -237,6 +237,7 @@ describe('GET /dashboard', () => {
     await page.keyboard.press('Enter');
     expect(await text('#pause')).toBe('Resume updates');
     expect(await text('#status')).toMatch(/^Paused/);
+    expect(await page.locator('#announce').textContent()).toBe('Updates paused.');
     await page.keyboard.press('Enter');
     expect(await text('#pause')).toBe('Pause updates');
 
