@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     `  expired reservations: ${config.get('EXPIRED_RESERVATION_POLICY')}; default tier: ${config.get('DEFAULT_TIER')}`,
     ...apiKeyLines(announcedKey, origin, url, keptIn),
     `  docs:     ${url}/docs`,
+    `  dashboard: ${url}/dashboard (sign in with an admin key)`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

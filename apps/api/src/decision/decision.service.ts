@@ -223,12 +223,15 @@ export class DecisionService {
     }
     const promptTokens = prompt ?? reservation.promptTokens;
     assertCachedWithinPrompt(promptTokens, read.cachedTokens);
-    return {
-      promptTokens,
-      completionTokens:
-        given ?? (await this.estimates.countCompletion(dto.completion!, reservation.model)),
-      cachedTokens: read.cachedTokens,
-    };
+    const completionTokens =
+      given ?? (await this.estimates.countCompletion(dto.completion!, reservation.model));
+    // Bounded where counts are made, before the store settles what the ledger could not hold.
+    if (completionTokens > MAX_TOKENS_PER_REQUEST) {
+      throw new InvalidRequestError(
+        `The completion counts ${completionTokens} tokens; at most ${MAX_TOKENS_PER_REQUEST} are accepted.`,
+      );
+    }
+    return { promptTokens, completionTokens, cachedTokens: read.cachedTokens };
   }
 
   private async settle(

@@ -14,7 +14,16 @@ const $ = (id) => document.getElementById(id);
 /** A 401 or 403: the key is not (or no longer) an admin key. */
 class SignInError extends Error {}
 
-const state = { key: sessionStorage.getItem(KEY_STORAGE), paused: false, timer: 0, daily: null };
+const state = {
+  key: sessionStorage.getItem(KEY_STORAGE),
+  paused: false,
+  timer: 0,
+  daily: null,
+  failing: false,
+};
+
+/** Tells screen readers what changed (the status line itself changes every few seconds). */
+const announce = (text) => setText('announce', text);
 
 async function api(path) {
   const response = await fetch(path, {
@@ -88,6 +97,12 @@ async function refresh() {
   clearTimeout(state.timer);
   try {
     render(await load());
+    if ($('board').getAttribute('aria-busy') === 'true') {
+      announce('Dashboard loaded.');
+    } else if (state.failing) {
+      announce('Updates work again.');
+    }
+    state.failing = false;
     $('board').setAttribute('aria-busy', 'false');
     setText(
       'status',
@@ -101,6 +116,10 @@ async function refresh() {
       return;
     }
     setText('status', `Update failed at ${clock(new Date())}: ${error.message} Retrying.`);
+    if (!state.failing) {
+      announce(`Update failed: ${error.message} Retrying every ${REFRESH_MS / 1000} seconds.`);
+    }
+    state.failing = true;
   }
   schedule();
 }
@@ -146,6 +165,7 @@ function signOut(message = '') {
   sessionStorage.removeItem(KEY_STORAGE);
   showBoard(false);
   setText('status', 'Not signed in');
+  announce(message || 'Signed out.');
   $('login-error').textContent = message;
   $('admin-key').focus();
 }
@@ -169,7 +189,9 @@ $('pause').addEventListener('click', () => {
   if (state.paused) {
     clearTimeout(state.timer);
     setText('status', `Paused at ${clock(new Date())}`);
+    announce('Updates paused.');
   } else {
+    announce('Updates resumed.');
     void refresh();
   }
 });
