@@ -74,5 +74,24 @@ export default tseslint.config(
       ],
     },
   },
+  // The dashboard's static files run in the browser, as plain ES modules (no build step).
+  {
+    files: ['apps/api/src/dashboard/public/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'document',
+          'fetch',
+          'sessionStorage',
+          'setTimeout',
+          'clearTimeout',
+          'Node',
+          'ResizeObserver',
+          'Intl',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
   prettier,
 );

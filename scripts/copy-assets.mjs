@@ -1,4 +1,6 @@
-// tsc copies no non-TypeScript files: bring the Redis scripts next to their compiled loaders.
+// tsc copies no non-TypeScript files: bring the Redis scripts next to their compiled loaders, and
+// the dashboard's static files (plain HTML, CSS and JavaScript: no front-end build) next to the
+// controller that serves them.
 import { cpSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -14,3 +16,6 @@ function copyLua(dir) {
 }
 
 copyLua('libs');
+
+const dashboard = 'apps/api/src/dashboard/public';
+cpSync(dashboard, join('dist', dashboard), { recursive: true });

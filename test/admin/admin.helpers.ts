@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { hashApiKey } from '#ledger';
 import { afterAll, beforeAll } from 'vitest';
-import { startTestApp, type TestApp, unique } from '../support/app.harness.js';
+import { insertApiClient } from '../support/api-clients.js';
+import { startTestApp, type TestApp } from '../support/app.harness.js';
 import { httpClient, type Requester } from '../support/http.client.js';
 
 export interface AdminKey {
@@ -12,12 +11,7 @@ export interface AdminKey {
 
 /** A fresh admin key (inserted with SQL, as an operator would) and a requester using it. */
 export async function adminKey(t: TestApp, prefix = 'admin'): Promise<AdminKey> {
-  const name = unique(prefix);
-  const key = `tb_admin_${randomBytes(12).toString('hex')}`;
-  await t.sql(`INSERT INTO api_clients (name, key_sha256, role) VALUES ($1, $2, 'admin')`, [
-    name,
-    hashApiKey(key),
-  ]);
+  const { name, key } = await insertApiClient(t.sql, prefix, 'admin');
   return { name, key, request: httpClient(t.url, key) };
 }
 

@@ -8,6 +8,7 @@ import {
   createRedisClient,
   whenReady,
 } from '#budget';
+import { unlinkUnder } from '../support/redis-keys.js';
 
 /**
  * npm run bench:scope (also run by bench:check) — what a scope costs a check, at the store:
@@ -147,20 +148,7 @@ async function main(): Promise<void> {
     );
   }
   // Leaves nothing behind: the bench's keys are deleted.
-  let cursor = '0';
-  do {
-    const [nextCursor, keys] = await (client as import('ioredis').Redis).scan(
-      cursor,
-      'MATCH',
-      `${prefix}*`,
-      'COUNT',
-      1000,
-    );
-    cursor = nextCursor;
-    if (keys.length > 0) {
-      await client.del(...keys);
-    }
-  } while (cursor !== '0');
+  await unlinkUnder(client, prefix);
   await client.quit();
 }
 

@@ -15,6 +15,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { migrateDatabase } from '#ledger';
 import { PostgresProxy } from '../ledger/ledger.helpers.js';
+import { keysUnder } from '../support/redis-keys.js';
 import { ThrowawayRedis } from '../support/redis-server.js';
 import { type ServiceProcess, startServiceProcess } from '../support/service-process.js';
 
@@ -268,14 +269,11 @@ async function main(): Promise<void> {
     const unsettled = [...received].filter((id) => !byId.has(id)).length;
     const client = new Redis(redis.url);
     let leases = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${keyPrefix}*:lease`, 'COUNT', 1000);
-      cursor = next;
-      for (const lease of keys) {
-        leases += await client.zcard(lease);
-      }
-    } while (cursor !== '0');
+    for (const lease of (await keysUnder(redis.url, keyPrefix)).filter((k) =>
+      k.endsWith(':lease'),
+    )) {
+      leases += await client.zcard(lease);
+    }
     client.disconnect();
 
     const out = [

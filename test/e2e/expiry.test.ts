@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.harness.js';
+import { eventually, startTestApp, type TestApp } from '../support/app.harness.js';
 import { createTier, subjectOnTier } from '../support/fixtures.js';
 import type { Requester } from '../support/http.client.js';
 import { expectRefusal } from '../support/refusals.js';
@@ -47,17 +47,16 @@ async function ledgerRows(t: TestApp, subject: string): Promise<LedgerRow[]> {
 
 /** Waits for `count` ledger rows of `subject`, at most until the last expiry + 10 s (+ slack). */
 async function settledRows(t: TestApp, subject: string, count: number, lastExpiryMs: number) {
-  const deadline = lastExpiryMs + SETTLE_WITHIN_MS + 1_000;
-  for (;;) {
-    const rows = await ledgerRows(t, subject);
-    if (rows.length >= count) {
-      return rows;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${rows.length} of ${count} reservations settled by expiry + 10 s`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  let rows: LedgerRow[] = [];
+  await eventually(
+    async () => {
+      rows = await ledgerRows(t, subject);
+      expect(rows.length, 'reservations settled by expiry + 10 s').toBeGreaterThanOrEqual(count);
+    },
+    lastExpiryMs + SETTLE_WITHIN_MS + 1_000 - Date.now(),
+    100,
+  );
+  return rows;
 }
 
 async function reserve(

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '#ledger';
+import { insertApiClient } from '../support/api-clients.js';
 import { type TestApp, eventually, startTestApp, unique } from '../support/app.harness.js';
 import { type Requester, httpClient } from '../support/http.client.js';
 
@@ -15,12 +14,7 @@ interface Gateway {
 }
 
 async function gateway(app: TestApp, label: string): Promise<Gateway> {
-  const name = unique(label);
-  const key = `tb_test_${randomBytes(12).toString('hex')}`;
-  await app.sql('INSERT INTO api_clients (name, key_sha256) VALUES ($1, $2)', [
-    name,
-    hashApiKey(key),
-  ]);
+  const { name, key } = await insertApiClient(app.sql, label);
   return { name, request: httpClient(app.url, key) };
 }
 

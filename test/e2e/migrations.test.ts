@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/polling.js';
 import { assertTestDatabaseName, databaseUrlWithName } from '../support/test-database.js';
 import { testEnv } from '../support/test-env.js';
 import { MIGRATIONS } from '#migrations';
@@ -265,11 +266,11 @@ describe('migrations through the TypeORM CLI', () => {
         `INSERT INTO tier_model_limits (tier, model, requests_per_minute, tokens_per_minute)
          VALUES ('free', 'o3', 2, 5000)`,
       );
-      const deadline = Date.now() + 2_000;
-      while (payloads.length < 4 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      expect(payloads.sort()).toEqual([...CATALOGUE].sort());
+      await eventually(
+        () => expect([...payloads].sort()).toEqual([...CATALOGUE].sort()),
+        2_000,
+        20,
+      );
     } finally {
       await listener.end();
     }

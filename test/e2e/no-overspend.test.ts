@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '#ledger';
-import { startTestApp, type TestApp, unique } from '../support/app.harness.js';
+import { insertApiClient } from '../support/api-clients.js';
+import { startTestApp, type TestApp } from '../support/app.harness.js';
 import { createTier, micros, subjectOnTier } from '../support/fixtures.js';
 import { type Reply, type Requester, httpClient } from '../support/http.client.js';
 import { concurrently, expectRefusal } from '../support/refusals.js';
@@ -136,11 +135,7 @@ describe('four service processes sharing one Redis and one database', () => {
   const clients: Requester[] = [];
 
   beforeAll(async () => {
-    const key = `tb_test_${randomBytes(12).toString('hex')}`;
-    await t.sql('INSERT INTO api_clients (name, key_sha256) VALUES ($1, $2)', [
-      unique('multi-process'),
-      hashApiKey(key),
-    ]);
+    const { key } = await insertApiClient(t.sql, 'multi-process');
     const { databaseUrl, redisUrl, keyPrefix } = testEnv();
     const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: keyPrefix };
     const started = await Promise.allSettled(

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '#ledger';
+import { insertApiClient } from '../support/api-clients.js';
 import { startTestApp, type TestApp, unique } from '../support/app.harness.js';
 import { httpClient } from '../support/http.client.js';
 import { type ServiceProcess, startServiceProcess } from '../support/service-process.js';
@@ -10,14 +10,11 @@ import { testEnv } from '../support/test-env.js';
 
 let t: TestApp;
 let service: ServiceProcess;
-const key = `tb_log_${randomBytes(12).toString('hex')}`;
+let key: string;
 
 beforeAll(async () => {
   t = await startTestApp();
-  await t.sql('INSERT INTO api_clients (name, key_sha256) VALUES ($1, $2)', [
-    unique('request-log'),
-    hashApiKey(key),
-  ]);
+  ({ key } = await insertApiClient(t.sql, 'request-log'));
   const { databaseUrl, redisUrl, keyPrefix } = testEnv();
   service = await startServiceProcess({
     DATABASE_URL: databaseUrl,

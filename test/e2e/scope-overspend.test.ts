@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '#ledger';
+import { insertApiClient } from '../support/api-clients.js';
 import { eventually, startTestApp, type TestApp, unique } from '../support/app.harness.js';
 import { createTier, micros } from '../support/fixtures.js';
 import { type Reply, type Requester, httpClient } from '../support/http.client.js';
@@ -27,11 +26,7 @@ let key: string;
 
 beforeAll(async () => {
   t = await startTestApp();
-  key = `tb_test_${randomBytes(12).toString('hex')}`;
-  await t.sql('INSERT INTO api_clients (name, key_sha256) VALUES ($1, $2)', [
-    unique('scope-overspend'),
-    hashApiKey(key),
-  ]);
+  ({ key } = await insertApiClient(t.sql, 'scope-overspend'));
 });
 
 afterAll(async () => {

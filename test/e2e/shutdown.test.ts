@@ -5,12 +5,11 @@
  * Precondition: dist/ exists (`npm test` builds first).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '#ledger';
+import { insertApiClient } from '../support/api-clients.js';
 import { unique } from '../support/app.harness.js';
 import { testEnv } from '../support/test-env.js';
 
@@ -25,7 +24,7 @@ let child: ChildProcess;
 let output = '';
 let url: URL;
 let db: pg.Pool;
-const key = `tb_shutdown_${randomBytes(12).toString('hex')}`;
+let key: string;
 const tier = unique('shutdown');
 
 /** Keeps its connections open after an answer, as a load balancer does. */
@@ -114,10 +113,7 @@ beforeAll(async () => {
   const { databaseUrl, redisUrl, keyPrefix } = testEnv();
   db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   // Our own caller and a roomy tier: other test files share this database.
-  await db.query('INSERT INTO api_clients (name, key_sha256) VALUES ($1, $2)', [
-    unique('shutdown-caller'),
-    hashApiKey(key),
-  ]);
+  ({ key } = await insertApiClient((text, params) => db.query(text, params), 'shutdown-caller'));
   await db.query(
     `INSERT INTO tiers (name, requests_per_minute, tokens_per_minute, max_concurrent, daily_cost_limit_usd)
      VALUES ($1, 100000, 100000000, NULL, NULL)`,

@@ -6,7 +6,9 @@ import { createTier, subjectOnTier } from '../support/fixtures.js';
  * SPEC §7 "Bad input … absurd numbers … never a 5xx", for counts the service makes itself: a
  * prompt counted with a large `token_multiplier` can exceed what a ledger row holds (int token
  * columns). It is refused at check with a 400, before anything is reserved, instead of a
- * reservation that answers 500 at commit and is retried for ever at expiry.
+ * reservation that answers 500 at commit and is retried for ever at expiry. The same for a
+ * `completion` text counted at commit (a body limit raised to 8 MB makes one large enough): a
+ * 400 before the store settles anything, and the reservation can still be committed.
  */
 
 const INT4_MAX = 2_147_483_647;
@@ -14,7 +16,7 @@ let t: TestApp;
 let model: string;
 
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ BODY_LIMIT_BYTES: String(8 * 1024 * 1024) });
   model = unique('bounds_model');
   // The largest multiplier the catalogue accepts (ck_models_token_multiplier_max).
   await t.sql(
@@ -104,4 +106,35 @@ describe('counts bounded where they are made', () => {
     expect(rows.rows[0].status).toBe('committed');
     expect(rows.rows[0].prompt_tokens).toBeGreaterThan(2_100_000_000);
   });
+
+  it('a completion text counted at commit beyond the ledger columns is a 400, and settles nothing', async () => {
+    const tier = await createTier(t.sql, 'bounds_text', {});
+    const subject = await subjectOnTier(t.sql, tier, [t.request], 'bounds_text');
+    const check = await t.request('POST', '/v1/check', {
+      subject,
+      model,
+      prompt_tokens: 10,
+      max_tokens: 10,
+    });
+    expect(check.status, JSON.stringify(check.body)).toBe(200);
+    const id = check.body.reservation_id;
+    // 2.2 M tokens of " a", × 1000
+    const huge = await t.request('POST', '/v1/commit', {
+      reservation_id: id,
+      completion: ' a'.repeat(2_200_000),
+    });
+    expect(huge.status, JSON.stringify(huge.body).slice(0, 300)).toBe(400);
+    expect(huge.body.error).toBe('invalid_request');
+    // Nothing was settled: the real usage still commits, once.
+    const commit = await t.request('POST', '/v1/commit', {
+      reservation_id: id,
+      usage: { prompt_tokens: 10, completion_tokens: 10 },
+    });
+    expect(commit.status, JSON.stringify(commit.body)).toBe(200);
+    const rows = await t.sql(
+      'SELECT completion_tokens FROM usage_ledger WHERE reservation_id = $1',
+      [id],
+    );
+    expect(rows.rows).toEqual([{ completion_tokens: 10 }]);
+  }, 60_000);
 });

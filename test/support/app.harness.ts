@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { unique } from './polling.js';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
 import { validateEnvironment } from '#config';
 import { createApp } from '../../apps/api/src/app.factory.js';
-import { hashApiKey } from '#ledger';
+import { insertApiClient } from './api-clients.js';
 import { type Reply, type Requester, httpClient } from './http.client.js';
 import { testEnv } from './test-env.js';
 
@@ -34,7 +32,6 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const databaseUrl = defaults.databaseUrl;
   const redisUrl = env.REDIS_URL ?? defaults.redisUrl;
   const keyPrefix = env.REDIS_KEY_PREFIX ?? defaults.keyPrefix;
-  const key = `tb_test_${randomBytes(12).toString('hex')}`;
   const app = await createApp(
     validateEnvironment({
       PORT: '0',
@@ -50,10 +47,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   // A caller of this app's own: test files share the run's database, so never the bootstrap one.
-  await pool.query('INSERT INTO api_clients (name, key_sha256) VALUES ($1, $2)', [
-    unique('test-caller'),
-    hashApiKey(key),
-  ]);
+  const sql = (text: string, params?: unknown[]) => pool.query(text, params);
+  const { key } = await insertApiClient(sql, 'test-caller');
 
   const request = httpClient(url, key);
 
@@ -64,7 +59,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     keyPrefix,
     redisUrl,
     databaseUrl,
-    sql: (text, params) => pool.query(text, params),
+    sql,
     request,
     close: async () => {
       await app.close();

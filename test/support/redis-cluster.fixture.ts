@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { eventually } from './polling.js';
 
 const run = promisify(execFile);
 
@@ -47,7 +48,8 @@ export class RedisClusterFixture {
         '--dir',
         this.dir,
       ]);
-      await waitFor(async () => (await cli(port, 'ping')) === 'PONG', `node ${port} to start`);
+      // Started: it answers.
+      await eventually(async () => (await cli(port, 'ping')) === 'PONG', 20_000, 100);
     }
     await run('redis-cli', [
       '--cluster',
@@ -58,9 +60,11 @@ export class RedisClusterFixture {
       '--cluster-yes',
     ]);
     for (const port of this.ports) {
-      await waitFor(
+      // Joined: it sees the whole cluster.
+      await eventually(
         async () => (await cli(port, 'cluster', 'info')).includes('cluster_state:ok'),
-        `node ${port} to join`,
+        20_000,
+        100,
       );
     }
   }
@@ -68,11 +72,7 @@ export class RedisClusterFixture {
   async stop(): Promise<void> {
     for (const port of this.ports) {
       await cli(port, 'shutdown', 'nosave').catch(() => undefined);
-      await waitFor(
-        async () => !isRunning(await this.pid(port)),
-        `node ${port} to stop`,
-        5_000,
-      ).catch(async () => {
+      await eventually(async () => !isRunning(await this.pid(port)), 5_000, 100).catch(async () => {
         // It did not stop on request: end that one process, by its own pid.
         const pid = await this.pid(port);
         if (pid) {
@@ -111,21 +111,6 @@ function isRunning(pid: number | undefined): boolean {
   } catch {
     return false;
   }
-}
-
-async function waitFor(
-  check: () => Promise<boolean>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) {
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
 }
 
 async function portIsFree(port: number): Promise<boolean> {

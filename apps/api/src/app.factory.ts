@@ -10,6 +10,8 @@ import { AJV_OPTIONS } from './http/contract.kit.js';
 import { FRAMEWORK_ERROR_OPTIONS, acceptJsonOnly } from './http/fastify.guards.js';
 import { ApiKeyVerifier, authenticateBeforeValidation } from './auth/api-key.verifier.js';
 import { logRequests } from './observability/request-log.js';
+import { DecisionController } from './decision/decision.controller.js';
+import { runDecisionRoutesDirectly } from './decision/decision.routes.js';
 
 /**
  * Builds the HTTP application from a validated environment: used by main.ts and by the
@@ -51,6 +53,7 @@ export async function createApp(
   });
   app.useLogger(app.get(Logger));
   authenticateBeforeValidation(adapter.getInstance(), app.get(ApiKeyVerifier));
+  runDecisionRoutesDirectly(adapter.getInstance(), app.get(DecisionController));
   // JSON only, well-formed: any other content type is a 415, for every route.
   acceptJsonOnly(adapter.getInstance());
   setupOpenApi(app);

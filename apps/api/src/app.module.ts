@@ -8,6 +8,7 @@ import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { ApiKeyVerdicts } from './auth/api-key.verdicts.js';
 import { ApiKeyVerifier } from './auth/api-key.verifier.js';
 import { BootstrapKeyService } from './auth/bootstrap-key.service.js';
+import { DashboardController } from './dashboard/dashboard.controller.js';
 import { DecisionModule } from './decision/decision.module.js';
 import { HealthController } from './health/health.controller.js';
 import { ErrorFilter } from './http/error.filter.js';
@@ -28,7 +29,7 @@ export class AppModule {
         AlertsModule,
         AdminModule,
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, DashboardController],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: ErrorFilter },

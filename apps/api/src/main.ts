@@ -1,12 +1,19 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AppConfig } from '#config';
+import { AppConfig, validateEnvironment } from '#config';
+import { StartupError, assertDatabaseReady, redactUrl } from '#ledger';
 import { BudgetStore } from '#budget';
 import { createApp } from './app.factory.js';
 import { BootstrapKeyService } from './auth/bootstrap-key.service.js';
 import { apiKeyLines } from './start-banner.js';
 
 async function main(): Promise<void> {
-  const app = await createApp();
+  const env = validateEnvironment(process.env);
+  // A shared database that cannot be reached or is not migrated stops the start at once, with
+  // the one line to act on (SPEC §6); the embedded one is migrated on start.
+  if (env.DATABASE_URL !== undefined) {
+    await assertDatabaseReady(env.DATABASE_URL);
+  }
+  const app = await createApp(env);
   stopGracefully(app);
   const config = app.get(AppConfig);
   await app.listen({ port: config.get('PORT'), host: config.get('HOST') });
@@ -21,6 +28,7 @@ async function main(): Promise<void> {
     `  expired reservations: ${config.get('EXPIRED_RESERVATION_POLICY')}; default tier: ${config.get('DEFAULT_TIER')}`,
     ...apiKeyLines(announcedKey, origin, url, keptIn),
     `  docs:     ${url}/docs`,
+    `  dashboard: ${url}/dashboard (sign in with an admin key)`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -70,12 +78,15 @@ async function drain(app: NestFastifyApplication): Promise<void> {
   }
 }
 
-/** Never print a password from a connection URL. */
 function redact(url: string | undefined): string {
-  return (url ?? '').replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+  return redactUrl(url ?? '');
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  // One line to act on, never a stack trace (SPEC §6).
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(
+    `token-budget did not start: ${error instanceof StartupError ? message : message.split('\n').join(' ')}\n`,
+  );
   process.exit(1);
 });

@@ -22,4 +22,5 @@ export { LEDGER_WAIT_MS, ledgerCall } from './ledger.timeout.js';
 export { LedgerModule } from './ledger.module.js';
 export { LedgerWriter, type LedgerWriterOptions } from './ledger.writer.js';
 export { migrateDatabase } from './migrate.js';
+export { StartupError, assertDatabaseReady, redactUrl } from './database.preflight.js';
 export { SettlementRepository } from './settlement.repository.js';

@@ -32,6 +32,9 @@ import { SettlementRepository } from './settlement.repository.js';
           }),
           // The embedded database is migrated on start (SPEC §6); a shared one by `migration:run`.
           migrationsRun: config.embeddedDatabase,
+          // The start checked the database already (main.ts): a start that fails fails fast.
+          retryAttempts: 2,
+          retryDelay: 1_000,
         };
       },
     }),

@@ -70,7 +70,16 @@ describe('TokenCounter', () => {
 
   it('warms up what it can, and still refuses to count with an unknown encoding', async () => {
     const tokens = counter({ poolSize: 0 });
-    await tokens.warmUp(['o200k_base', 'bpe_9000']);
+    // On a clock where every calibration sample takes 500 ms, a measured limit is the floor.
+    let clock = 0;
+    const now = vi.spyOn(performance, 'now').mockImplementation(() => (clock += 500));
+    try {
+      await tokens.warmUp(['o200k_base', 'bpe_9000']);
+    } finally {
+      now.mockRestore();
+    }
+    // Measured on o200k_base (the default before any warm-up is 32,000), bpe_9000 skipped.
+    expect(tokens.stats.inlineMaxChars).toBe(16_000);
     await expect(
       tokens.countText('hi', { name: 'odd', encoding: 'bpe_9000', tokenMultiplier: 1 }),
     ).rejects.toThrow(UnsupportedEncodingError);

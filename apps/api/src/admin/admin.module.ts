@@ -11,11 +11,13 @@ import { SpendController } from './spend.controller.js';
 import { SpendService } from './spend.service.js';
 import { SubjectsService } from './subjects.service.js';
 import { TiersService } from './tiers.service.js';
+import { TopSubjectsController } from './top-subjects.controller.js';
+import { TopSubjectsService } from './top-subjects.service.js';
 
 /** The admin API (SPEC §4 "Admin API"): every route needs an admin key. */
 @Module({
   imports: [LedgerModule, DecisionModule],
-  controllers: [CatalogueController, KeysController, SpendController],
+  controllers: [CatalogueController, KeysController, SpendController, TopSubjectsController],
   providers: [
     AlertsService,
     TiersService,
@@ -24,6 +26,7 @@ import { TiersService } from './tiers.service.js';
     KeysService,
     SpendService,
     OverviewService,
+    TopSubjectsService,
   ],
 })
 export class AdminModule {}

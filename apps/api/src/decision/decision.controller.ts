@@ -1,7 +1,6 @@
 import { ReservationConflictError, ReservationNotFoundError, microsToUsd } from '#kernel';
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { AppConfig } from '#config';
 import type { LimitsState, Settlement } from '#budget';
 import { RouteSchema } from '@nestjs/platform-fastify';
 import { type Caller, CurrentCaller } from '../auth/caller.js';
@@ -30,7 +29,6 @@ import {
 @Controller('v1')
 export class DecisionController {
   constructor(
-    private readonly config: AppConfig,
     private readonly decisions: DecisionService,
     private readonly estimates: EstimateService,
   ) {}
@@ -44,11 +42,7 @@ export class DecisionController {
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Record<string, unknown>> {
-    const decision = await this.decisions.check(
-      dto,
-      this.config.get('RESERVATION_TTL_MAX_SECONDS'),
-      caller.name,
-    );
+    const decision = await this.decisions.check(dto, caller.name);
     assignLogFields(reply.request, checkLogFields(decision));
     const now = Date.now();
     void reply.headers(rateLimitHeaders(decision.state, now));

@@ -6,7 +6,11 @@ import { DecisionController } from './decision.controller.js';
 import { DecisionService } from './decision.service.js';
 import { EstimateService } from './estimate.service.js';
 import { SettlementSweeper } from './settlement.sweeper.js';
-import { budgetStoreProvider, reservationJournalProvider } from './store.provider.js';
+import {
+  BudgetStoreCloser,
+  budgetStoreProvider,
+  reservationJournalProvider,
+} from './store.provider.js';
 import { UsageController } from './usage.controller.js';
 
 @Module({
@@ -15,6 +19,7 @@ import { UsageController } from './usage.controller.js';
   providers: [
     reservationJournalProvider,
     budgetStoreProvider,
+    BudgetStoreCloser,
     EstimateService,
     DecisionService,
     SettlementSweeper,

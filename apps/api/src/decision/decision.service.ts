@@ -1,11 +1,11 @@
 import { InvalidRequestError, ReservationConflictError, ReservationNotFoundError } from '#kernel';
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '#config';
 import {
   BudgetStore,
   type ScopeLevel,
   parseReservationId,
   type LimitsState,
-  type Reservation,
   costMicros,
   reservationClaims,
   type ReserveResult,
@@ -40,6 +40,7 @@ export interface SettleOutcome {
 @Injectable()
 export class DecisionService {
   constructor(
+    private readonly config: AppConfig,
     private readonly estimates: EstimateService,
     private readonly catalogue: CatalogueService,
     private readonly store: BudgetStore,
@@ -51,27 +52,15 @@ export class DecisionService {
   /** `caller`: the api_clients.name whose key made the check (usage_ledger.caller). */
   async check(
     dto: CheckRequestBody,
-    ttlMaxSeconds: number,
     caller?: string,
   ): Promise<ReserveResult & { estimate: Estimate }> {
-    const ttlSeconds = dto.ttl_seconds ?? this.estimates.defaultTtlSeconds;
-    if (ttlSeconds > ttlMaxSeconds) {
-      throw new InvalidRequestError(
-        `ttl_seconds must be a whole number from 1 to ${ttlMaxSeconds}; got ${ttlSeconds}.`,
-      );
-    }
+    const ttlSeconds = this.ttlSecondsOf(dto);
     const started = performance.now();
     const estimate = await this.estimates.estimate(dto);
     // Bounded where counts are made: the ledger's token columns hold 32-bit integers.
     if (estimate.promptTokens + estimate.completionTokens > MAX_TOKENS_PER_REQUEST) {
       throw new InvalidRequestError(
         `This request counts ${estimate.promptTokens} prompt and ${estimate.completionTokens} completion tokens; at most ${MAX_TOKENS_PER_REQUEST} in all are accepted.`,
-      );
-    }
-    const perChoice = estimate.completionTokens / estimate.choices;
-    if (dto.min_max_tokens !== undefined && dto.min_max_tokens > perChoice) {
-      throw new InvalidRequestError(
-        `min_max_tokens (${dto.min_max_tokens}) must not exceed max_tokens (${perChoice}).`,
       );
     }
     const result = await this.store.reserve({
@@ -169,6 +158,21 @@ export class DecisionService {
   }
 
   /**
+   * The reservation's lifetime: `ttl_seconds` (the contract bounds it below), else
+   * RESERVATION_TTL_SECONDS; above RESERVATION_TTL_MAX_SECONDS a 400, never clamped.
+   */
+  private ttlSecondsOf(dto: CheckRequestBody): number {
+    const max = this.config.get('RESERVATION_TTL_MAX_SECONDS');
+    const ttlSeconds = dto.ttl_seconds ?? this.config.get('RESERVATION_TTL_SECONDS');
+    if (ttlSeconds > max) {
+      throw new InvalidRequestError(
+        `ttl_seconds must be a whole number from 1 to ${max}; got ${ttlSeconds}.`,
+      );
+    }
+    return ttlSeconds;
+  }
+
+  /**
    * The subject's ancestors whose tier limits anything (SPEC §3 scopes), nearest first; absent
    * for a subject with no parent, which so costs nothing more than before.
    */
@@ -195,8 +199,9 @@ export class DecisionService {
   }
 
   /**
-   * Usage as given, with the gaps (prompt tokens, completion as text) filled from the
-   * reservation; null when the store no longer holds it (settled long ago, or never issued).
+   * Usage as given, with the gaps (prompt tokens, completion as text) filled from what the
+   * reservation's signed id carries (its model and prompt tokens: no store read); null for an
+   * id this service never issued.
    */
   private async commitUsage(dto: CommitRequestBody | RefundRequestBody): Promise<Usage | null> {
     const read = readUsage(dto.usage ?? {});
@@ -212,19 +217,21 @@ export class DecisionService {
       assertCachedWithinPrompt(prompt, read.cachedTokens);
       return { promptTokens: prompt, completionTokens: given, cachedTokens: read.cachedTokens };
     }
-    const reservation =
-      (await this.store.find(dto.reservation_id)) ?? reservationOfId(dto.reservation_id);
+    const reservation = reservationClaims(dto.reservation_id);
     if (!reservation) {
       return null;
     }
     const promptTokens = prompt ?? reservation.promptTokens;
     assertCachedWithinPrompt(promptTokens, read.cachedTokens);
-    return {
-      promptTokens,
-      completionTokens:
-        given ?? (await this.estimates.countCompletion(dto.completion!, reservation.model)),
-      cachedTokens: read.cachedTokens,
-    };
+    const completionTokens =
+      given ?? (await this.estimates.countCompletion(dto.completion!, reservation.model));
+    // Bounded where counts are made, before the store settles what the ledger could not hold.
+    if (completionTokens > MAX_TOKENS_PER_REQUEST) {
+      throw new InvalidRequestError(
+        `The completion counts ${completionTokens} tokens; at most ${MAX_TOKENS_PER_REQUEST} are accepted.`,
+      );
+    }
+    return { promptTokens, completionTokens, cachedTokens: read.cachedTokens };
   }
 
   private async settle(
@@ -349,24 +356,4 @@ function assertSameUsage(settlement: Settlement, usage: Usage | null): void {
   ) {
     throw new ReservationConflictError(settlement.reservationId, settlement.status, settlement);
   }
-}
-
-/** A reservation as its signed id carries it (no store needed), or null for a bad id. */
-function reservationOfId(reservationId: string): Reservation | null {
-  const claims = reservationClaims(reservationId);
-  if (!claims) {
-    return null;
-  }
-  return {
-    reservationId,
-    subject: claims.subject,
-    tier: claims.tier,
-    model: claims.model,
-    promptTokens: claims.promptTokens,
-    completionTokens: claims.completionTokens,
-    costMicros: costMicros(claims.promptTokens, claims.completionTokens, claims.pricing),
-    pricing: claims.pricing,
-    reservedAtMs: claims.reservedAtMs,
-    expiresAtMs: claims.expiresAtMs,
-  };
 }

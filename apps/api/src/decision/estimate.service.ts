@@ -1,7 +1,6 @@
 import { InvalidRequestError } from '#kernel';
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { AppConfig } from '#config';
-import { costMicros, type Pricing } from '#budget';
+import { costMicros } from '#budget';
 import { CatalogueService, type ModelEntry } from '#ledger';
 import {
   DEFAULT_ENCODING,
@@ -9,7 +8,11 @@ import {
   type UpstreamRequest,
   readUpstreamRequest,
 } from '#tokenizer';
-import { type EstimateRequestBody, MAX_TOKENS } from './decision.contract.js';
+import {
+  type CheckRequestBody,
+  type EstimateRequestBody,
+  MAX_TOKENS,
+} from './decision.contract.js';
 
 export interface Estimate {
   subject: string;
@@ -29,7 +32,6 @@ export interface Estimate {
 @Injectable()
 export class EstimateService implements OnApplicationBootstrap {
   constructor(
-    private readonly config: AppConfig,
     private readonly catalogue: CatalogueService,
     private readonly counter: TokenCounter,
   ) {}
@@ -40,7 +42,13 @@ export class EstimateService implements OnApplicationBootstrap {
     await this.counter.warmUp([...new Set([...this.catalogue.modelEncodings(), DEFAULT_ENCODING])]);
   }
 
-  async estimate(dto: EstimateRequestBody): Promise<Estimate> {
+  /**
+   * A check's `min_max_tokens` is judged against the completion estimate here, before the
+   * prompt is counted: a request refused for it costs no tokenizing.
+   */
+  async estimate(
+    dto: EstimateRequestBody & Pick<CheckRequestBody, 'min_max_tokens'>,
+  ): Promise<Estimate> {
     assertOneInputForm(dto);
     const upstream = dto.request === undefined ? undefined : readUpstreamRequest(dto.request);
     const requestedModel = dto.model ?? upstream?.model;
@@ -54,6 +62,11 @@ export class EstimateService implements OnApplicationBootstrap {
     if (completionTokens > MAX_TOKENS) {
       throw new InvalidRequestError(
         `The completion cap (${perChoice}) times n (${choices}) must not exceed ${MAX_TOKENS} tokens.`,
+      );
+    }
+    if (dto.min_max_tokens !== undefined && dto.min_max_tokens > perChoice) {
+      throw new InvalidRequestError(
+        `min_max_tokens (${dto.min_max_tokens}) must not exceed max_tokens (${perChoice}).`,
       );
     }
     const promptTokens = await this.countPrompt(dto, model, upstream);
@@ -72,14 +85,6 @@ export class EstimateService implements OnApplicationBootstrap {
   /** Counts a completion text with the model's encoding (commit without usage numbers). */
   countCompletion(text: string, modelName: string): Promise<number> {
     return this.counter.countText(text, this.catalogue.requireModel(modelName));
-  }
-
-  pricingOf(modelName: string): Pricing {
-    return this.catalogue.requireModel(modelName).pricing;
-  }
-
-  get defaultTtlSeconds(): number {
-    return this.config.get('RESERVATION_TTL_SECONDS');
   }
 
   private async countPrompt(

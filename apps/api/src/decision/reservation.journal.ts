@@ -46,7 +46,12 @@ export class ReservationJournal {
     // record (never a share) says whether the ledger has it.
     const own = records.filter((record) => !record.level);
     const ids = new Map(own.map((record) => [record.ref, reservationId(record)]));
-    const ledgered = await ledger.ledgered([...ids.values()]);
+    // Unanswered, all are taken back: the ledger still keeps one row per id, and a reservation
+    // it already had only holds its lease until it expires.
+    const ledgered = await ledger.ledgered([...ids.values()]).catch((error: unknown) => {
+      this.logger.warn(`The ledger could not be asked which were settled: ${String(error)}`);
+      return new Set<string>();
+    });
     const kept = records.filter((record) => !ledgered.has(ids.get(record.ref) ?? ''));
     store.restore(kept);
     this.lastSaved = JSON.stringify(saved.records);

@@ -1,8 +1,8 @@
 import {
+  type BeforeApplicationShutdown,
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
 } from '@nestjs/common';
 import { AppConfig } from '#config';
 import { BudgetStore, MemoryBudgetStore, type Settlement } from '#budget';
@@ -25,7 +25,7 @@ const BATCH = 500;
  * ledger write never confirmed (a crash or a Postgres outage between Redis and the ledger).
  */
 @Injectable()
-export class SettlementSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SettlementSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(SettlementSweeper.name);
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
@@ -47,8 +47,11 @@ export class SettlementSweeper implements OnApplicationBootstrap, OnApplicationS
     this.timer.unref();
   }
 
-  /** Stops sweeping, then closes the store: the sweeper is its last user at shutdown. */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Stops sweeping and settles what only this process holds, before any shutdown hook closes
+   * the store (its provider does, store.provider.ts) or the ledger.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
     // The in-process store (embedded): its reservations outlive the process in DATA_DIR and are
@@ -71,7 +74,6 @@ export class SettlementSweeper implements OnApplicationBootstrap, OnApplicationS
     } catch (error) {
       this.logger.error(`In-process reservations not all settled at shutdown: ${String(error)}`);
     }
-    await this.store.close();
   }
 
   /** One pass; public so tests and shutdown can run it directly. */

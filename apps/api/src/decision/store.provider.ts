@@ -1,4 +1,4 @@
-import { Logger, type Provider } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { AppConfig } from '#config';
 import {
   BudgetStore,
@@ -75,3 +75,16 @@ export const budgetStoreProvider: Provider = {
     );
   },
 };
+
+/**
+ * Closes the store budgetStoreProvider made, at the last shutdown step: the settlement sweeper
+ * has settled what this process held by then (before-shutdown), and nothing else uses it after.
+ */
+@Injectable()
+export class BudgetStoreCloser implements OnApplicationShutdown {
+  constructor(private readonly store: BudgetStore) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}

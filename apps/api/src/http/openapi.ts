@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ADMIN_SCHEMAS } from '../admin/admin.openapi.js';
+import { TOP_SUBJECTS_SCHEMAS } from '../admin/top-subjects.openapi.js';
 import { DECISION_SCHEMAS } from '../decision/decision.schemas.js';
 import { HEALTH_SCHEMAS } from '../health/health.openapi.js';
 
@@ -34,6 +35,7 @@ export function setupOpenApi(app: NestFastifyApplication): void {
       ...DECISION_SCHEMAS,
       ...HEALTH_SCHEMAS,
       ...ADMIN_SCHEMAS,
+      ...TOP_SUBJECTS_SCHEMAS,
     },
   };
   SwaggerModule.setup('docs', app, document, {

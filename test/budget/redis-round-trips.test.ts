@@ -1,0 +1,109 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Limits,
+  RedisBudgetStore,
+  type RedisClient,
+  type ScopeLevel,
+  createRedisClient,
+  whenReady,
+} from '#budget';
+import { eventually } from '../support/polling.js';
+import { ThrowawayRedis } from '../support/redis-server.js';
+import { FakeDailyCostSource, allowed, request } from './budget-store.harness.js';
+
+/**
+ * SPEC §3 scopes and the house rule "a check makes one Redis round trip": counted by the server
+ * itself (MONITOR) on a redis-server of this file's own, so nothing else is counted.
+ * A subject with no parent pays nothing for scopes: one command per check. A 3-level scope
+ * costs one script per level.
+ */
+const LIMITS: Limits = {
+  requests: { capacity: 1_000, perMinute: 1_000 },
+  tokens: { capacity: 10_000_000, perMinute: 10_000_000 },
+  modelRequests: null,
+  modelTokens: null,
+  concurrent: 1_000,
+  dailyCostMicros: 1_000_000_000,
+  monthlyCostMicros: 1_000_000_000,
+};
+const CHECKS = 50;
+
+let redis: ThrowawayRedis;
+let client: RedisClient;
+let admin: Redis;
+let store: RedisBudgetStore;
+
+beforeAll(async () => {
+  redis = await ThrowawayRedis.start();
+  client = createRedisClient(redis.url, { commandTimeoutMs: 5_000 });
+  await whenReady(client, 5_000);
+  admin = new Redis(redis.url);
+  store = new RedisBudgetStore(client, 'rt:', new FakeDailyCostSource());
+});
+
+afterAll(async () => {
+  await client?.quit();
+  admin?.disconnect();
+  await redis?.kill();
+});
+
+/**
+ * The commands clients sent while `work` ran, by name, as MONITOR sees them: those a script runs
+ * itself (source "lua") are not round trips; TIME is the client's periodic clock sync (every
+ * 5 s, not per check).
+ */
+async function clientCommands(work: () => Promise<void>): Promise<Record<string, number>> {
+  const monitor = await admin.monitor();
+  const calls: Record<string, number> = {};
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    const name = args[0]!.toLowerCase();
+    if (source !== 'lua' && name !== 'time') {
+      calls[name] = (calls[name] ?? 0) + 1;
+    }
+  });
+  try {
+    await work();
+    // MONITOR's feed trails the replies: a PING from the monitored side marks its end.
+    await client.ping();
+    await eventually(() => (calls.ping ?? 0) > 0);
+  } finally {
+    monitor.disconnect();
+  }
+  delete calls.ping;
+  return calls;
+}
+
+/** Commands the server was sent for CHECKS checks of `subjects` under `scope`, warmed up first. */
+async function commandsFor(
+  subjects: string[],
+  scope?: ScopeLevel[],
+): Promise<Record<string, number>> {
+  // Warm-up: scripts cached on the server, day and month counters seeded from the ledger.
+  for (const subject of subjects) {
+    allowed(await store.reserve({ ...request(subject, LIMITS), scope }));
+  }
+  return clientCommands(async () => {
+    for (let i = 0; i < CHECKS; i++) {
+      allowed(await store.reserve({ ...request(subjects[i % subjects.length]!, LIMITS), scope }));
+    }
+  });
+}
+
+describe('Redis round trips of a check', () => {
+  it('a subject with no parent: exactly one command (the reserve script) per check', async () => {
+    const users = ['rt-solo-a', 'rt-solo-b', 'rt-solo-c'];
+    expect(await commandsFor(users)).toEqual({ evalsha: CHECKS });
+  });
+
+  it('a 3-level scope (user, team, org): one script per level', async () => {
+    const scope = ['rt-team', 'rt-org'].map((subject) => ({
+      subject,
+      tier: 'team',
+      limits: LIMITS,
+    }));
+    expect(await commandsFor(['rt-member-a', 'rt-member-b'], scope)).toEqual({
+      evalsha: 3 * CHECKS,
+    });
+  });
+});
