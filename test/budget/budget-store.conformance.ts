@@ -4,6 +4,7 @@ import { degradationCases } from './conformance/degradation.cases.js';
 import { dimensionCases } from './conformance/dimensions.cases.js';
 import { expiryCases } from './conformance/expiry.cases.js';
 import { idempotencyCases } from './conformance/idempotency.cases.js';
+import { limitEditCases } from './conformance/limit-edits.cases.js';
 import { monthlyCases } from './conformance/monthly.cases.js';
 import { scopeCases } from './conformance/scope.cases.js';
 import { settlementCases } from './conformance/settlement.cases.js';
@@ -26,6 +27,7 @@ export function budgetStoreConformance(name: string, make: HarnessFactory): void
     describe('dimensions', () => dimensionCases(make));
     describe('degradation, capacity, money', () => degradationCases(make));
     describe('idempotency', () => idempotencyCases(make));
+    describe('limit edits', () => limitEditCases(make));
     describe('settlement', () => settlementCases(make));
     describe('expiry and load', () => expiryCases(make));
     describe('monthly cost', () => monthlyCases(make));

@@ -1,5 +1,5 @@
 import { nextUtcMidnight, nextUtcMonthStart } from '#kernel';
-import type { BucketState, LimitsState, Pricing } from './budget.types.js';
+import type { BucketState, LimitChange, LimitsState, Pricing } from './budget.types.js';
 
 /**
  * The arithmetic of the decision, shared by the in-process store, the Redis store's TypeScript
@@ -86,12 +86,38 @@ export function viewBucket(
   cap: number,
   perMinute: number,
   now: number,
+  changes?: readonly LimitChange[],
 ): BucketView {
   if (!stored) {
     return { level: cap, cap, perMinute };
   }
-  const level = refill(stored, now);
+  const level = refill(changes ? replayChanges(stored, changes, now) : stored, now);
   return { level: level > cap ? cap : level, cap, perMinute };
+}
+
+/**
+ * The stored bucket carried through the limit edits made since it was written: refilled under
+ * each limit while it was in force and clamped to each new capacity, so a shrink holds even if
+ * no check ran while the limit was small. lib-buckets.lua's replay_changes repeats it.
+ */
+export function replayChanges(
+  stored: StoredBucket,
+  changes: readonly LimitChange[],
+  now: number,
+): StoredBucket {
+  let bucket = stored;
+  for (const change of changes) {
+    if (change.atMs > bucket.t && change.atMs <= now) {
+      const level = refill(bucket, change.atMs);
+      bucket = {
+        level: level > change.capacity ? change.capacity : level,
+        t: change.atMs,
+        cap: change.capacity,
+        perMinute: change.perMinute,
+      };
+    }
+  }
+  return bucket;
 }
 
 /** Milliseconds until the bucket holds `need`; 0 if it does; -1 if it never refills. */

@@ -8,6 +8,19 @@
 export interface BucketLimit {
   capacity: number;
   perMinute: number;
+  /**
+   * The recent edits of this limit, oldest first (the last one is the limit above), when it
+   * changed lately: a bucket written before an edit is replayed through them, so a shrink clamps
+   * it even when no check ran while the limit was small (SPEC §3).
+   */
+  changes?: readonly LimitChange[];
+}
+
+/** An edit of a bucket's limit: from `atMs` on, this capacity and refill rate were in force. */
+export interface LimitChange {
+  atMs: number;
+  capacity: number;
+  perMinute: number;
 }
 
 /** Every dimension of SPEC §3; null means unlimited. */

@@ -25,7 +25,9 @@ export function reserveInMemory(
     [`mt|${model}`, limits.modelTokens],
   ];
   const views = dims.map(([dim, limit]) =>
-    limit ? viewBucket(s.buckets.get(dim), limit.capacity, limit.perMinute, now) : undefined,
+    limit
+      ? viewBucket(s.buckets.get(dim), limit.capacity, limit.perMinute, now, limit.changes)
+      : undefined,
   );
   const state = (): LimitsState => {
     const raw: RawLimits = {
@@ -85,7 +87,12 @@ export function reserveInMemory(
     dims.forEach(([dim], i) => {
       const view = views[i];
       const stored = s.buckets.get(dim);
-      if (view && stored && (stored.cap !== view.cap || stored.perMinute !== view.perMinute)) {
+      const edited = dims[i]![1]?.changes?.some((change) => change.atMs > (stored?.t ?? now));
+      if (
+        view &&
+        stored &&
+        (stored.cap !== view.cap || stored.perMinute !== view.perMinute || edited)
+      ) {
         s.writeBucket(dim, view, now);
       }
     });

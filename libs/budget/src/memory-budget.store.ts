@@ -261,7 +261,9 @@ export class MemoryBudgetStore extends BudgetStore {
     const now = this.clock();
     const s = this.subjects.get(subject) ?? new MemorySubject(subject);
     const view = (dim: string, limit: BucketLimit | null): BucketView | undefined =>
-      limit ? viewBucket(s.buckets.get(dim), limit.capacity, limit.perMinute, now) : undefined;
+      limit
+        ? viewBucket(s.buckets.get(dim), limit.capacity, limit.perMinute, now, limit.changes)
+        : undefined;
     const raw: RawLimits = {
       requests: view('rq', limits.requests),
       tokens: view('tk', limits.tokens),

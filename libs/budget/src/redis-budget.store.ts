@@ -147,6 +147,7 @@ export class RedisBudgetStore extends BudgetStore {
           levelRef === undefined ? 0 : 1,
           req.caller ?? '',
           req.idempotencyFingerprint ?? '',
+          encodeChanges(limits),
         ]),
       );
       const kind = stringAt(reply, 0);
@@ -262,7 +263,7 @@ export class RedisBudgetStore extends BudgetStore {
     const now = numberAt(reply, 0);
     const view = (limit: BucketLimit | null, at: number) =>
       limit
-        ? viewBucket(storedBucketAt(reply, at), limit.capacity, limit.perMinute, now)
+        ? viewBucket(storedBucketAt(reply, at), limit.capacity, limit.perMinute, now, limit.changes)
         : undefined;
     const raw: RawLimits = { requests: view(limits.requests, 1), tokens: view(limits.tokens, 5) };
     if (limits.concurrent !== null) {
@@ -395,6 +396,20 @@ export class RedisBudgetStore extends BudgetStore {
     // Whole micro-dollars; rounding up never lets a partial micro-dollar be spent twice.
     return Math.ceil(value);
   }
+}
+
+/** The limits' recent edits for reserve.lua (lib-buckets.lua parse_changes); '' when none. */
+function encodeChanges(limits: Limits): string {
+  const dims = [limits.requests, limits.tokens, limits.modelRequests, limits.modelTokens];
+  if (!dims.some((limit) => limit?.changes?.length)) {
+    return '';
+  }
+  return dims
+    .map(
+      (limit) =>
+        limit?.changes?.map((c) => `${c.atMs},${c.capacity},${c.perMinute}`).join(',') ?? '',
+    )
+    .join('|');
 }
 
 function bucketArgs(limit: BucketLimit | null): [number, number] {

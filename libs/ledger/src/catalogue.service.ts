@@ -8,6 +8,7 @@ import {
   type CatalogueSnapshot,
   type CatalogueTable,
   type ModelEntry,
+  type ModelLimitEntry,
   type SkippedRow,
   type TierEntry,
   modelLimitKey,
@@ -19,6 +20,7 @@ import {
   UnknownTierError,
 } from '#kernel';
 import { resolveModelRow } from './model.resolution.js';
+import { LimitHistory } from './limit.history.js';
 
 export interface CatalogueOptions {
   /** DEFAULT_TIER: the tier of a subject without a row. */
@@ -62,6 +64,8 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
   private skipped = new Map<CatalogueTable, ReadonlyMap<string, string>>();
   /** Every models row name, usable or skipped, to resolve a name while some row is skipped. */
   private modelRows: ReadonlyMap<string, string> = new Map();
+  /** The bucket limits' recent edits, attached to the limits handed to the stores. */
+  private readonly history = new LimitHistory();
 
   private readonly feed: CatalogueFeed;
   private reloadTimer: NodeJS.Timeout | undefined;
@@ -182,17 +186,18 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
       model === null
         ? undefined
         : (modelLimits.get(key) ?? modelLimits.get(modelLimitKey(tier, '*')));
+    const modelKey =
+      model === null ? undefined : modelLimits.has(key) ? key : modelLimitKey(tier, '*');
+    const history = this.history;
+    const own = tierBuckets(entry);
     const limits: Limits = Object.freeze({
-      requests: bucket(entry.requestsPerMinute, entry.requestsPerMinute),
-      tokens: bucket(entry.tokenBurst ?? entry.tokensPerMinute, entry.tokensPerMinute),
+      requests: history.attach(`${tier}\u0000rq`, own.requests),
+      tokens: history.attach(`${tier}\u0000tk`, own.tokens),
       concurrent: entry.maxConcurrent,
       dailyCostMicros: entry.dailyCostLimitMicros,
       monthlyCostMicros: entry.monthlyCostLimitMicros,
-      modelRequests: bucket(
-        perModel?.requestsPerMinute ?? null,
-        perModel?.requestsPerMinute ?? null,
-      ),
-      modelTokens: bucket(perModel?.tokensPerMinute ?? null, perModel?.tokensPerMinute ?? null),
+      modelRequests: history.attach(`${modelKey}\u0000rq`, modelBuckets(perModel).requests),
+      modelTokens: history.attach(`${modelKey}\u0000tk`, modelBuckets(perModel).tokens),
     });
     if (this.limitsCache.size >= MAX_CACHED_LIMITS) {
       this.limitsCache.clear(); // Model names come from callers: keep the cache bounded.
@@ -305,6 +310,7 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
         );
       }
     }
+    this.noteLimitEdits(this.snapshot, next);
     this.snapshot = next;
     const skippedModels = this.skipped.get('models')?.keys() ?? [];
     this.modelRows = new Map([...next.models.keys(), ...skippedModels].map((n) => [n, n]));
@@ -317,6 +323,22 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
     this.limitsCache = new Map();
     this.warned = new Set();
     this.loadedAt = Date.now();
+  }
+
+  /** Records each bucket limit this reload changed, so buckets written before follow (§3). */
+  private noteLimitEdits(before: CatalogueSnapshot | undefined, after: CatalogueSnapshot): void {
+    if (before === undefined) {
+      return;
+    }
+    const now = Date.now();
+    const edits = [
+      ...changedEntries(before.tiers, after.tiers, tierBuckets),
+      ...changedEntries(before.modelLimits, after.modelLimits, modelBuckets),
+    ];
+    for (const [key, was, is] of edits) {
+      this.history.record(`${key}\u0000rq`, was.requests, is.requests, now);
+      this.history.record(`${key}\u0000tk`, was.tokens, is.tokens, now);
+    }
   }
 
   /** Logs each newly skipped row once (one error line), and forgets rows that were fixed. */
@@ -348,6 +370,43 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
 
 function bucket(capacity: number | null, perMinute: number | null): BucketLimit | null {
   return capacity === null || perMinute === null ? null : { capacity, perMinute };
+}
+
+interface Buckets {
+  requests: BucketLimit | null;
+  tokens: BucketLimit | null;
+}
+
+/** The rows present before and after a reload whose buckets are another object, as pairs. */
+function changedEntries<T>(
+  before: ReadonlyMap<string, T>,
+  after: ReadonlyMap<string, T>,
+  buckets: (entry: T) => Buckets,
+): [string, Buckets, Buckets][] {
+  const changed: [string, Buckets, Buckets][] = [];
+  for (const [key, entry] of after) {
+    const old = before.get(key);
+    if (old !== undefined && old !== entry) {
+      changed.push([key, buckets(old), buckets(entry)]);
+    }
+  }
+  return changed;
+}
+
+/** A tier's requests and tokens buckets (capacity: token_burst, else the per-minute limit). */
+function tierBuckets(entry: TierEntry): Buckets {
+  return {
+    requests: bucket(entry.requestsPerMinute, entry.requestsPerMinute),
+    tokens: bucket(entry.tokenBurst ?? entry.tokensPerMinute, entry.tokensPerMinute),
+  };
+}
+
+/** A tier_model_limits row's buckets (none without a row). */
+function modelBuckets(entry: ModelLimitEntry | undefined): Buckets {
+  return {
+    requests: bucket(entry?.requestsPerMinute ?? null, entry?.requestsPerMinute ?? null),
+    tokens: bucket(entry?.tokensPerMinute ?? null, entry?.tokensPerMinute ?? null),
+  };
 }
 
 function describe(error: unknown): string {

@@ -20,14 +20,50 @@ end
 -- Fields i..i+3 of an HMGET reply as a bucket refilled to now under its own capacity and
 -- rate; nil when absent. cap_s and rate_s are the stored strings: num() wrote them, so they are
 -- already what num() would print for cap and rate (stored: they need no writing either).
-local function bucket_at(v, i, now)
+-- changes (optional): the limit's recent edits as at, capacity, rate triples, oldest first; the
+-- bucket is carried through those made since it was written (bucket.math.ts replayChanges), and
+-- then says changed = true: its stored capacity and rate are no longer the ones in force.
+local function bucket_at(v, i, now, changes)
   if not v[i] then return nil end
   local level, t, cap, rate = number(v[i]), number(v[i + 1]), number(v[i + 2]),
     number(v[i + 3])
+  local changed = false
+  if changes then
+    for j = 1, #changes, 3 do
+      local at = changes[j]
+      if at > t and at <= now then
+        level = level + (at - t) * rate / MINUTE_MS
+        if level > cap then level = cap end
+        if level > changes[j + 1] then level = changes[j + 1] end
+        t, cap, rate, changed = at, changes[j + 1], changes[j + 2], true
+      end
+    end
+  end
   if now > t then level = level + (now - t) * rate / MINUTE_MS end
   if level > cap then level = cap end
+  if changed then
+    return { level = level, cap = cap, rate = rate, cap_s = num(cap), rate_s = num(rate),
+      stored = false, changed = true }
+  end
   return { level = level, cap = cap, rate = rate, cap_s = v[i + 2], rate_s = v[i + 3],
     stored = true }
+end
+
+-- The limits' recent edits (reserve's last ARGV): four '|'-separated lists, one per dimension
+-- (rq, tk, mr, mt), of comma-separated at, capacity, rate triples; '' when none changed lately.
+local function parse_changes(arg)
+  local out = {}
+  if not arg or arg == '' then return out end
+  local i = 1
+  for seg in string.gmatch(arg .. '|', '([^|]*)|') do
+    if seg ~= '' then
+      local list = {}
+      for n in string.gmatch(seg, '[^,]+') do list[#list + 1] = number(n) end
+      out[i] = list
+    end
+    i = i + 1
+  end
+  return out
 end
 
 local function bucket_fields(fields, dim)

@@ -11,7 +11,8 @@
 --   27 monthly micros (-1), 28 seed month (-1), 29 seed month micros, 30 '1' for an ancestor's
 --   share of a scoped reservation (its record is settled, never ledgered), else '0',
 --   31 the caller (api_clients.name; '' when unknown), kept in the record for the ledger,
---   32 the check's fingerprint (with KEYS[6]: the same key with another one is refused)
+--   32 the check's fingerprint (with KEYS[6]: the same key with another one is refused),
+--   33 the limits' recent edits (lib-buckets.lua parse_changes; '' when none)
 local now = clock(number(ARGV[1]))
 local now_s = num(now)
 local P, C, M = number(ARGV[2]), number(ARGV[3]), number(ARGV[4])
@@ -61,18 +62,19 @@ for i = 1, 4 do
   if caps[i] >= 0 then bucket_fields(fields, dims[i]) else fields[#fields + 1] = 'l|' .. dims[i] end
 end
 local stored = redis.call('HMGET', KEYS[1], unpack(fields))
+local changes = parse_changes(ARGV[33])
 local views, stale, at = { false, false, false, false }, {}, 1
 for i = 1, 4 do
   local cap = caps[i]
   if cap >= 0 then
-    local b, rate = bucket_at(stored, at, now), number(ARGV[7 + 2 * i])
+    local b, rate = bucket_at(stored, at, now, changes[i]), number(ARGV[7 + 2 * i])
     local level = cap
     if b and b.level < cap then level = b.level end
     -- Unchanged limits keep their stored strings: no formatting, and no writing when both are.
     local same_cap, same_rate = b and b.cap == cap, b and b.rate == rate
     views[i] = { level = level, cap = cap, rate = rate,
       cap_s = same_cap and b.cap_s or num(cap), rate_s = same_rate and b.rate_s or num(rate),
-      stored = same_cap and same_rate, had = b ~= nil }
+      stored = same_cap and same_rate and not b.changed, had = b ~= nil }
     at = at + 4
   else
     if stored[at] then bucket_fields(stale, dims[i]) end
