@@ -120,6 +120,7 @@ describe('GET /dashboard', () => {
 
   it('refuses a caller key, then signs in by keyboard with an admin key', async () => {
     await page.goto(`${service.url}/dashboard`);
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-sign-in.png` });
     await tabTo('admin-key');
     await page.keyboard.type(seeded.callerKey);
     await page.keyboard.press('Enter');

@@ -98,20 +98,30 @@ function syncClock(client: RedisClient, clock: RedisClock): Promise<void> {
   return clock.syncing;
 }
 
-/** The Redis time after which a script sent now must not act; -1 for an untracked client. */
-async function deadline(client: RedisClient): Promise<number> {
+/**
+ * The Redis time after which a script sent now must not act; -1 for an untracked client. A
+ * number when the clock is known (every call but the first: no promise per script), else a
+ * promise of it.
+ */
+function deadline(client: RedisClient): number | Promise<number> {
   const clock = clocks.get(client);
   if (!clock) {
     return -1;
   }
   if (clock.offsetMs === undefined) {
-    await syncClock(client, clock);
-    if (clock.offsetMs === undefined) {
-      throw new Error('Redis clock unknown: TIME did not answer within the command timeout');
-    }
+    return syncClock(client, clock).then(() => {
+      if (clock.offsetMs === undefined) {
+        throw new Error('Redis clock unknown: TIME did not answer within the command timeout');
+      }
+      return deadlineOf(clock);
+    });
   }
+  return deadlineOf(clock);
+}
+
+function deadlineOf(clock: RedisClock): number {
   // Redis TIME is floored to the millisecond in the script: one more keeps the bound safe.
-  return Date.now() + clock.offsetMs + clock.timeoutMs - 1;
+  return Date.now() + clock.offsetMs! + clock.timeoutMs - 1;
 }
 
 /** A script's LATE answer: it reached Redis after its caller gave up, and changed nothing. */
@@ -130,14 +140,17 @@ export async function runScript(
   args: readonly (string | number)[],
 ): Promise<unknown> {
   const script = scripts().get(name)!;
-  // The deadline is always the last argument (lib.lua clock() reads ARGV[#ARGV]).
-  const all = [...args, await deadline(client)];
+  const due = deadline(client);
+  // One argument list, built once: keys, arguments, and always last the deadline (lib.lua
+  // clock() reads ARGV[#ARGV]).
+  const all: [number, ...(string | number)[]] = [keys.length, ...keys, ...args];
+  all.push(typeof due === 'number' ? due : await due);
   try {
     try {
-      return await client.evalsha(script.sha, keys.length, ...keys, ...all);
+      return await client.evalsha(script.sha, ...all);
     } catch (error) {
       if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-        return await client.eval(script.source, keys.length, ...keys, ...all);
+        return await client.eval(script.source, ...all);
       }
       throw error;
     }

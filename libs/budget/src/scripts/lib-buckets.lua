@@ -144,9 +144,20 @@ local function month_end(month)
   return (era * 146097 + doe - 719468) * DAY_MS
 end
 
--- Appends concurrent (limit, active), daily (limit, committed today, in flight) and monthly
--- (limit, committed this month, in flight), '' where unlimited; a committed of '' under a limit
--- means that counter is missing (the caller asks the ledger).
+-- Appends one cost window's (limit, committed, in flight), '' three times where unlimited; a
+-- committed of '' under a limit means that counter is missing (the caller asks the ledger).
+-- stored: the period the counter holds (nil when none), current: the period of now.
+local function push_window(out, limit, limit_s, stored, current, committed, inflight)
+  if limit < 0 then
+    out[#out + 1] = ''; out[#out + 1] = ''; out[#out + 1] = ''
+    return
+  end
+  out[#out + 1] = limit_s
+  if stored and number(stored) == current then out[#out + 1] = committed else out[#out + 1] = '' end
+  out[#out + 1] = inflight or '0'
+end
+
+-- Appends concurrent (limit, active), then the daily and the monthly window (push_window).
 -- lim: conc, daily and monthly (negative: unlimited) with their strings conc_s, daily_s and
 -- monthly_s. s: the subject's day, dcost, icost, mon, mcost. active: the running leases when the
 -- caller knows them.
@@ -156,26 +167,8 @@ local function push_limits(out, lim, now, s, active)
   else
     out[#out + 1] = ''; out[#out + 1] = ''
   end
-  if lim.daily >= 0 then
-    out[#out + 1] = lim.daily_s
-    if s[1] and number(s[1]) == math.floor(now / DAY_MS) then
-      out[#out + 1] = s[2]
-    else
-      out[#out + 1] = ''
-    end
-    out[#out + 1] = s[3] or '0'
-  else
-    out[#out + 1] = ''; out[#out + 1] = ''; out[#out + 1] = ''
-  end
-  if lim.monthly >= 0 then
-    out[#out + 1] = lim.monthly_s
-    if s[4] and number(s[4]) == month_of(now) then
-      out[#out + 1] = s[5]
-    else
-      out[#out + 1] = ''
-    end
-    out[#out + 1] = s[3] or '0'
-  else
-    out[#out + 1] = ''; out[#out + 1] = ''; out[#out + 1] = ''
-  end
+  push_window(out, lim.daily, lim.daily_s, s[1], math.floor(now / DAY_MS), s[2], s[3])
+  -- month_of() only where a monthly limit asks for it.
+  push_window(out, lim.monthly, lim.monthly_s, lim.monthly >= 0 and s[4],
+    lim.monthly >= 0 and month_of(now), s[5], s[3])
 end

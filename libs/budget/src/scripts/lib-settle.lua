@@ -67,6 +67,14 @@ local function adjust_buckets(model, d_tokens, d_requests, now, now_s)
   return out
 end
 
+-- Adds cost_s to one of the subject's committed counters (dcost, mcost); returns it as the reply
+-- shows it: as Redis prints it, which num() matches below 1e15.
+local function add_cost(field, cost_s)
+  local total = redis.call('HINCRBY', KEYS[2], field, cost_s)
+  if total > -1e15 and total < 1e15 then return num(total) end
+  return redis.call('HGET', KEYS[2], field)
+end
+
 -- Settles one held reservation: buckets, lease, in-flight, day and month cost, record, pending
 -- ledger. KEYS[4] is the pending-ledger zset. s: the subject's day, dcost, icost, mon, mcost
 -- (read by the caller, updated here); uk: of up, the cached tokens. Returns the four buckets as
@@ -85,23 +93,13 @@ local function settle(rec_key, ref, r, status, up, uc, give_request, now, now_s,
     redis.call('HSET', KEYS[2], 'icost', s[3])
   end
   local cost_s = num(cost)
-  -- Only a counter that exists for today is moved: never create a partial day from one commit.
+  -- Only a counter that exists for this day (month) is moved: never create a partial period
+  -- from one commit.
   if cost > 0 and s[1] and number(s[1]) == math.floor(now / DAY_MS) then
-    local dcost = redis.call('HINCRBY', KEYS[2], 'dcost', cost_s)
-    -- The reply shows the counter as Redis prints it; num() prints the same digits below 1e15.
-    if dcost > -1e15 and dcost < 1e15 then
-      s[2] = num(dcost)
-    else
-      s[2] = redis.call('HGET', KEYS[2], 'dcost')
-    end
+    s[2] = add_cost('dcost', cost_s)
   end
   if cost > 0 and s[4] and number(s[4]) == month_of(now) then
-    local mcost = redis.call('HINCRBY', KEYS[2], 'mcost', cost_s)
-    if mcost > -1e15 and mcost < 1e15 then
-      s[5] = num(mcost)
-    else
-      s[5] = redis.call('HGET', KEYS[2], 'mcost')
-    end
+    s[5] = add_cost('mcost', cost_s)
   end
   r.st, r.sp, r.sc, r.scost, r.sat, r.sk = status, num(up), num(uc), cost_s, now_s, num(uk)
   redis.call('HSET', rec_key, 'st', status, 'sp', r.sp, 'sc', r.sc, 'scost', cost_s,

@@ -24,33 +24,27 @@ local lim = { conc = conc_limit, conc_s = num(conc_limit), daily = daily_limit,
 local model, keep_ms = ARGV[20], number(ARGV[24])
 local today = math.floor(now / DAY_MS)
 
--- The subject's day, committed and in-flight cost, month and its committed cost, read once:
--- only the seeds below change them before the charge.
-local s = redis.call('HMGET', KEYS[2], 'day', 'dcost', 'icost', 'mon', 'mcost')
+-- The subject's day, committed and in-flight cost, month and its committed cost, read once
+-- (only the seeds below change them before the charge), and the limits its last reserve stored.
+local s = redis.call('HMGET', KEYS[2], 'day', 'dcost', 'icost', 'mon', 'mcost', 'cl', 'dl', 'ml')
 
 -- The day and month counters cache the ledger. When one is missing, the caller reads the ledger
 -- and calls again with the value; it is set only if still missing, so a concurrent seed is never
 -- undone.
+-- seed_period (and seed_value) are what the caller read; returns the period to seed ('' when
+-- none is missing). at: the index in s of the period (its counter at + 1).
+local function seed(at, period_field, cost_field, period, seed_period, seed_value)
+  if s[at] and number(s[at]) == period then return '' end
+  if number(seed_period) ~= period then return num(period) end
+  redis.call('HSET', KEYS[2], period_field, num(period), cost_field, seed_value)
+  keep_for(KEYS[2], 2 * DAY_MS)
+  s[at], s[at + 1] = num(period), seed_value
+  return ''
+end
 local seed_day, seed_month = '', ''
-if daily_limit >= 0 and not (s[1] and number(s[1]) == today) then
-  if number(ARGV[22]) == today then
-    redis.call('HSET', KEYS[2], 'day', num(today), 'dcost', ARGV[23])
-    keep_for(KEYS[2], 2 * DAY_MS)
-    s[1], s[2] = num(today), ARGV[23]
-  else
-    seed_day = num(today)
-  end
-end
+if daily_limit >= 0 then seed_day = seed(1, 'day', 'dcost', today, ARGV[22], ARGV[23]) end
 local month = monthly_limit >= 0 and month_of(now)
-if month and not (s[4] and number(s[4]) == month) then
-  if number(ARGV[28]) == month then
-    redis.call('HSET', KEYS[2], 'mon', num(month), 'mcost', ARGV[29])
-    keep_for(KEYS[2], 2 * DAY_MS)
-    s[4], s[5] = num(month), ARGV[29]
-  else
-    seed_month = num(month)
-  end
-end
+if month then seed_month = seed(4, 'mon', 'mcost', month, ARGV[28], ARGV[29]) end
 if seed_day ~= '' or seed_month ~= '' then return { 'seed', seed_day, seed_month } end
 
 -- One HMGET reads every limited dimension's bucket, and only the level field of the unlimited
@@ -227,16 +221,25 @@ if active then active = active + 1 end
 keep_for(KEYS[3], ttl + keep_ms)
 -- The subject is due at its earliest lease: LT lowers its score (or adds it), never raises it.
 redis.call('ZADD', KEYS[5], 'LT', exp_s, ARGV[25])
--- In-flight cost as HINCRBY would leave it (an integer string), in the same HSET as the limits.
+-- In-flight cost as HINCRBY would leave it (an integer string), in the same HSET as the limits
+-- settlements are shown under, written only when they changed.
 s[3] = num(icost + cost)
-redis.call('HSET', KEYS[2], 'icost', s[3], 'cl', lim.conc_s, 'dl', lim.daily_s, 'ml',
-  lim.monthly_s)
+local state = { 'icost', s[3] }
+if s[6] ~= lim.conc_s or s[7] ~= lim.daily_s or s[8] ~= lim.monthly_s then
+  state[3], state[4], state[5], state[6] = 'cl', lim.conc_s, 'dl', lim.daily_s
+  state[7], state[8] = 'ml', lim.monthly_s
+end
+redis.call('HSET', KEYS[2], unpack(state))
 keep_for(KEYS[2], ttl + 2 * DAY_MS)
 local p_s, c_s, cost_s = num(P), num(granted), num(cost)
-redis.call('HSET', KEYS[4], 'sub', ARGV[18], 'tier', ARGV[19], 'model', model, 'p', p_s,
-  'c', c_s, 'cost', cost_s, 'in', ARGV[6], 'out', ARGV[7], 'at', now_s, 'exp', exp_s, 'st', 'held',
-  'cin', ARGV[26], 'who', ARGV[31])
-if ARGV[30] == '1' then redis.call('HSET', KEYS[4], 'lvl', '1') end
+-- The cached-input price only where it differs from the input price (readers fall back to it),
+-- and lvl only on an ancestor's share: one HSET.
+local record = { 'sub', ARGV[18], 'tier', ARGV[19], 'model', model, 'p', p_s, 'c', c_s,
+  'cost', cost_s, 'in', ARGV[6], 'out', ARGV[7], 'at', now_s, 'exp', exp_s, 'st', 'held',
+  'who', ARGV[31] }
+if ARGV[26] ~= ARGV[6] then record[#record + 1] = 'cin'; record[#record + 1] = ARGV[26] end
+if ARGV[30] == '1' then record[#record + 1] = 'lvl'; record[#record + 1] = '1' end
+redis.call('HSET', KEYS[4], unpack(record))
 redis.call('PEXPIRE', KEYS[4], ttl + keep_ms)
 if #KEYS >= 6 then
   redis.call('HSET', KEYS[6], 'ref', ref, 'tier', ARGV[19], 'model', model, 'p', p_s,
