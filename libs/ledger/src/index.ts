@@ -12,7 +12,7 @@ export { DailyUsageRepository, type DailyUsageTotals } from './daily-usage.repos
 export { dataSourceOptions, type DatabaseSettings } from './data-source.options.js';
 export * from './entities/index.js';
 export type { BatchEvent } from './group-commit.queue.js';
-export { LEDGER_WAIT_MS, ledgerCall } from './ledger.timeout.js';
+export { LEDGER_WAIT_MS, ledgerCall, refusedByPostgres } from './ledger.timeout.js';
 export { LedgerModule } from './ledger.module.js';
 export { LedgerWriter, type LedgerWriterOptions } from './ledger.writer.js';
 export { migrateDatabase } from './migrate.js';
