@@ -1,4 +1,4 @@
-# Build stage: compile TypeScript and copy the Redis scripts.
+# Build stage: compile TypeScript and copy the Redis scripts and the dashboard's static files.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
