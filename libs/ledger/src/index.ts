@@ -18,7 +18,7 @@ export {
 } from './embedded.lock.js';
 export * from './entities/index.js';
 export type { BatchEvent } from './group-commit.queue.js';
-export { LEDGER_WAIT_MS, ledgerCall } from './ledger.timeout.js';
+export { LEDGER_WAIT_MS, ledgerCall, refusedByPostgres } from './ledger.timeout.js';
 export { LedgerModule } from './ledger.module.js';
 export { LedgerWriter, type LedgerWriterOptions } from './ledger.writer.js';
 export { migrateDatabase } from './migrate.js';
