@@ -1,5 +1,5 @@
-# Build stage: compile TypeScript and copy the Redis scripts.
-FROM node:20-bookworm-slim AS build
+# Build stage: compile TypeScript and copy the Redis scripts and the dashboard's static files.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
@@ -7,7 +7,7 @@ COPY . .
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: compiled service and production dependencies only.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./

@@ -5,54 +5,18 @@
  * Precondition: dist/ must exist and be current — `npm test` runs `npm run build` first; when
  * running this file alone, build before (`npm run build && npx vitest run test/e2e/cli.test.ts`).
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, unique } from '../support/app.harness.js';
+import { assertCliBuilt, runCli, tabRows as rows } from '../support/cli-process.js';
 import { testEnv } from '../support/test-env.js';
 
-const CLI = 'dist/apps/cli/src/main.js';
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      {
-        env: { ...process.env, DATABASE_URL: testEnv().databaseUrl, LOG_LEVEL: 'warn' },
-        timeout: 20_000,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-/** Tab-separated rows of a listing, by their first cell. */
-function rows(stdout: string): Map<string, string[]> {
-  return new Map(
-    stdout
-      .trim()
-      .split('\n')
-      .map((line) => line.split('\t'))
-      .map((cells) => [cells[0]!, cells.slice(1)]),
-  );
-}
+const cli = (...args: string[]) =>
+  runCli({ ...process.env, DATABASE_URL: testEnv().databaseUrl, LOG_LEVEL: 'warn' }, args);
 
 let t: TestApp;
 
 beforeAll(async () => {
-  if (!existsSync(CLI)) {
-    throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does).`);
-  }
+  assertCliBuilt();
   t = await startTestApp();
 });
 
@@ -128,9 +92,10 @@ describe('admin CLI', () => {
     expect(again.stderr).toBe(
       `error: An API client named "${name}" or with this key already exists.\n`,
     );
-    const nobody = await cli('keys', 'revoke', unique('cli-nobody'));
+    const nobodyName = unique('cli-nobody');
+    const nobody = await cli('keys', 'revoke', nobodyName);
     expect(nobody.code).toBe(1);
-    expect(nobody.stderr).toMatch(/no caller named/);
+    expect(nobody.stderr).toBe(`error: No key named "${nobodyName}".\n`);
   });
 
   it('lists the seeded tiers with their limits', async () => {
@@ -143,6 +108,7 @@ describe('admin CLI', () => {
       'burst',
       'concurrent',
       'daily_usd',
+      'monthly_usd',
       'subjects',
     ]);
     // requests/min, tokens/min, burst, concurrent, daily USD (SPEC §5).
@@ -157,8 +123,69 @@ describe('admin CLI', () => {
     ]);
   });
 
+  it('sets a tier and a subject, rotates a key with grace and reports spend on the database', async () => {
+    const tier = unique('cli-tier');
+    const set = rows((await cli('tiers', 'set', tier, '--tpm', '5000', '--burst', '6000')).stdout);
+    expect(set.get(tier)).toEqual([
+      'unlimited',
+      '5000',
+      '6000',
+      'unlimited',
+      'unlimited',
+      'unlimited',
+      '0',
+    ]);
+    const subject = unique('cli-member');
+    const put = await cli('subjects', 'set', subject, '--tier', tier);
+    expect(put.code, put.stderr).toBe(0);
+    expect((await t.request('GET', `/v1/subjects/${subject}/usage`)).body.tier).toBe(tier);
+    const audit = await t.sql(
+      `SELECT actor, action FROM admin_audit WHERE target = ANY($1) ORDER BY id`,
+      [[tier, subject]],
+    );
+    expect(audit.rows).toEqual([
+      { actor: 'admin-cli', action: 'tier.put' },
+      { actor: 'admin-cli', action: 'subject.put' },
+    ]);
+    const unknownTier = await cli('subjects', 'set', subject, '--tier', unique('none'));
+    expect(unknownTier.code).toBe(1);
+    expect(unknownTier.stderr).toMatch(/^error: No tier named/);
+
+    const name = unique('cli-rotate');
+    const first = /^(tb_\S{20,})$/m.exec((await cli('keys', 'create', name)).stdout)![1]!;
+    const rotated = await cli('keys', 'rotate', name, '--grace-seconds', '60');
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.stdout).toMatch(/the previous key works until \d{4}-\d{2}-\d{2}T/);
+    const second = /^(tb_\S{20,})$/m.exec(rotated.stdout)![1]!;
+    for (const key of [first, second]) {
+      const reply = await t.request('GET', `/v1/subjects/${subject}/usage`, undefined, {
+        authorization: `Bearer ${key}`,
+      });
+      expect(reply.status).toBe(200);
+    }
+
+    const spend = await cli(
+      'spend',
+      '--from',
+      '2001-01-01',
+      '--to',
+      '2001-01-31',
+      '--group-by',
+      'model',
+    );
+    expect(spend.code, spend.stderr).toBe(0);
+    expect(spend.stdout).toBe(
+      'spend 2001-01-01 .. 2001-01-31 by model\n' +
+        'model\tcost_usd\trequests\tprompt_tokens\tcompletion_tokens\tcached_tokens\n' +
+        '(total)\t0.000000\t0\t0\t0\t0\n',
+    );
+    const badDay = await cli('spend', '--from', '2001-02-30');
+    expect(badDay.code).toBe(1);
+    expect(badDay.stderr).toMatch(/^error: from is not a real date/);
+  });
+
   it('answers an unknown command with the usage text and exit code 2', async () => {
-    for (const args of [['frobnicate'], ['keys', 'rotate', 'x'], []]) {
+    for (const args of [['frobnicate'], ['keys', 'frob', 'x'], []]) {
       const run = await cli(...args);
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.stdout).toContain('keys create <name>');

@@ -32,7 +32,11 @@ export function projectRoot(): string {
  * Starts the compiled service as its own process and resolves once it prints where it listens.
  * `env` is the whole service configuration (PORT=0 and HOST=127.0.0.1 by default).
  */
-export function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+export function startServiceProcess(
+  env: Record<string, string>,
+  /** A first embedded start migrates PGlite: allow it more on a loaded machine. */
+  startMs = 30_000,
+): Promise<ServiceProcess> {
   const script = join(projectRoot(), SERVICE_ENTRY);
   if (!existsSync(script)) {
     throw new Error(`${SERVICE_ENTRY} is missing: run \`npm run build\` first (npm test does).`);
@@ -59,7 +63,7 @@ export function startServiceProcess(env: Record<string, string>): Promise<Servic
       child.kill('SIGKILL');
       reject(new Error(`${SERVICE_ENTRY} ${why}:\n${output}`));
     };
-    const timer = setTimeout(() => fail('did not start within 30 s'), 30_000);
+    const timer = setTimeout(() => fail(`did not start within ${startMs / 1000} s`), startMs);
     const onEarlyExit = (code: number | null, signal: string | null): void =>
       fail(`exited (${code ?? signal}) before listening`);
     child.once('exit', onEarlyExit);

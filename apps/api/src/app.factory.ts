@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
 import { type EnvironmentVariables, validateEnvironment } from '#config';
 import { AppModule } from './app.module.js';
 import { setupOpenApi } from './http/openapi.js';
@@ -10,6 +9,7 @@ import { AJV_OPTIONS } from './http/contract.kit.js';
 import { FRAMEWORK_ERROR_OPTIONS, acceptJsonOnly } from './http/fastify.guards.js';
 import { ApiKeyVerifier, authenticateBeforeValidation } from './auth/api-key.verifier.js';
 import { logRequests } from './observability/request-log.js';
+import { PinoNestLogger } from './observability/pino.logger.js';
 import { DecisionController } from './decision/decision.controller.js';
 import { runDecisionRoutesDirectly } from './decision/decision.routes.js';
 
@@ -51,7 +51,7 @@ export async function createApp(
     // The Fastify instance parses bodies itself (acceptJsonOnly): no form-encoded parser.
     bodyParser: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(PinoNestLogger));
   authenticateBeforeValidation(adapter.getInstance(), app.get(ApiKeyVerifier));
   runDecisionRoutesDirectly(adapter.getInstance(), app.get(DecisionController));
   // JSON only, well-formed: any other content type is a 415, for every route.

@@ -8,6 +8,7 @@ import { BudgetAlertRepository } from './budget-alert.repository.js';
 import { CatalogueService } from './catalogue.service.js';
 import { DailyUsageRepository } from './daily-usage.repository.js';
 import { dataSourceOptions } from './data-source.options.js';
+import { holdEmbeddedDatabase } from './embedded.lock.js';
 import { LedgerWriter } from './ledger.writer.js';
 import { SettlementRepository } from './settlement.repository.js';
 
@@ -19,17 +20,23 @@ import { SettlementRepository } from './settlement.repository.js';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
-        ...dataSourceOptions({
-          DATABASE_URL: config.get('DATABASE_URL'),
-          DATA_DIR: config.get('DATA_DIR'),
-        }),
-        // The embedded database is migrated on start (SPEC §6); a shared one by `migration:run`.
-        migrationsRun: config.embeddedDatabase,
-        // The start checked the database already (main.ts): a start that fails fails fast.
-        retryAttempts: 2,
-        retryDelay: 1_000,
-      }),
+      useFactory: (config: AppConfig) => {
+        if (config.embeddedDatabase) {
+          // Released at exit: the database stays in this process's memory until then.
+          holdEmbeddedDatabase(config.get('DATA_DIR'), 'token-budget service');
+        }
+        return {
+          ...dataSourceOptions({
+            DATABASE_URL: config.get('DATABASE_URL'),
+            DATA_DIR: config.get('DATA_DIR'),
+          }),
+          // The embedded database is migrated on start (SPEC §6); a shared one by `migration:run`.
+          migrationsRun: config.embeddedDatabase,
+          // The start checked the database already (main.ts): a start that fails fails fast.
+          retryAttempts: 2,
+          retryDelay: 1_000,
+        };
+      },
     }),
   ],
   providers: [

@@ -1,4 +1,4 @@
-import { LedgerUnavailableError } from '#kernel';
+import { InvalidSettlementError, LedgerUnavailableError } from '#kernel';
 
 /**
  * How long a request may wait on Postgres (SPEC §7: no request waits on it; commits answer 503
@@ -34,4 +34,18 @@ export function ledgerCall<T>(what: string, work: Promise<T>, ms = LEDGER_WAIT_M
 /** Anything but our own argument checks: connection, protocol and server errors. */
 function isDriverError(error: unknown): boolean {
   return !(error instanceof RangeError);
+}
+
+/**
+ * Whether an append failed because Postgres answered and refused the rows (a data, integrity or
+ * raised error: the same rows would fail again), or the settlement is one it would refuse — as
+ * opposed to Postgres being unreachable, slow or shutting down, when every append fails alike.
+ */
+export function refusedByPostgres(error: unknown): boolean {
+  if (error instanceof InvalidSettlementError) {
+    return true;
+  }
+  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  // A SQLSTATE; classes 08 (connection), 53 (resources) and 57 (shutdown, cancel) are outages.
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|53|57)/.test(code);
 }

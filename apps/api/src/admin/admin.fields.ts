@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   IsInt,
   IsOptional,
@@ -32,6 +32,18 @@ export function OptionalLimit(description: string, example: number): PropertyDec
     IsInt(),
     Min(1),
     Max(INT4_MAX),
+  );
+}
+
+/** A query's optional `limit`: a whole number from 1 to `max` (query strings are text). */
+export function RowLimit(description: string, max: number): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ description, minimum: 1, maximum: max }),
+    IsOptional(),
+    Type(() => Number),
+    IsInt(),
+    Min(1),
+    Max(max),
   );
 }
 

@@ -5,7 +5,7 @@ import { generateApiKey, hashApiKey } from '#ledger';
 import type { Caller } from '../auth/caller.js';
 import { runAudited } from './admin.audit.js';
 import type { CreateKeyDto } from './keys.dto.js';
-import { notFound } from './tiers.service.js';
+import { notFound } from './admin.rows.js';
 
 /** What the API shows of a key: never the key, nor its hash. */
 const COLUMNS = `name, role, created_at, revoked_at,

@@ -1,7 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { IsPrintableId } from './admin.fields.js';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import { IsPrintableId, RowLimit } from './admin.fields.js';
 
 export const SPEND_GROUPS = ['subject', 'model', 'tier', 'caller', 'day'] as const;
 export type SpendGroup = (typeof SPEND_GROUPS)[number];
@@ -33,11 +32,6 @@ export class SpendQuery {
   @IsPrintableId(256)
   subject?: string;
 
-  @ApiPropertyOptional({ description: 'Most rows (default 100).', minimum: 1, maximum: 10000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(10_000)
+  @RowLimit('Most rows (default 100).', 10_000)
   limit?: number;
 }

@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { IsPrintableId } from './admin.fields.js';
+import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsPrintableId, RowLimit } from './admin.fields.js';
 
 /** PUT /v1/admin/subjects/{id}: replaces the row, so an absent parent means none. */
 export class SubjectDto {
@@ -41,11 +40,6 @@ export class SubjectListQuery {
   @IsPrintableId(256)
   cursor?: string;
 
-  @ApiPropertyOptional({ description: 'Page size (default 100).', minimum: 1, maximum: 1000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @RowLimit('Page size (default 100).', 1000)
   limit?: number;
 }

@@ -2,11 +2,18 @@ import { InvalidRequestError } from '#kernel';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Caller } from '../auth/caller.js';
-import { runAudited } from './admin.audit.js';
+import { type AuditedTable, deleteAudited, findRow, putAudited } from './admin.rows.js';
 import type { SubjectDto, SubjectListQuery } from './subjects.dto.js';
-import { notFound } from './tiers.service.js';
 
 const COLUMNS = 'id, tier, parent, created_at, updated_at';
+
+const SUBJECTS: AuditedTable = {
+  table: 'subjects',
+  kind: 'subject',
+  action: 'subject',
+  keys: ['id'],
+  columns: [['tier'], ['parent']],
+};
 
 /**
  * Subjects, their tiers and parents (SPEC §5 subjects); a subject without a row has DEFAULT_TIER
@@ -34,12 +41,8 @@ export class SubjectsService {
     };
   }
 
-  async get(id: string): Promise<Record<string, unknown>> {
-    const [row] = await this.db.query(`SELECT ${COLUMNS} FROM subjects WHERE id = $1`, [id]);
-    if (!row) {
-      throw notFound('subject', id);
-    }
-    return row as Record<string, unknown>;
+  get(id: string): Promise<Record<string, unknown>> {
+    return findRow(this.db, `SELECT ${COLUMNS} FROM subjects WHERE id = $1`, [id], 'subject', id);
   }
 
   async put(caller: Caller, id: string, dto: SubjectDto): Promise<boolean> {
@@ -57,28 +60,10 @@ export class SubjectsService {
       }
     }
     // A cycle or a scope deeper than 4 is refused by the subjects trigger: a 400 (translate()).
-    const result = await runAudited(this.db, caller, {
-      action: 'subject.put',
-      target: id,
-      before: `SELECT to_jsonb(s) AS row FROM subjects s WHERE id = $3`,
-      change: `INSERT INTO subjects AS s (id, tier, parent) VALUES ($3, $4, $5)
-               ON CONFLICT (id) DO UPDATE SET tier = EXCLUDED.tier, parent = EXCLUDED.parent
-               RETURNING to_jsonb(s.*) AS row`,
-      params: [dto.tier, parent],
-    });
-    return result.before === null;
+    return putAudited(this.db, caller, SUBJECTS, [id], [dto.tier, parent]);
   }
 
-  async delete(caller: Caller, id: string): Promise<void> {
-    const result = await runAudited(this.db, caller, {
-      action: 'subject.delete',
-      target: id,
-      before: `SELECT to_jsonb(s) AS row FROM subjects s WHERE id = $3`,
-      change: `DELETE FROM subjects s WHERE id = $3 RETURNING to_jsonb(s.*) AS row`,
-      deletes: true,
-    });
-    if (!result.changed) {
-      throw notFound('subject', id);
-    }
+  delete(caller: Caller, id: string): Promise<void> {
+    return deleteAudited(this.db, caller, SUBJECTS, [id]);
   }
 }

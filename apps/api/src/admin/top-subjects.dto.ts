@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
+import { RowLimit } from './admin.fields.js';
 
 export const TOP_PERIODS = ['day', 'month'] as const;
 export type TopPeriod = (typeof TOP_PERIODS)[number];
@@ -16,11 +16,6 @@ export class TopSubjectsQuery {
   @IsIn(TOP_PERIODS)
   period?: TopPeriod;
 
-  @ApiPropertyOptional({ description: 'Most subjects (default 10).', minimum: 1, maximum: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @RowLimit('Most subjects (default 10).', 100)
   limit?: number;
 }

@@ -1,5 +1,5 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { type MemoryBudgetStore, type MemoryRecord, reservationId } from '#budget';
 import type { SettlementRepository } from '#ledger';
@@ -77,6 +77,9 @@ export class ReservationJournal {
       return;
     }
     const body: JournalFile = { version: 1, savedAtMs: Date.now(), records };
+    // The in-process store may run beside a shared Postgres, with no embedded database to have
+    // made DATA_DIR.
+    mkdirSync(dirname(this.file), { recursive: true });
     const temporary = `${this.file}.tmp`;
     writeFileSync(temporary, JSON.stringify(body), { mode: 0o600 });
     renameSync(temporary, this.file);

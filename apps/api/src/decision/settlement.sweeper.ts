@@ -7,7 +7,7 @@ import {
 import { AppConfig } from '#config';
 import { BudgetStore, MemoryBudgetStore, type Settlement } from '#budget';
 import { ReservationJournal } from './reservation.journal.js';
-import { LedgerWriter } from '#ledger';
+import { LedgerWriter, refusedByPostgres } from '#ledger';
 import { MetricsService } from '../observability/metrics.service.js';
 
 /**
@@ -18,6 +18,8 @@ const SWEEP_EVERY_MS = 4_000;
 /** A settlement still unconfirmed after this long is re-appended (the insert is idempotent). */
 const PENDING_AFTER_MS = 10_000;
 const BATCH = 500;
+/** A bound on the refused ids remembered for logging once. */
+const MAX_REFUSED_LOGGED = 10_000;
 
 /**
  * Background settlement: expires reservations that reached their expiry (claimed atomically in
@@ -29,6 +31,8 @@ export class SettlementSweeper implements OnApplicationBootstrap, BeforeApplicat
   private readonly logger = new Logger(SettlementSweeper.name);
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
+  /** Settlements the ledger refused that were logged already (one error line each). */
+  private readonly refused = new Set<string>();
 
   constructor(
     private readonly config: AppConfig,
@@ -58,7 +62,6 @@ export class SettlementSweeper implements OnApplicationBootstrap, BeforeApplicat
     // taken back at the next start, to be committed, refunded or expired then (SPEC §7).
     if (this.store instanceof MemoryBudgetStore) {
       this.keep(this.store);
-      await this.store.close();
       return;
     }
     // The local fallback of a shared store: reservations decided in this process would be lost
@@ -120,17 +123,31 @@ export class SettlementSweeper implements OnApplicationBootstrap, BeforeApplicat
       return;
     }
     // Appends made together share one statement: one settlement Postgres refuses fails its whole
-    // batch. One by one, each good one is written and confirmed, and a bad one is only logged
-    // (left pending, retried next pass) instead of stalling every sweep behind it.
+    // batch. One by one, each good one is written and confirmed, and a bad one is logged (once)
+    // and left pending, retried next pass, instead of stalling every sweep behind it. Postgres
+    // unreachable fails them all alike: the first such failure ends the pass's attempt.
     const written: Settlement[] = [];
     for (const settlement of settlements) {
       try {
         await this.ledger.append(settlement);
         written.push(settlement);
+        this.refused.delete(settlement.reservationId);
       } catch (error) {
-        this.logger.error(
-          `Settlement ${settlement.reservationId} could not be recorded: ${String(error)}`,
-        );
+        if (!refusedByPostgres(error)) {
+          this.logger.warn(
+            `Ledger unreachable; ${settlements.length - written.length} settlement(s) stay pending: ${String(error)}`,
+          );
+          break;
+        }
+        if (!this.refused.has(settlement.reservationId)) {
+          if (this.refused.size >= MAX_REFUSED_LOGGED) {
+            this.refused.clear();
+          }
+          this.refused.add(settlement.reservationId);
+          this.logger.error(
+            `Settlement ${settlement.reservationId} is refused by the ledger and stays pending (retried every pass): ${String(error)}`,
+          );
+        }
       }
     }
     await this.store.confirmLedgered(written);

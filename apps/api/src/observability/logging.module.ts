@@ -1,22 +1,14 @@
-import { Module } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
-import { AppConfig } from '#config';
+import { Global, Module } from '@nestjs/common';
+import { PinoNestLogger } from './pino.logger.js';
 
 /**
- * Structured JSON logs: Nest's own logs through pino (nestjs-pino's Logger), and one line per
- * request written by the Fastify hook of request-log.ts with the request id, status, time and
- * the decision fields the handlers assign. Keys and prompt text are never logged.
+ * Structured JSON logs: Nest's own logs through pino (PinoNestLogger), and one line per request
+ * written by the Fastify hook of request-log.ts with the request id, status, time and the
+ * decision fields the handlers assign. Keys and prompt text are never logged.
  */
+@Global()
 @Module({
-  imports: [
-    LoggerModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
-        // No per-request middleware (request-log.ts says why): the root logger only.
-        forRoutes: [],
-        pinoHttp: { level: config.get('LOG_LEVEL') },
-      }),
-    }),
-  ],
+  providers: [PinoNestLogger],
+  exports: [PinoNestLogger],
 })
 export class LoggingModule {}
