@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Cluster, Redis } from 'ioredis';
+import { type Cluster, Command, type Redis } from 'ioredis';
 
 export type RedisClient = Redis | Cluster;
 
@@ -124,6 +124,9 @@ function deadlineOf(clock: RedisClock): number {
   return Date.now() + clock.offsetMs! + clock.timeoutMs - 1;
 }
 
+/** Replies as strings, as client.evalsha() gives them. */
+const UTF8 = { replyEncoding: 'utf8' } as const;
+
 /** A script's LATE answer: it reached Redis after its caller gave up, and changed nothing. */
 export class LateScriptError extends Error {
   override readonly name = 'LateScriptError';
@@ -143,14 +146,16 @@ export async function runScript(
   const due = deadline(client);
   // One argument list, built once: keys, arguments, and always last the deadline (lib.lua
   // clock() reads ARGV[#ARGV]).
-  const all: [number, ...(string | number)[]] = [keys.length, ...keys, ...args];
+  const all: (string | number)[] = [script.sha, keys.length, ...keys, ...args];
   all.push(typeof due === 'number' ? due : await due);
   try {
     try {
-      return await client.evalsha(script.sha, ...all);
+      // The command itself, not client.evalsha(): no copy of the arguments on the way.
+      return await client.sendCommand(new Command('evalsha', all, UTF8));
     } catch (error) {
       if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-        return await client.eval(script.source, ...all);
+        all[0] = script.source;
+        return await client.sendCommand(new Command('eval', all, UTF8));
       }
       throw error;
     }

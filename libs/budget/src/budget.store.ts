@@ -91,25 +91,25 @@ export abstract class BudgetStore {
 
 /** Guards the engine against arithmetic it was not built for (the API validates first). */
 export function assertReserveRequest(req: ReserveRequest): void {
-  const counts: [string, number | undefined][] = [
-    ['promptTokens', req.promptTokens],
-    ['completionTokens', req.completionTokens],
-    ['minCompletionTokens', req.minCompletionTokens],
-    ['ttlSeconds', req.ttlSeconds],
-    ['inputPicosPerToken', req.pricing.inputPicosPerToken],
-    ['outputPicosPerToken', req.pricing.outputPicosPerToken],
-    ['cachedInputPicosPerToken', req.pricing.cachedInputPicosPerToken],
-  ];
-  for (const [name, value] of counts) {
-    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) {
-      throw new RangeError(`${name} must be a non-negative integer; got ${String(value)}`);
-    }
-  }
+  // Checked one by one: no array of pairs per check.
+  assertCount('promptTokens', req.promptTokens);
+  assertCount('completionTokens', req.completionTokens);
+  assertCount('minCompletionTokens', req.minCompletionTokens);
+  assertCount('ttlSeconds', req.ttlSeconds);
+  assertCount('inputPicosPerToken', req.pricing.inputPicosPerToken);
+  assertCount('outputPicosPerToken', req.pricing.outputPicosPerToken);
+  assertCount('cachedInputPicosPerToken', req.pricing.cachedInputPicosPerToken);
   if (req.ttlSeconds < 1) {
     throw new RangeError('ttlSeconds must be at least 1');
   }
   if (req.subject.length === 0) {
     throw new RangeError('subject must not be empty');
+  }
+}
+
+function assertCount(name: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) {
+    throw new RangeError(`${name} must be a non-negative integer; got ${String(value)}`);
   }
 }
 

@@ -82,22 +82,26 @@ export function rawStateAt(
  * signs the cached-input price, which the reply does not carry: the request's.
  */
 export function reservationAt(reply: Reply, subject: string, cachedPrice: number): Reservation {
-  const fields = {
+  const pricing = { inputPicosPerToken: n(reply, 8), outputPicosPerToken: n(reply, 9) };
+  const reservation: Reservation = {
+    reservationId: '',
     subject,
     tier: str(reply, 3),
     model: str(reply, 4),
     promptTokens: n(reply, 5),
     completionTokens: n(reply, 6),
     costMicros: n(reply, 7),
-    pricing: { inputPicosPerToken: n(reply, 8), outputPicosPerToken: n(reply, 9) },
+    pricing,
     reservedAtMs: n(reply, 10),
     expiresAtMs: n(reply, 11),
   };
-  const signed = { ...fields.pricing, cachedInputPicosPerToken: cachedPrice };
-  return {
-    reservationId: reservationId({ ...fields, ref: str(reply, 2), pricing: signed }),
-    ...fields,
-  };
+  // The id signs the reservation's own fields; only ref and the signed pricing are added.
+  reservation.reservationId = reservationId({
+    ...reservation,
+    ref: str(reply, 2),
+    pricing: { ...pricing, cachedInputPicosPerToken: cachedPrice },
+  });
+  return reservation;
 }
 
 /** Fields of a settlement reply (lib-settle.lua settlement_reply). */

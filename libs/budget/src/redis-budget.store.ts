@@ -126,10 +126,15 @@ export class RedisBudgetStore extends BudgetStore {
           req.ttlSeconds * 1000,
           pricing.inputPicosPerToken,
           pricing.outputPicosPerToken,
-          ...bucketArgs(limits.requests),
-          ...bucketArgs(limits.tokens),
-          ...bucketArgs(limits.modelRequests),
-          ...bucketArgs(limits.modelTokens),
+          // Capacity and rate of each bucket dimension, -1 for unlimited (no array per pair).
+          limits.requests?.capacity ?? -1,
+          limits.requests?.perMinute ?? -1,
+          limits.tokens?.capacity ?? -1,
+          limits.tokens?.perMinute ?? -1,
+          limits.modelRequests?.capacity ?? -1,
+          limits.modelRequests?.perMinute ?? -1,
+          limits.modelTokens?.capacity ?? -1,
+          limits.modelTokens?.perMinute ?? -1,
           limits.concurrent ?? -1,
           limits.dailyCostMicros ?? -1,
           req.subject,
@@ -400,18 +405,19 @@ export class RedisBudgetStore extends BudgetStore {
 
 /** The limits' recent edits for reserve.lua (lib-buckets.lua parse_changes); '' when none. */
 function encodeChanges(limits: Limits): string {
-  const dims = [limits.requests, limits.tokens, limits.modelRequests, limits.modelTokens];
-  if (!dims.some((limit) => limit?.changes?.length)) {
+  // The usual case first, without an array: no bucket limit was edited lately.
+  if (
+    !limits.requests?.changes?.length &&
+    !limits.tokens?.changes?.length &&
+    !limits.modelRequests?.changes?.length &&
+    !limits.modelTokens?.changes?.length
+  ) {
     return '';
   }
-  return dims
+  return [limits.requests, limits.tokens, limits.modelRequests, limits.modelTokens]
     .map(
       (limit) =>
         limit?.changes?.map((c) => `${c.atMs},${c.capacity},${c.perMinute}`).join(',') ?? '',
     )
     .join('|');
-}
-
-function bucketArgs(limit: BucketLimit | null): [number, number] {
-  return limit ? [limit.capacity, limit.perMinute] : [-1, -1];
 }

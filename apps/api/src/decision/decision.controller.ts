@@ -59,7 +59,7 @@ export class DecisionController {
       return body;
     }
     const { reservation } = decision;
-    return {
+    const answer: Record<string, unknown> = {
       allowed: true,
       reservation_id: reservation.reservationId,
       subject: reservation.subject,
@@ -75,8 +75,12 @@ export class DecisionController {
       granted_max_tokens: Math.floor(reservation.completionTokens / decision.estimate.choices),
       expires_at: isoSeconds(reservation.expiresAtMs),
       limits: limitsView(decision.state),
-      ...(decision.scope?.length ? { scope: scopeView(decision.scope) } : {}),
     };
+    // Set only where there is a scope: no spread of an empty object per check.
+    if (decision.scope?.length) {
+      answer.scope = scopeView(decision.scope);
+    }
+    return answer;
   }
 
   @ApiEstimate()
