@@ -4,7 +4,8 @@
  * and prints where it listens, its modes and an API key to use. A restart (SIGTERM, start again)
  * keeps the key (kept under DATA_DIR, printed masked from then on) and the reservations decided
  * in process: one held before the restart is committed after it, into the ledger exactly once
- * (SPEC §6, §7).
+ * (SPEC §6, §7), and a check retried with its idempotency key answers the reservation the key
+ * made before the restart, reserving nothing again (SPEC §4).
  * Precondition: dist/ exists (`npm test` builds first).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -106,6 +107,15 @@ describe('embedded defaults (no DATABASE_URL, no REDIS_URL)', () => {
   const subject = unique('embedded');
   let firstKey = '';
   let heldId = '';
+  // Checked and committed before the restart, retried after it.
+  const keyed = {
+    subject,
+    model: 'gpt-4o-mini',
+    prompt_tokens: 100,
+    max_tokens: 50,
+    idempotency_key: 'embedded-retry',
+  };
+  let keyedAnswer: Record<string, unknown> = {};
 
   it('prints its URL, modes and a key; checks and commits land in the embedded ledger', async () => {
     const service = await startEmbedded();
@@ -166,6 +176,16 @@ describe('embedded defaults (no DATABASE_URL, no REDIS_URL)', () => {
     expect(held).toMatchObject({ status: 200, body: { allowed: true } });
     heldId = String(held.body.reservation_id);
 
+    const first = await call(service, 'POST', '/v1/check', keyed);
+    expect(first).toMatchObject({ status: 200, body: { allowed: true } });
+    keyedAnswer = first.body;
+    const keyedCommit = await call(service, 'POST', '/v1/commit', {
+      reservation_id: first.body.reservation_id,
+      usage: { prompt_tokens: 100, completion_tokens: 20 },
+    });
+    // gpt-4o-mini: 100 × $0.15/M + 20 × $0.60/M
+    expect(keyedCommit).toMatchObject({ status: 200, body: { cost_usd: '0.000027' } });
+
     expect(await stop(service)).toBe(0);
   }, 90_000);
 
@@ -181,10 +201,21 @@ describe('embedded defaults (no DATABASE_URL, no REDIS_URL)', () => {
       const withKey = { ...service, key: firstKey };
       const before = await call(withKey, 'GET', `/v1/subjects/${subject}/usage`);
       expect(before.status).toBe(200);
-      expect(before.body.today).toMatchObject({ cost_usd: '0.000039', requests: 1 });
+      expect(before.body.today).toMatchObject({ cost_usd: '0.000066', requests: 2 });
       expect(before.body.in_flight).toEqual([
         expect.objectContaining({ reservation_id: heldId, model: 'gpt-4o-mini' }),
       ]);
+
+      // The check retried with its key: the same answer as before the restart, nothing reserved.
+      const retried = await call(withKey, 'POST', '/v1/check', keyed);
+      expect(retried.status).toBe(200);
+      expect(retried.body.reservation_id).toBe(keyedAnswer.reservation_id);
+      expect(retried.body.estimate).toEqual(keyedAnswer.estimate);
+      expect(retried.body.expires_at).toBe(keyedAnswer.expires_at);
+      const reused = await call(withKey, 'POST', '/v1/check', { ...keyed, max_tokens: 60 });
+      expect(reused).toMatchObject({ status: 409, body: { error: 'idempotency_key_reused' } });
+      const held = await call(withKey, 'GET', `/v1/subjects/${subject}/usage`);
+      expect(held.body.in_flight).toEqual([expect.objectContaining({ reservation_id: heldId })]);
 
       // The reservation held before the restart is committed with its real usage.
       const usage = { prompt_tokens: 100, completion_tokens: 10 };
@@ -200,7 +231,7 @@ describe('embedded defaults (no DATABASE_URL, no REDIS_URL)', () => {
       const again = await call(withKey, 'POST', '/v1/commit', { reservation_id: heldId, usage });
       expect(again).toMatchObject({ status: 200, body: { status: 'committed' } });
       const after = await call(withKey, 'GET', `/v1/subjects/${subject}/usage`);
-      expect(after.body.today).toMatchObject({ cost_usd: '0.000060', requests: 2 });
+      expect(after.body.today).toMatchObject({ cost_usd: '0.000087', requests: 3 });
       expect(after.body.in_flight).toEqual([]);
     } finally {
       expect(await stop(service)).toBe(0);
@@ -213,6 +244,13 @@ describe('embedded defaults (no DATABASE_URL, no REDIS_URL)', () => {
         [heldId],
       );
       expect(rows.rows).toEqual([{ status: 'committed', completion_tokens: 10 }]);
+      // The three reservations made before the restart, and no other.
+      const all = await db.query<{ reservation_id: string }>(
+        'SELECT reservation_id FROM usage_ledger WHERE subject = $1 ORDER BY reservation_id',
+        [subject],
+      );
+      expect(all.rows.map((row) => row.reservation_id)).toHaveLength(3);
+      expect(all.rows.map((row) => row.reservation_id)).toContain(keyedAnswer.reservation_id);
     } finally {
       await db.close();
     }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertApiClient } from '../support/api-clients.js';
 import { type TestApp, eventually, startTestApp, unique } from '../support/app.harness.js';
 import { type Requester, httpClient } from '../support/http.client.js';
+import { deleteKeysUnder } from '../support/redis-keys.js';
 
 /**
  * SPEC §5: usage_ledger.caller is the api_clients.name whose key made the check — not the key
@@ -68,6 +69,20 @@ for (const store of ['redis', 'in-process'] as const) {
       expect(await callerOf(app, committed)).toEqual({ caller: a.name, status: 'committed' });
       expect(await callerOf(app, refunded)).toEqual({ caller: a.name, status: 'refunded' });
     });
+
+    if (store === 'redis') {
+      it('names the caller that settled a reservation Redis lost before it was settled', async () => {
+        const id = await check(a, unique('caller_lost'));
+        expect(await deleteKeysUnder(app.redisUrl, app.keyPrefix)).toBeGreaterThan(0);
+        const commit = await b.request('POST', '/v1/commit', {
+          reservation_id: id,
+          usage: { prompt_tokens: 100, completion_tokens: 20 },
+        });
+        expect(commit.status, JSON.stringify(commit.body)).toBe(200);
+        // The signed id carries what settling needs, not who checked: the settler is recorded.
+        expect(await callerOf(app, id)).toEqual({ caller: b.name, status: 'committed' });
+      });
+    }
 
     it('names the caller that checked on a reservation settled by expiry', async () => {
       const id = await check(b, unique('caller_expiry'), 1);

@@ -7,7 +7,7 @@ export {
 } from './budget.store.js';
 export { RedisBudgetStore, type RedisBudgetStoreOptions } from './redis-budget.store.js';
 export { MemoryBudgetStore } from './memory-budget.store.js';
-export type { MemoryRecord } from './memory-budget.subject.js';
+export type { MemoryIdempotencyEntry, MemoryRecord } from './memory-budget.subject.js';
 export { createRedisClient, whenReady, type RedisClientOptions } from './redis.client.js';
 export type { RedisClient } from './budget.scripts.js';
 export {

@@ -27,7 +27,12 @@ import {
   limitsState,
   viewBucket,
 } from './bucket.math.js';
-import { type MemoryRecord, MemorySubject, reservationOf } from './memory-budget.subject.js';
+import {
+  type MemoryIdempotencyEntry,
+  type MemoryRecord,
+  MemorySubject,
+  reservationOf,
+} from './memory-budget.subject.js';
 import { reserveInMemory } from './memory-budget.reserve.js';
 import { type ScopeLevels, reserveScoped, settleScoped } from './budget.scope.js';
 
@@ -218,6 +223,37 @@ export class MemoryBudgetStore extends BudgetStore {
         s.inFlightMicros += record.costMicros;
       } else if (record.settlement && !record.level) {
         s.pending.set(record.ref, record.settlement.settledAtMs);
+      }
+    }
+  }
+
+  /**
+   * Every idempotency key still answering (SPEC §4: a day), with its subject: copies, safe to
+   * serialize, so that a check retried after an embedded restart is not reserved again.
+   */
+  idempotencyEntries(): MemoryIdempotencyEntry[] {
+    const now = this.clock();
+    const out: MemoryIdempotencyEntry[] = [];
+    for (const s of this.subjects.values()) {
+      for (const [key, entry] of s.idempotency) {
+        if (entry.expiresAtMs > now) {
+          out.push({ subject: s.subject, key, ...structuredClone(entry) });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Takes back what idempotencyEntries() gave; an expired one, or a key already known, is not. */
+  restoreIdempotency(entries: readonly MemoryIdempotencyEntry[]): void {
+    const now = this.clock();
+    for (const { subject, key, ...entry } of entries) {
+      if (entry.expiresAtMs <= now) {
+        continue;
+      }
+      const s = this.subject(subject);
+      if (!s.idempotency.has(key)) {
+        s.idempotency.set(key, structuredClone(entry));
       }
     }
   }

@@ -30,6 +30,21 @@ export interface MemoryRecord {
   caller?: string;
 }
 
+/** What a check's idempotency key made (SPEC §4): its answer, replayed for a day. */
+export interface MemoryIdempotency {
+  ref: string;
+  reservation: Reservation;
+  /** The check's body as hashed (check.fingerprint.ts): another body is a 409. */
+  fingerprint: string;
+  expiresAtMs: number;
+}
+
+/** A subject's idempotency entry with its subject and key, as embedded mode keeps it on disk. */
+export interface MemoryIdempotencyEntry extends MemoryIdempotency {
+  subject: string;
+  key: string;
+}
+
 export class MemorySubject {
   /** Dimensions rq, tk, mr|<model>, mt|<model>, as in the Redis bucket hash. */
   readonly buckets = new Map<string, StoredBucket>();
@@ -47,10 +62,7 @@ export class MemorySubject {
   /** ref → settledAt, until the ledger confirms. */
   readonly pending = new Map<string, number>();
   /** Idempotency key → the reservation it made and the check's fingerprint, for a day. */
-  readonly idempotency = new Map<
-    string,
-    { ref: string; reservation: Reservation; fingerprint: string; expiresAtMs: number }
-  >();
+  readonly idempotency = new Map<string, MemoryIdempotency>();
   readonly records = new Map<string, MemoryRecord>();
 
   constructor(readonly subject: string) {}
