@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   GROUPS,
@@ -9,6 +10,7 @@ import {
   reservationClaims,
   reservationId,
   setReservationSigningKey,
+  sign,
   subjectGroup,
   subjectTag,
 } from './budget.keys.js';
@@ -70,6 +72,22 @@ describe('reservation ids', () => {
     setReservationSigningKey('another-key-of-16-chars');
     try {
       expect(parseReservationId(id)).toBeNull();
+    } finally {
+      setReservationSigningKey(DEFAULT_RESERVATION_SIGNING_KEY);
+    }
+  });
+
+  it('are signed with HMAC-SHA256 exactly as createHmac computes it, for keys of any length', () => {
+    const keys = ['k', 'a'.repeat(64), 'b'.repeat(65), 'clé-ü'.repeat(30), ''];
+    const bodies = ['', 'dXNlcg.WyJmcmVlIl0.AAAAAAAAAAAAAAAAAAAAAA', 'é'.repeat(200)];
+    try {
+      for (const key of keys) {
+        setReservationSigningKey(key);
+        for (const body of bodies) {
+          const expected = createHmac('sha256', key).update(body).digest().subarray(0, 16);
+          expect(sign(body).equals(expected), `key ${key.length}, body ${body.length}`).toBe(true);
+        }
+      }
     } finally {
       setReservationSigningKey(DEFAULT_RESERVATION_SIGNING_KEY);
     }

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Pricing } from './budget.types.js';
 
 /**
@@ -73,16 +73,37 @@ export interface ReservationClaims {
  * instances sharing a store must share a key, and production sets its own.
  */
 export const DEFAULT_RESERVATION_SIGNING_KEY = 'token-budget-embedded-reservation-signing-key';
-let signingKey = Buffer.from(DEFAULT_RESERVATION_SIGNING_KEY, 'utf8');
-
-export function setReservationSigningKey(key: string): void {
-  signingKey = Buffer.from(key, 'utf8');
-}
 
 const SIG_BYTES = 16;
+const BLOCK = 64; // SHA-256's block size
 
-function sign(body: string): Buffer {
-  return createHmac('sha256', signingKey).update(body).digest().subarray(0, SIG_BYTES);
+/**
+ * HMAC-SHA256 (RFC 2104) from two one-shot hashes over key pads prepared once per key: the same
+ * bytes as createHmac(), without an Hmac object and its key setup per id (every check signs
+ * one, every commit verifies one).
+ */
+function pads(key: string): { inner: Buffer; outer: Buffer } {
+  let raw = Buffer.from(key, 'utf8');
+  if (raw.length > BLOCK) {
+    raw = createHash('sha256').update(raw).digest();
+  }
+  const block = Buffer.alloc(BLOCK);
+  raw.copy(block);
+  return {
+    inner: Buffer.from(block.map((byte) => byte ^ 0x36)),
+    outer: Buffer.from(block.map((byte) => byte ^ 0x5c)),
+  };
+}
+
+let signing = pads(DEFAULT_RESERVATION_SIGNING_KEY);
+
+export function setReservationSigningKey(key: string): void {
+  signing = pads(key);
+}
+
+export function sign(body: string): Buffer {
+  const inner = hash('sha256', Buffer.concat([signing.inner, Buffer.from(body, 'utf8')]), 'buffer');
+  return hash('sha256', Buffer.concat([signing.outer, inner]), 'buffer').subarray(0, SIG_BYTES);
 }
 
 /**

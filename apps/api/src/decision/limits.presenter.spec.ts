@@ -64,4 +64,13 @@ describe('limitsView and headers', () => {
   it('formats instants without milliseconds', () => {
     expect(isoSeconds(Date.UTC(2026, 10, 22, 10, 0, 0, 1))).toBe('2026-11-22T10:00:01Z');
   });
+
+  it('formats each instant as itself however calls alternate (the last ones are reused)', () => {
+    const instants = [0, 1_500, 86_400_000, 1_500, 0, 999_999_999_999, 86_400_000, 1_001];
+    for (const ms of instants) {
+      expect(isoSeconds(ms)).toBe(
+        new Date(Math.ceil(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+      );
+    }
+  });
 });

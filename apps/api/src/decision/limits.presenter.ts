@@ -112,7 +112,26 @@ export function rateLimitHeaders(state: LimitsState, nowMs: number): Record<stri
   return headers;
 }
 
+/**
+ * The last two instants formatted: a check answers its expiry and the day's reset, and the
+ * checks of one second share both, so most calls format nothing.
+ */
+const formatted: [number, string][] = [
+  [NaN, ''],
+  [NaN, ''],
+];
+let older = 0;
+
 /** ISO-8601 in UTC without milliseconds, as in SPEC's examples. */
 export function isoSeconds(ms: number): string {
-  return new Date(Math.ceil(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const seconds = Math.ceil(ms / 1000);
+  for (const [at, text] of formatted) {
+    if (at === seconds) {
+      return text;
+    }
+  }
+  const text = new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+  formatted[older] = [seconds, text];
+  older = 1 - older;
+  return text;
 }
