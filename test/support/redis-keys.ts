@@ -25,6 +25,8 @@ async function scanNode(node: Redis, prefix: string): Promise<string[]> {
   return [...found];
 }
 
+const UNLINK_BATCH = 1_000;
+
 /** Deletes every key under `prefix` through an open client; returns how many. */
 export async function unlinkUnder(client: Redis | Cluster, prefix: string): Promise<number> {
   let deleted = 0;
@@ -33,11 +35,17 @@ export async function unlinkUnder(client: Redis | Cluster, prefix: string): Prom
     if (keys.length === 0) {
       continue;
     }
-    // On a Cluster, keys of different slots cannot share a command: one UNLINK per key.
+    // On a Cluster, keys of different slots cannot share a command: one UNLINK per key. Else
+    // UNLINK_BATCH keys per command: a run leaves hundreds of thousands (bench:scope), more than
+    // one call's arguments may hold.
     const counts =
       'nodes' in client
         ? await Promise.all(keys.map((key) => node.unlink(key)))
-        : [await node.unlink(...keys)];
+        : await Promise.all(
+            Array.from({ length: Math.ceil(keys.length / UNLINK_BATCH) }, (_, i) =>
+              node.unlink(...keys.slice(i * UNLINK_BATCH, (i + 1) * UNLINK_BATCH)),
+            ),
+          );
     deleted += counts.reduce((sum, count) => sum + count, 0);
   }
   return deleted;

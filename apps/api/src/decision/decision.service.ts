@@ -23,6 +23,7 @@ import type {
 } from './decision.contract.js';
 import { type Estimate, EstimateService } from './estimate.service.js';
 import { assertCachedWithinPrompt, readUsage } from './usage.shapes.js';
+import { LedgerConfirmations } from './ledger.confirmations.js';
 import { checkFingerprint } from './check.fingerprint.js';
 
 /** The most tokens one request may count (prompt + completion): usage_ledger's int columns. */
@@ -39,6 +40,9 @@ export interface SettleOutcome {
  */
 @Injectable()
 export class DecisionService {
+  /** Ledger confirmations leave once per event-loop turn (ledger.confirmations.ts). */
+  private readonly confirmations: LedgerConfirmations;
+
   constructor(
     private readonly config: AppConfig,
     private readonly estimates: EstimateService,
@@ -47,7 +51,9 @@ export class DecisionService {
     private readonly ledger: LedgerWriter,
     private readonly settlements: SettlementRepository,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.confirmations = new LedgerConfirmations(store);
+  }
 
   /** `caller`: the api_clients.name whose key made the check (usage_ledger.caller). */
   async check(
@@ -255,8 +261,7 @@ export class DecisionService {
     if (!result.replayed) {
       this.metrics.recordSettlement(result.settlement);
     }
-    // Unconfirmed settlements are re-appended by the sweeper, so a failure here loses nothing.
-    void this.store.confirmLedgered([result.settlement]).catch(() => undefined);
+    this.confirmations.add(result.settlement);
     return { settlement: result.settlement, state: result.state };
   }
 
