@@ -113,6 +113,10 @@ describe('GET /dashboard', () => {
     const script = await fetch(`${service.url}/dashboard/dashboard.js`);
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const slash = await fetch(`${service.url}/dashboard/?from=link`, { redirect: 'manual' });
+    expect(slash.status).toBe(301);
+    expect(slash.headers.get('location')).toBe('/dashboard?from=link');
+    expect((await fetch(`${service.url}/dashboard/`)).url).toBe(`${service.url}/dashboard`);
     const missing = await fetch(`${service.url}/dashboard/secrets.txt`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: 'not_found' });

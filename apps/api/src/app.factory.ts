@@ -12,6 +12,7 @@ import { logRequests } from './observability/request-log.js';
 import { PinoNestLogger } from './observability/pino.logger.js';
 import { DecisionController } from './decision/decision.controller.js';
 import { runDecisionRoutesDirectly } from './decision/decision.routes.js';
+import { redirectDashboardSlash } from './dashboard/dashboard.slash.js';
 
 /**
  * Builds the HTTP application from a validated environment: used by main.ts and by the
@@ -54,6 +55,7 @@ export async function createApp(
   app.useLogger(app.get(PinoNestLogger));
   authenticateBeforeValidation(adapter.getInstance(), app.get(ApiKeyVerifier));
   runDecisionRoutesDirectly(adapter.getInstance(), app.get(DecisionController));
+  redirectDashboardSlash(adapter.getInstance());
   // JSON only, well-formed: any other content type is a 415, for every route.
   acceptJsonOnly(adapter.getInstance());
   setupOpenApi(app);
