@@ -454,7 +454,11 @@ describe('admin API: alerts and overview', () => {
     await eventually(async () => (await check()).status === 429, 3000);
     const after = await ctx.admin.request('GET', '/v1/admin/overview');
     expect(refusals(after.body)).toBeGreaterThan(refusals(before.body));
-    expect(after.body.modes).toMatchObject({ store: 'redis', database: 'postgres' });
+    expect(after.body.modes).toMatchObject({
+      store: 'redis',
+      database: 'postgres',
+      alert_webhook: 'none',
+    });
   });
 });
 

@@ -7,7 +7,9 @@ import { BudgetAlertRepository } from '#ledger';
 import { utcDay } from '#kernel';
 import { AlertDispatcher } from '../../apps/api/src/alerts/alert.dispatcher.js';
 import { openDataSource } from '../ledger/ledger.helpers.js';
+import { insertApiClient } from '../support/api-clients.js';
 import { type TestApp, eventually, startTestApp, unique } from '../support/app.harness.js';
+import { httpClient } from '../support/http.client.js';
 import { testEnv } from '../support/test-env.js';
 
 /**
@@ -188,6 +190,10 @@ describe('budget alert delivery', () => {
   it('delivers each alert of concurrent commits to a webhook that fails twice first, signed', async () => {
     receiver.answer = (_json, nth) => (nth <= 2 ? 500 : 200);
     const app = await startApp();
+    // The admin overview (and the dashboard) says that alerts have somewhere to go.
+    const { key } = await insertApiClient(app.sql, 'alerts-admin', 'admin');
+    const overview = await httpClient(app.url, key)('GET', '/v1/admin/overview');
+    expect(overview.body.modes).toMatchObject({ alert_webhook: 'configured' });
     const [tier, subject] = await alertingSubject(app, '{50,80,100}');
     await spend(app, subject, 4);
 

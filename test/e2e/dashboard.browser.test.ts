@@ -195,6 +195,10 @@ describe('GET /dashboard', () => {
     expect(alert[0]).toBe('alice');
     expect(alert[3]).toBe('50%');
     expect(alert[4]).toMatch(/ of \$5\.000000$/);
+    // This service has no ALERT_WEBHOOK_URL: the alert is recorded, and never sent.
+    expect(alert[5]).toBe('Not sent: no webhook set');
+    expect(await text('#kpi-alerts-note')).toBe('Not sent: no webhook set');
+    expect(await text('#modes [data-mode="alert_webhook"] dd')).toBe('none');
     expect(await text('#modes [data-mode="store"] dd')).toBe('redis');
     expect(await text('#modes [data-mode="database"] dd')).toBe('postgres');
   });

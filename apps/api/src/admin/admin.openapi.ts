@@ -131,7 +131,23 @@ export const ADMIN_SCHEMAS: Record<string, object> = {
           total: { type: 'integer' },
         },
       },
-      modes: { type: 'object', additionalProperties: { type: 'string' } },
+      modes: {
+        type: 'object',
+        properties: {
+          store: { type: 'string', enum: ['redis', 'memory'] },
+          decisions: { type: 'string' },
+          database: { type: 'string', enum: ['embedded', 'postgres'] },
+          redis_failure_mode: { type: 'string', enum: ['local', 'open', 'closed'] },
+          expired_reservation_policy: { type: 'string', enum: ['charge', 'release'] },
+          default_tier: { type: 'string' },
+          alert_webhook: {
+            type: 'string',
+            enum: ['configured', 'none'],
+            description: 'Whether ALERT_WEBHOOK_URL is set: with none, alerts are only recorded.',
+          },
+        },
+        additionalProperties: { type: 'string' },
+      },
     },
   },
 };

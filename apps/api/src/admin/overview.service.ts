@@ -18,7 +18,8 @@ interface Sample {
 /**
  * Refusals of the last hour by dimension, from this instance's decision counter: a sample of the
  * counter every minute, and the difference between now and the sample an hour old (or the start
- * of the process, when it is younger). The modes are those /readyz shows.
+ * of the process, when it is younger). The modes are those /readyz shows, the default tier, and
+ * whether budget alerts have a webhook to be sent to.
  */
 @Injectable()
 export class OverviewService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -65,6 +66,7 @@ export class OverviewService implements OnApplicationBootstrap, OnApplicationShu
         redis_failure_mode: this.config.get('REDIS_FAILURE_MODE'),
         expired_reservation_policy: this.config.get('EXPIRED_RESERVATION_POLICY'),
         default_tier: this.config.get('DEFAULT_TIER'),
+        alert_webhook: this.config.get('ALERT_WEBHOOK_URL') === undefined ? 'none' : 'configured',
       },
     };
   }

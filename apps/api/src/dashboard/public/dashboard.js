@@ -90,7 +90,7 @@ function render(data) {
   panels.topSubjects(data.top);
   panels.refusals(data.overview);
   panels.modes(data.overview);
-  panels.alerts(data.alertList);
+  panels.alerts(data.alertList, data.overview.modes.alert_webhook);
 }
 
 async function refresh() {

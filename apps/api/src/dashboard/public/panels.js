@@ -53,7 +53,11 @@ const MODES = {
   redis_failure_mode: 'On a Redis failure',
   expired_reservation_policy: 'Unsettled reservations',
   default_tier: 'Default tier',
+  alert_webhook: 'Alert webhook',
 };
+
+/** An alert not delivered yet never will be while the service has no webhook to send it to. */
+const UNSENT = 'Not sent: no webhook set';
 
 export function summary({ today, month, overview, alerts, alertsCapped }) {
   fill('kpi-today', money(today.total.cost_usd));
@@ -65,9 +69,17 @@ export function summary({ today, month, overview, alerts, alertsCapped }) {
   const refusals = overview.refusals_last_hour;
   setText('kpi-refusals', count(refusals.total));
   setText('kpi-refusals-note', `since ${timestamp(refusals.since)}, ${refusals.scope}`);
+  const webhook = overview.modes.alert_webhook;
   const undelivered = alerts.filter((alert) => alert.delivery !== 'delivered').length;
   setText('kpi-alerts', `${count(alerts.length)}${alertsCapped ? '+' : ''}`);
-  setText('kpi-alerts-note', undelivered > 0 ? `${count(undelivered)} not delivered yet` : '');
+  setText(
+    'kpi-alerts-note',
+    undelivered === 0
+      ? ''
+      : webhook === 'none'
+        ? UNSENT
+        : `${count(undelivered)} not delivered yet`,
+  );
 }
 
 /** Spend by tier or by model: one row per key, today and this month, and its share. */
@@ -240,7 +252,7 @@ export function modes(overview) {
 
 const DELIVERY = { delivered: 'Delivered', retrying: 'Retrying', pending: 'Pending' };
 
-export function alerts(list) {
+export function alerts(list, webhook) {
   if (list.length === 0) {
     fill('alerts-table', empty('No budget alert in the last 7 days.'));
     return;
@@ -260,12 +272,14 @@ export function alerts(list) {
       ),
       labelled(
         'Delivery',
-        el(
-          'span',
-          { class: `badge badge-${a.delivery}` },
-          DELIVERY[a.delivery] ?? a.delivery,
-          a.attempts > 0 && a.delivery !== 'delivered' ? ` (${a.attempts} tries)` : '',
-        ),
+        a.delivery !== 'delivered' && webhook === 'none'
+          ? el('span', { class: 'badge badge-unsent' }, UNSENT)
+          : el(
+              'span',
+              { class: `badge badge-${a.delivery}` },
+              DELIVERY[a.delivery] ?? a.delivery,
+              a.attempts > 0 && a.delivery !== 'delivered' ? ` (${a.attempts} tries)` : '',
+            ),
       ),
     ),
   );
