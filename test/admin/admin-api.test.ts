@@ -5,35 +5,58 @@ import { auditRows, useAdminApp } from './admin.helpers.js';
 
 const ctx = useAdminApp();
 
-/** Every admin route with a body that would be valid: a caller key must get 403 on each. */
-const ROUTES: [string, string, unknown?][] = [
+interface RowNames {
+  tier: string;
+  /** The tier whose per-model limit of gpt-4o the routes edit. */
+  limitTier: string;
+  subject: string;
+  model: string;
+  key: string;
+}
+
+/** Every admin route with a body that would be valid, on rows of these names. */
+const routesOn = (names: RowNames): [string, string, unknown?][] => [
   ['GET', '/v1/admin/tiers'],
   ['GET', '/v1/admin/tiers/free'],
-  ['PUT', '/v1/admin/tiers/x', { requests_per_minute: 1 }],
-  ['DELETE', '/v1/admin/tiers/x'],
-  ['GET', '/v1/admin/tiers/free/models/gpt-4o'],
-  ['PUT', '/v1/admin/tiers/free/models/gpt-4o', { requests_per_minute: 1 }],
-  ['DELETE', '/v1/admin/tiers/free/models/gpt-4o'],
+  ['PUT', `/v1/admin/tiers/${names.tier}`, { requests_per_minute: 1 }],
+  ['DELETE', `/v1/admin/tiers/${names.tier}`],
+  ['GET', `/v1/admin/tiers/${names.limitTier}/models/gpt-4o`],
+  ['PUT', `/v1/admin/tiers/${names.limitTier}/models/gpt-4o`, { requests_per_minute: 1 }],
+  ['DELETE', `/v1/admin/tiers/${names.limitTier}/models/gpt-4o`],
   ['GET', '/v1/admin/subjects'],
-  ['GET', '/v1/admin/subjects/s'],
-  ['PUT', '/v1/admin/subjects/s', { tier: 'free' }],
-  ['DELETE', '/v1/admin/subjects/s'],
+  ['GET', `/v1/admin/subjects/${names.subject}`],
+  ['PUT', `/v1/admin/subjects/${names.subject}`, { tier: 'free' }],
+  ['DELETE', `/v1/admin/subjects/${names.subject}`],
   ['GET', '/v1/admin/models'],
   ['GET', '/v1/admin/models/gpt-4o'],
   [
     'PUT',
-    '/v1/admin/models/m',
+    `/v1/admin/models/${names.model}`,
     { input_usd_per_mtok: '1', output_usd_per_mtok: '2', default_max_tokens: 10 },
   ],
-  ['DELETE', '/v1/admin/models/m'],
-  ['POST', '/v1/admin/keys', { name: 'k' }],
+  ['DELETE', `/v1/admin/models/${names.model}`],
+  ['POST', '/v1/admin/keys', { name: names.key }],
   ['GET', '/v1/admin/keys'],
-  ['POST', '/v1/admin/keys/k/rotate', {}],
-  ['DELETE', '/v1/admin/keys/k'],
+  ['POST', `/v1/admin/keys/${names.key}/rotate`, {}],
+  ['DELETE', `/v1/admin/keys/${names.key}`],
   ['GET', '/v1/admin/spend'],
   ['GET', '/v1/admin/overview'],
   ['GET', '/v1/admin/alerts'],
 ];
+
+/** A caller key must get 403 on each. */
+const ROUTES = routesOn({ tier: 'x', limitTier: 'free', subject: 's', model: 'm', key: 'k' });
+
+/** The OpenAPI path of a concrete admin path. */
+const templated = (path: string): string =>
+  path
+    .replace(/\/tiers\/[^/]+/, '/tiers/{name}')
+    .replace(/\/models\/[^/]+$/, (m) => (path.includes('/tiers/') ? '/models/{model}' : m))
+    .replace(/^\/v1\/admin\/models\/[^/]+$/, '/v1/admin/models/{name}')
+    .replace(/\/subjects\/[^/]+/, '/subjects/{id}')
+    .replace(/\/keys\/[^/]+/, '/keys/{name}');
+
+type OpenApiPaths = Record<string, Record<string, { responses: Record<string, unknown> }>>;
 
 describe('admin API: who may call it', () => {
   it('answers 401 without a key and 403 forbidden to a caller key, on every route', async () => {
@@ -58,18 +81,30 @@ describe('admin API: who may call it', () => {
   });
 
   it('documents every admin route in the OpenAPI document', async () => {
-    const doc = (await ctx.t.request('GET', '/openapi.json')).body as {
-      paths: Record<string, Record<string, unknown>>;
-    };
+    const doc = (await ctx.t.request('GET', '/openapi.json')).body as { paths: OpenApiPaths };
     for (const [method, path] of ROUTES) {
-      const templated = path
-        .replace(/\/tiers\/[^/]+/, '/tiers/{name}')
-        .replace(/\/models\/[^/]+$/, (m) => (path.includes('/tiers/') ? '/models/{model}' : m))
-        .replace(/^\/v1\/admin\/models\/[^/]+$/, '/v1/admin/models/{name}')
-        .replace(/\/subjects\/[^/]+/, '/subjects/{id}')
-        .replace(/\/keys\/[^/]+/, '/keys/{name}');
-      expect(doc.paths[templated]?.[method.toLowerCase()], `${method} ${templated}`).toBeDefined();
+      const operation = doc.paths[templated(path)]?.[method.toLowerCase()];
+      expect(operation, `${method} ${templated(path)}`).toBeDefined();
     }
+  });
+
+  it('documents the status each admin route answers, 201 (created) and 200 (replaced) of a PUT', async () => {
+    const doc = (await ctx.t.request('GET', '/openapi.json')).body as { paths: OpenApiPaths };
+    const limitTier = unique('limits');
+    expect((await ctx.admin.request('PUT', `/v1/admin/tiers/${limitTier}`, {})).status).toBe(201);
+    const names = { tier: unique('t'), limitTier, subject: unique('s'), model: unique('m') };
+    const answered: string[] = [];
+    for (const [method, path, body] of routesOn({ ...names, key: unique('k') })) {
+      const documented = Object.keys(doc.paths[templated(path)]![method.toLowerCase()]!.responses);
+      for (let call = 0; call < (method === 'PUT' ? 2 : 1); call += 1) {
+        const { status } = await ctx.admin.request(method, path, body);
+        answered.push(`${method} ${path} ${status}`);
+        expect(documented, `${method} ${path} answered ${status}`).toContain(String(status));
+      }
+    }
+    expect(answered.filter((line) => line.startsWith('PUT')).map((line) => line.slice(-3))).toEqual(
+      ['201', '200', '201', '200', '201', '200', '201', '200'],
+    );
   });
 });
 

@@ -31,7 +31,7 @@ export async function createApp(
     genReqId: requestId,
     // A subject id is up to 256 characters, each up to 12 bytes percent-encoded (4 UTF-8 bytes):
     // every valid id must fit /v1/subjects/{id}/usage (Fastify's default is 100).
-    maxParamLength: 256 * 12,
+    routerOptions: { maxParamLength: 256 * 12 },
     // The /v1 bodies are validated by the contract's JSON Schemas (decision.contract.ts).
     ajv: AJV_OPTIONS,
     ...FRAMEWORK_ERROR_OPTIONS,

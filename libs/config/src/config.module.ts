@@ -5,7 +5,8 @@ import { type EnvironmentVariables, validateEnvironment } from './env.schema.js'
 
 /**
  * The validated environment as a global module. The variables are validated once, by the caller
- * of `forRoot` (the process environment by default), so a bad value stops the start.
+ * of `forRoot` (the process environment by default), so a bad value stops the start. Reads answer
+ * those validated values only, never the raw environment: an empty `DATABASE_URL` stays unset.
  */
 @Global()
 @Module({})
@@ -14,7 +15,12 @@ export class AppConfigModule {
     return {
       module: AppConfigModule,
       imports: [
-        ConfigModule.forRoot({ ignoreEnvFile: true, cache: true, load: [() => ({ ...env })] }),
+        ConfigModule.forRoot({
+          ignoreEnvFile: true,
+          skipProcessEnv: true,
+          cache: true,
+          load: [() => ({ ...env })],
+        }),
       ],
       providers: [AppConfig],
       exports: [AppConfig],

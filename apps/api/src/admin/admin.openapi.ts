@@ -155,22 +155,29 @@ interface RouteDoc {
   description?: string;
   /** The success status and schema name (`[name]` for an array); none for 204. */
   ok?: [number, string] | [number, string, 'array'];
+  /** A create-or-replace PUT: `ok` is its 200 (replaced), and 201 (created) has the same body. */
+  upsert?: true;
   errors?: [number, string][];
   extra?: ApiResponseOptions[];
+}
+
+function successes(doc: RouteDoc): ApiResponseOptions[] {
+  if (!doc.ok) {
+    return [{ status: 204, description: 'Done; no body.' }];
+  }
+  const schema = ref(doc.ok[1], doc.ok[2] === 'array');
+  return doc.upsert
+    ? [
+        { status: 200, description: 'Replaced the existing row.', schema },
+        { status: 201, description: 'Created the row.', schema },
+      ]
+    : [{ status: doc.ok[0], description: 'OK', schema }];
 }
 
 export const ApiAdmin = (doc: RouteDoc) =>
   applyDecorators(
     ApiOperation({ summary: doc.summary, description: doc.description }),
-    ...(doc.ok
-      ? [
-          ApiResponse({
-            status: doc.ok[0],
-            description: 'OK',
-            schema: ref(doc.ok[1], doc.ok[2] === 'array'),
-          }),
-        ]
-      : [ApiResponse({ status: 204, description: 'Done; no body.' })]),
+    ...successes(doc).map((options) => ApiResponse(options)),
     ...(doc.errors ?? []).map(([status, description]) => error(status, description)),
     ...(doc.extra ?? []).map((options) => ApiResponse(options)),
   );

@@ -49,6 +49,7 @@ export class CatalogueController {
     summary: 'Create or replace a tier',
     description: 'Absent limits are unlimited. Every instance applies it within 2 s.',
     ok: [200, 'AdminTier'],
+    upsert: true,
     errors: [INVALID],
   })
   @Put('tiers/:name')
@@ -88,6 +89,7 @@ export class CatalogueController {
   @ApiAdmin({
     summary: 'Create or replace a per-model limit of a tier',
     ok: [200, 'AdminTierModelLimit'],
+    upsert: true,
     errors: [INVALID, NOT_FOUND],
   })
   @Put('tiers/:name/models/:model')
@@ -140,6 +142,7 @@ export class CatalogueController {
   @ApiAdmin({
     summary: "Create or replace a subject's row",
     ok: [200, 'AdminSubject'],
+    upsert: true,
     errors: [INVALID],
   })
   @Put('subjects/:id')
@@ -178,6 +181,7 @@ export class CatalogueController {
   @ApiAdmin({
     summary: 'Create or replace a model and its prices',
     ok: [200, 'AdminModel'],
+    upsert: true,
     errors: [INVALID],
   })
   @Put('models/:name')
