@@ -229,7 +229,11 @@ describe('#client admin calls against the running service', () => {
     });
 
     const overview = await admin.admin.overview();
-    expect(overview.modes).toMatchObject({ database: 'postgres', store: expect.any(String) });
+    expect(overview.modes).toMatchObject({
+      database: 'postgres',
+      store: expect.any(String),
+      alert_webhook: 'none',
+    });
     expect(overview.refusals_last_hour.total).toBe(
       Object.values(overview.refusals_last_hour.by_dimension).reduce((a, b) => a + b, 0),
     );

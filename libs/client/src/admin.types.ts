@@ -185,6 +185,8 @@ export interface AdminOverview {
     redis_failure_mode: string;
     expired_reservation_policy: string;
     default_tier: string;
+    /** Whether the service has ALERT_WEBHOOK_URL: with none, alerts are only recorded. */
+    alert_webhook: 'configured' | 'none';
   };
 }
 
