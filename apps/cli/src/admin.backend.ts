@@ -1,31 +1,29 @@
-import type { SpendReport } from '../../api/src/admin/spend.service.js';
-
-/** A row as the admin API answers it (JSON). */
-export type AdminRow = Record<string, unknown>;
-
-export interface SpendOptions {
-  from?: string;
-  to?: string;
-  group_by?: string;
-  subject?: string;
-  limit?: number;
-}
+import type {
+  AdminKey,
+  AdminSubject,
+  AdminTier,
+  IssuedKey,
+  SpendQuery,
+  SpendReport,
+  TierInput,
+  SubjectInput,
+} from '#client';
 
 /**
- * What the CLI's commands need, with the admin API's meaning: answered by the running service
- * (ApiBackend), or, when none is named, by the same services over the database (DatabaseBackend).
- * Failures are thrown as errors whose message is the sentence to print.
+ * What the CLI's commands need, with the admin API's meaning and the client's types: answered by
+ * the running service (ApiBackend), or, when none is named, by the same services over the
+ * database (DatabaseBackend). Failures are thrown as errors whose message is the sentence to print.
  */
 export interface AdminBackend {
   /** Where the commands go, for messages: the service's URL or the database. */
   readonly target: string;
-  listKeys(): Promise<AdminRow[]>;
-  createKey(name: string, role: string): Promise<AdminRow>;
-  rotateKey(name: string, graceSeconds: number): Promise<AdminRow>;
-  revokeKey(name: string): Promise<AdminRow>;
-  listTiers(): Promise<AdminRow[]>;
-  putTier(name: string, tier: AdminRow): Promise<AdminRow>;
-  putSubject(id: string, subject: AdminRow): Promise<AdminRow>;
-  spend(options: SpendOptions): Promise<SpendReport>;
+  listKeys(): Promise<AdminKey[]>;
+  createKey(name: string, role: string): Promise<IssuedKey>;
+  rotateKey(name: string, graceSeconds: number): Promise<IssuedKey>;
+  revokeKey(name: string): Promise<AdminKey>;
+  listTiers(): Promise<AdminTier[]>;
+  putTier(name: string, tier: TierInput): Promise<AdminTier>;
+  putSubject(id: string, subject: SubjectInput): Promise<AdminSubject>;
+  spend(options: SpendQuery): Promise<SpendReport>;
   close(): Promise<void>;
 }

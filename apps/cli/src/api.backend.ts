@@ -1,104 +1,87 @@
-import type { SpendReport } from '../../api/src/admin/spend.service.js';
-import type { AdminBackend, AdminRow, SpendOptions } from './admin.backend.js';
+import {
+  type AdminCalls,
+  type KeyRole,
+  type SpendQuery,
+  type SubjectInput,
+  type TierInput,
+  TokenBudgetClient,
+  TokenBudgetError,
+} from '#client';
+import type { AdminBackend } from './admin.backend.js';
 
-/** One attempt per command: a write is never sent twice (a retried create would make two keys). */
-const TIMEOUT_MS = 10_000;
+/**
+ * A command's whole time, retries included; the client retries reads, PUTs and DELETEs, and sends
+ * key creation and rotation once.
+ */
+const DEADLINE_MS = 10_000;
 
-/** The admin API of a running service (TOKEN_BUDGET_URL), with an admin key. */
+/** The admin API of a running service (TOKEN_BUDGET_URL), with an admin key, through #client. */
 export class ApiBackend implements AdminBackend {
-  private readonly base: string;
+  readonly target: string;
+  private readonly admin: AdminCalls;
 
-  constructor(
-    url: string,
-    private readonly key: string,
-  ) {
-    this.base = url.replace(/\/+$/, '');
+  constructor(url: string, key: string) {
+    const client = new TokenBudgetClient({ baseUrl: url, apiKey: key, deadlineMs: DEADLINE_MS });
+    this.target = url.replace(/\/+$/, '');
+    this.admin = client.admin;
   }
 
-  get target(): string {
-    return this.base;
+  listKeys() {
+    return this.reached(this.admin.listKeys());
   }
 
-  async listKeys(): Promise<AdminRow[]> {
-    return (await this.call<{ keys: AdminRow[] }>('GET', '/v1/admin/keys')).keys;
+  createKey(name: string, role: string) {
+    return this.reached(this.admin.createKey(name, role as KeyRole));
   }
 
-  createKey(name: string, role: string): Promise<AdminRow> {
-    return this.call('POST', '/v1/admin/keys', { name, role });
+  rotateKey(name: string, graceSeconds: number) {
+    return this.reached(this.admin.rotateKey(name, graceSeconds));
   }
 
-  rotateKey(name: string, graceSeconds: number): Promise<AdminRow> {
-    return this.call('POST', `/v1/admin/keys/${segment(name)}/rotate`, {
-      grace_seconds: graceSeconds,
-    });
+  revokeKey(name: string) {
+    return this.reached(this.admin.revokeKey(name));
   }
 
-  revokeKey(name: string): Promise<AdminRow> {
-    return this.call('DELETE', `/v1/admin/keys/${segment(name)}`);
+  listTiers() {
+    return this.reached(this.admin.listTiers());
   }
 
-  async listTiers(): Promise<AdminRow[]> {
-    return (await this.call<{ tiers: AdminRow[] }>('GET', '/v1/admin/tiers')).tiers;
+  putTier(name: string, tier: TierInput) {
+    return this.reached(this.admin.putTier(name, tier));
   }
 
-  putTier(name: string, tier: AdminRow): Promise<AdminRow> {
-    return this.call('PUT', `/v1/admin/tiers/${segment(name)}`, tier);
+  putSubject(id: string, subject: SubjectInput) {
+    return this.reached(this.admin.putSubject(id, subject));
   }
 
-  putSubject(id: string, subject: AdminRow): Promise<AdminRow> {
-    return this.call('PUT', `/v1/admin/subjects/${segment(id)}`, subject);
-  }
-
-  spend(options: SpendOptions): Promise<SpendReport> {
-    const query = new URLSearchParams();
-    for (const [name, value] of Object.entries(options)) {
-      if (value !== undefined) {
-        query.set(name, String(value));
-      }
-    }
-    return this.call('GET', `/v1/admin/spend?${query.toString()}`);
+  spend(options: SpendQuery) {
+    return this.reached(this.admin.spend(options));
   }
 
   close(): Promise<void> {
     return Promise.resolve();
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let response: Response;
+  /** The service's own sentence for its refusals; for no answer at all, where it went. */
+  private async reached<T>(call: Promise<T>): Promise<T> {
     try {
-      response = await fetch(`${this.base}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.key}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
+      return await call;
     } catch (error) {
-      const cause = (error as { cause?: { message?: string } }).cause?.message;
-      throw new Error(
-        `cannot reach ${this.base} (TOKEN_BUDGET_URL): ${cause ?? (error as Error).message}`,
-        { cause: error },
-      );
+      if (error instanceof TokenBudgetError && error.status === 0) {
+        throw new Error(`cannot reach ${this.target} (TOKEN_BUDGET_URL): ${innermost(error)}`, {
+          cause: error,
+        });
+      }
+      throw error;
     }
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text === '' ? {} : JSON.parse(text);
-    } catch {
-      parsed = {};
-    }
-    if (!response.ok) {
-      const message = (parsed as { message?: unknown }).message;
-      throw new Error(
-        typeof message === 'string' ? message : `${method} ${path} answered ${response.status}`,
-      );
-    }
-    return parsed as T;
   }
 }
 
-function segment(value: string): string {
-  return encodeURIComponent(value);
+/** The first failure's own words (`connect ECONNREFUSED …`), beneath the client's wrappers. */
+function innermost(error: Error): string {
+  let deepest = error;
+  while (deepest.cause instanceof Error) {
+    deepest = deepest.cause;
+  }
+  return deepest.message;
 }

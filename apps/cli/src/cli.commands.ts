@@ -1,5 +1,6 @@
 import { spendCsv } from '../../api/src/admin/spend.service.js';
-import type { AdminBackend, AdminRow } from './admin.backend.js';
+import type { AdminTier, IssuedKey, SpendGroup } from '#client';
+import type { AdminBackend } from './admin.backend.js';
 
 export const USAGE = `token-budget admin commands
 
@@ -71,7 +72,7 @@ const time = (value: unknown): string =>
 const limit = (value: unknown): string =>
   value === null || value === undefined ? 'unlimited' : String(value);
 
-function printTiers(tiers: AdminRow[]): void {
+function printTiers(tiers: AdminTier[]): void {
   print('tier\trequests/min\ttokens/min\tburst\tconcurrent\tdaily_usd\tmonthly_usd\tsubjects');
   for (const tier of tiers) {
     print(
@@ -91,7 +92,7 @@ function printTiers(tiers: AdminRow[]): void {
   }
 }
 
-function printKey(verb: string, row: AdminRow): void {
+function printKey(verb: string, row: IssuedKey): void {
   print(`${verb} "${String(row.name)}" (${String(row.role)}); its API key (shown once):`);
   print(String(row.key));
 }
@@ -150,7 +151,8 @@ export const COMMANDS: Record<string, Command> = {
     const report = await backend.spend({
       from: text(flags, 'from'),
       to: text(flags, 'to'),
-      group_by: text(flags, 'group-by'),
+      // The service refuses a group it does not know, with its own sentence.
+      group_by: text(flags, 'group-by') as SpendGroup | undefined,
       subject: text(flags, 'subject'),
       limit: count(flags, 'limit') ?? undefined,
     });

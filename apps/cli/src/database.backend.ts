@@ -13,7 +13,19 @@ import { SubjectsService } from '../../api/src/admin/subjects.service.js';
 import { TierDto } from '../../api/src/admin/tiers.dto.js';
 import { TiersService } from '../../api/src/admin/tiers.service.js';
 import { createValidationPipe } from '../../api/src/http/validation.pipe.js';
-import type { AdminBackend, AdminRow, SpendOptions } from './admin.backend.js';
+import type {
+  AdminKey,
+  AdminSubject,
+  AdminTier,
+  IssuedKey,
+  SpendQuery as SpendOptions,
+  SubjectInput,
+  TierInput,
+} from '#client';
+import type { AdminBackend } from './admin.backend.js';
+
+/** A row as the admin services answer it, untyped (the client's types name its fields). */
+type Row = Record<string, unknown>;
 
 /** Who the audit rows name for changes made without the service. */
 const CLI_ACTOR: Caller = { name: 'admin-cli', role: 'admin' };
@@ -59,36 +71,43 @@ export class DatabaseBackend implements AdminBackend {
     );
   }
 
-  listKeys(): Promise<AdminRow[]> {
-    return this.keys.list();
+  async listKeys(): Promise<AdminKey[]> {
+    return (await this.keys.list()) as unknown as AdminKey[];
   }
 
-  async createKey(name: string, role: string): Promise<AdminRow> {
-    return this.keys.create(CLI_ACTOR, await this.valid(CreateKeyDto, { name, role }));
+  async createKey(name: string, role: string): Promise<IssuedKey> {
+    const dto = await this.valid(CreateKeyDto, { name, role });
+    return (await this.keys.create(CLI_ACTOR, dto)) as unknown as IssuedKey;
   }
 
-  async rotateKey(name: string, graceSeconds: number): Promise<AdminRow> {
+  async rotateKey(name: string, graceSeconds: number): Promise<IssuedKey> {
     const dto = await this.valid(RotateKeyDto, { grace_seconds: graceSeconds });
-    return this.keys.rotate(CLI_ACTOR, checkName('key name', name), dto.grace_seconds ?? 0);
+    const name_ = checkName('key name', name);
+    return (await this.keys.rotate(
+      CLI_ACTOR,
+      name_,
+      dto.grace_seconds ?? 0,
+    )) as unknown as IssuedKey;
   }
 
-  revokeKey(name: string): Promise<AdminRow> {
-    return this.keys.revoke(CLI_ACTOR, checkName('key name', name));
+  async revokeKey(name: string): Promise<AdminKey> {
+    return (await this.keys.revoke(CLI_ACTOR, checkName('key name', name))) as unknown as AdminKey;
   }
 
-  listTiers(): Promise<AdminRow[]> {
-    return this.tiers.list();
+  async listTiers(): Promise<AdminTier[]> {
+    return (await this.tiers.list()) as unknown as AdminTier[];
   }
 
-  async putTier(name: string, tier: AdminRow): Promise<AdminRow> {
-    await this.tiers.put(CLI_ACTOR, checkName('tier name', name), await this.valid(TierDto, tier));
-    return this.tiers.get(name);
+  async putTier(name: string, tier: TierInput): Promise<AdminTier> {
+    const dto = await this.valid(TierDto, { ...tier });
+    await this.tiers.put(CLI_ACTOR, checkName('tier name', name), dto);
+    return (await this.tiers.get(name)) as unknown as AdminTier;
   }
 
-  async putSubject(id: string, subject: AdminRow): Promise<AdminRow> {
-    const dto = await this.valid(SubjectDto, subject);
+  async putSubject(id: string, subject: SubjectInput): Promise<AdminSubject> {
+    const dto = await this.valid(SubjectDto, { ...subject });
     await this.subjects.put(CLI_ACTOR, checkName('subject id', id), dto);
-    return this.subjects.get(id);
+    return (await this.subjects.get(id)) as unknown as AdminSubject;
   }
 
   async spend(options: SpendOptions): Promise<SpendReport> {
@@ -103,7 +122,7 @@ export class DatabaseBackend implements AdminBackend {
   /** The plain object as the API's ValidationPipe would pass it to the service, or its 400. */
   private async valid<T>(
     metatype: Type<T>,
-    value: AdminRow,
+    value: Row,
     type: 'body' | 'query' = 'body',
   ): Promise<T> {
     return (await this.pipe.transform(value, { type, metatype, data: '' })) as T;

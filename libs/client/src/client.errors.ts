@@ -46,6 +46,14 @@ export class ServiceUnavailableError extends coded('service_unavailable') {}
 export class UnknownTierError extends coded('unknown_tier') {}
 export class UnsupportedEncodingError extends coded('unsupported_encoding') {}
 export class InternalError extends coded('internal_error') {}
+/** Admin API: no row of that name. */
+export class NotFoundError extends coded('not_found') {}
+/** Admin API: the change conflicts with another row. */
+export class ConflictError extends coded('conflict') {}
+/** Admin API: a tier still used by a subject cannot be deleted. */
+export class TierInUseError extends coded('tier_in_use') {}
+/** Admin API: a key of that name exists. */
+export class ApiClientExistsError extends coded('api_client_exists') {}
 
 /** No answer: the connection failed or the per-call timeout passed (after every retry). */
 export class NetworkError extends TokenBudgetError {
@@ -118,6 +126,10 @@ const BY_CODE: Record<string, ErrorClass> = {
   unknown_tier: UnknownTierError,
   unsupported_encoding: UnsupportedEncodingError,
   internal_error: InternalError,
+  not_found: NotFoundError,
+  conflict: ConflictError,
+  tier_in_use: TierInUseError,
+  api_client_exists: ApiClientExistsError,
   rate_limit_exceeded: RateLimitExceededError,
   concurrency_limit_exceeded: ConcurrencyLimitExceededError,
   daily_budget_exceeded: DailyBudgetExceededError,

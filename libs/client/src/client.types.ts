@@ -96,3 +96,16 @@ export interface SubjectUsage {
   }[];
   [other: string]: unknown;
 }
+
+/** One HTTP request of a call, as the client sends it. */
+export interface ApiRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** From the service's root, query included. */
+  path: string;
+  /** Sent as JSON; none for GET and DELETE. */
+  body?: unknown;
+  /** false: one attempt only, for a write that must never be sent twice (a new key). */
+  retry?: boolean;
+  /** A media type other than JSON (text/csv): the answer's text is returned as it came. */
+  accept?: string;
+}

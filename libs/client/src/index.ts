@@ -15,6 +15,8 @@ export class TokenBudget extends TokenBudgetClient {
   }
 }
 
+export { AdminCalls, type AdminCallOptions } from './admin.calls.js';
+export type * from './admin.types.js';
 export type { Granted, RunOptions } from './budget.run.js';
 export * from './client.errors.js';
 export type * from './client.types.js';

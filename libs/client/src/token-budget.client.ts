@@ -5,7 +5,9 @@ import {
   TokenBudgetError,
   errorOf,
 } from './client.errors.js';
+import { AdminCalls } from './admin.calls.js';
 import type {
+  ApiRequest,
   CheckAllowed,
   CheckBody,
   CommitBody,
@@ -52,12 +54,15 @@ export type CheckResult = CheckAllowed | { allowed: false; refusal: BudgetRefuse
  * The token-budget API over fetch, nothing else: works in Node 20+ and edge runtimes. Every call
  * is retried on network errors and 5xx (exponential backoff, full jitter, Retry-After honoured)
  * until it succeeds, fails for good, or its deadline passes. Checks always carry an idempotency
- * key (generated when absent), so a retried check never reserves twice.
+ * key (generated when absent), so a retried check never reserves twice; the admin writes that
+ * are not idempotent (a new key, a rotation) are sent once and never retried.
  */
 export class TokenBudgetClient {
   private readonly baseUrl: string;
   private readonly fetchImpl: typeof fetch;
   private readonly random: () => number;
+  /** The admin API (SPEC §4 "Admin API"): needs an admin key. */
+  readonly admin: AdminCalls;
   readonly options: Required<
     Pick<
       TokenBudgetClientOptions,
@@ -77,6 +82,7 @@ export class TokenBudgetClient {
       maxDelayMs: config.maxDelayMs ?? 5_000,
       waitForBudget: config.waitForBudget ?? false,
     };
+    this.admin = new AdminCalls((request, options) => this.answer(request, options));
   }
 
   /** Reserves, or answers the typed refusal; with waitForBudget, waits while waiting can help. */
@@ -87,8 +93,7 @@ export class TokenBudgetClient {
       // A refused check reserved nothing: the next round may use a key of its own.
       const idempotency_key = round === 0 ? key : `${key}~${round}`;
       const answer = await this.call<CheckAllowed>(
-        '/v1/check',
-        { ...body, idempotency_key },
+        { method: 'POST', path: '/v1/check', body: { ...body, idempotency_key } },
         deadline,
         options.signal,
       );
@@ -105,39 +110,43 @@ export class TokenBudgetClient {
   }
 
   estimate(body: EstimateBody, options: CallOptions = {}): Promise<EstimateResult> {
-    return this.answer('/v1/estimate', body, options);
+    return this.answer({ method: 'POST', path: '/v1/estimate', body }, options);
   }
 
   commit(body: CommitBody, options: CallOptions = {}): Promise<Settled> {
-    return this.answer('/v1/commit', body, options);
+    return this.answer({ method: 'POST', path: '/v1/commit', body }, options);
   }
 
   refund(body: RefundBody, options: CallOptions = {}): Promise<Settled> {
-    return this.answer('/v1/refund', body, options);
+    return this.answer({ method: 'POST', path: '/v1/refund', body }, options);
   }
 
   usage(subject: string, options: CallOptions = {}): Promise<SubjectUsage> {
-    return this.answer(`/v1/subjects/${encodeURIComponent(subject)}/usage`, undefined, options);
+    const path = `/v1/subjects/${encodeURIComponent(subject)}/usage`;
+    return this.answer({ method: 'GET', path }, options);
   }
 
-  private async answer<T>(path: string, body: unknown, options: CallOptions): Promise<T> {
+  private async answer<T>(request: ApiRequest, options: CallOptions): Promise<T> {
     const deadline = Date.now() + (options.deadlineMs ?? this.options.deadlineMs);
-    const answer = await this.call<T>(path, body, deadline, options.signal);
+    const answer = await this.call<T>(request, deadline, options.signal);
     if (answer instanceof BudgetRefusedError) {
       throw answer;
     }
     return answer;
   }
 
-  /** One call with its retries; a 429 is returned (a refusal), every other failure thrown. */
+  /**
+   * One call with its retries (none for a request marked `retry: false`); a 429 is returned (a
+   * refusal), every other failure thrown.
+   */
   private async call<T>(
-    path: string,
-    body: unknown,
+    request: ApiRequest,
     deadline: number,
     signal: AbortSignal | undefined,
   ): Promise<T | BudgetRefusedError> {
+    const attempts = request.retry === false ? 1 : this.options.maxAttempts;
     let last: TokenBudgetError | undefined;
-    for (let attempt = 0; attempt < this.options.maxAttempts; attempt++) {
+    for (let attempt = 0; attempt < attempts; attempt++) {
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new DeadlineExceededError(this.options.deadlineMs, last);
@@ -145,11 +154,13 @@ export class TokenBudgetClient {
       let retryAfterMs: number | undefined;
       try {
         const response = await this.attempt(
-          path,
-          body,
+          request,
           Math.min(left, this.options.timeoutMs),
           signal,
         );
+        if (response.ok && request.accept !== undefined) {
+          return (await response.text()) as T;
+        }
         const parsed = await readJson(response);
         if (response.ok) {
           return parsed as T;
@@ -167,9 +178,9 @@ export class TokenBudgetClient {
         if (error instanceof TokenBudgetError || signal?.aborted) {
           throw error;
         }
-        last = new NetworkError(`${path}: ${describe(error)}`, error);
+        last = new NetworkError(`${request.path}: ${describe(error)}`, error);
       }
-      if (attempt + 1 >= this.options.maxAttempts) {
+      if (attempt + 1 >= attempts) {
         break;
       }
       const delay = retryAfterMs ?? this.backoffMs(attempt);
@@ -182,17 +193,17 @@ export class TokenBudgetClient {
   }
 
   private async attempt(
-    path: string,
-    body: unknown,
+    { method, path, body, accept }: ApiRequest,
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<Response> {
     const timeout = AbortSignal.timeout(Math.max(1, timeoutMs));
     return this.fetchImpl(`${this.baseUrl}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
+      method,
       headers: {
         authorization: `Bearer ${this.config.apiKey}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(accept === undefined ? {} : { accept }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),

@@ -1,25 +1,11 @@
 import { InvalidRequestError, utcDay } from '#kernel';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { SpendReport, SpendRow } from '#client';
 import type { SpendGroup, SpendQuery } from './spend.dto.js';
 
-export interface SpendRow {
-  key: string | null;
-  cost_usd: string;
-  requests: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cached_tokens: number;
-}
-
-export interface SpendReport {
-  from: string;
-  to: string;
-  group_by: SpendGroup;
-  rows: SpendRow[];
-  /** Over every group, not only the rows shown. */
-  total: Omit<SpendRow, 'key'>;
-}
+// The answer's shape is the one the client library types (GET /v1/admin/spend): defined once.
+export type { SpendReport, SpendRow } from '#client';
 
 /** The key column of each group_by in the sources below; `day` is the settlement's UTC day. */
 const KEYS: Record<SpendGroup, string> = {

@@ -1,28 +1,16 @@
 import { microsToUsd, TierUnavailableError, utcDay } from '#kernel';
 import { BudgetStore } from '#budget';
+import type { InFlightSummary, TopSubject as TopSubjectAnswer } from '#client';
 import { CatalogueService } from '#ledger';
 import { Injectable } from '@nestjs/common';
 import { type LimitsView, limitsView } from '../decision/limits.presenter.js';
 import { SpendService } from './spend.service.js';
 import type { TopPeriod, TopSubjectsQuery } from './top-subjects.dto.js';
 
-export interface InFlightSummary {
-  reservations: number;
-  cost_usd: string;
-  prompt_tokens: number;
-  completion_tokens: number;
-}
-
-export interface TopSubject {
-  subject: string;
-  tier: string;
-  cost_usd: string;
-  requests: number;
-  prompt_tokens: number;
-  completion_tokens: number;
+/** The answer the client library types, with the limits' own shape. */
+export interface TopSubject extends Omit<TopSubjectAnswer, 'limits'> {
   /** The subject's own live limits (as /v1/check shows them); null when its tier cannot be read. */
   limits: LimitsView | null;
-  in_flight: InFlightSummary | null;
 }
 
 export interface TopSubjects {
