@@ -92,7 +92,10 @@ export interface ReserveRequest {
   caller?: string;
 }
 
-/** The state of one bucket or limit after a decision, as shown to callers. */
+/**
+ * The state of one bucket or limit after a decision, as shown to callers. Every `remaining` here
+ * is already whole and never negative (bucket.math's limitsState makes it so, once).
+ */
 export interface BucketState {
   limit: number;
   remaining: number;

@@ -18,8 +18,8 @@ describe('openAiDuration', () => {
 
 describe('limitsView and headers', () => {
   const state = {
-    requests: { limit: 10, remaining: 8.7, resetMs: 7_800 },
-    tokens: { limit: 10_000, remaining: 8254.2, resetMs: 10_476 },
+    requests: { limit: 10, remaining: 8, resetMs: 7_800 },
+    tokens: { limit: 10_000, remaining: 8254, resetMs: 10_476 },
     concurrent: { limit: 2, remaining: 1 },
     dailyCost: {
       limitMicros: 1_000_000,
@@ -28,7 +28,7 @@ describe('limitsView and headers', () => {
     },
   };
 
-  it('shows whole remaining units rounded down and resets rounded up', () => {
+  it('shows remaining as the state holds it (whole, floored once in bucket.math) and resets rounded up', () => {
     expect(limitsView(state)).toEqual({
       requests: { limit: 10, remaining: 8, reset_seconds: 8 },
       tokens: { limit: 10_000, remaining: 8254, reset_seconds: 11 },

@@ -26,7 +26,7 @@ export interface LimitsView {
 function bucketView(bucket: BucketState): BucketView {
   return {
     limit: bucket.limit,
-    remaining: Math.max(0, Math.floor(bucket.remaining)),
+    remaining: bucket.remaining,
     reset_seconds: Math.ceil(bucket.resetMs / 1000),
   };
 }
@@ -38,7 +38,7 @@ function moneyView(money: {
 }): MoneyView {
   return {
     limit_usd: microsToUsd(money.limitMicros),
-    remaining_usd: microsToUsd(Math.max(0, money.remainingMicros)),
+    remaining_usd: microsToUsd(money.remainingMicros),
     reset_at: isoSeconds(money.resetAtMs),
   };
 }
@@ -55,7 +55,7 @@ export function limitsView(state: LimitsState): LimitsView {
   if (state.concurrent) {
     view.concurrent = {
       limit: state.concurrent.limit,
-      remaining: Math.max(0, state.concurrent.remaining),
+      remaining: state.concurrent.remaining,
     };
   }
   if (state.dailyCost) {
@@ -100,13 +100,13 @@ export function rateLimitHeaders(state: LimitsState, nowMs: number): Record<stri
   ] as const) {
     if (bucket) {
       headers[`x-ratelimit-limit-${name}`] = String(bucket.limit);
-      headers[`x-ratelimit-remaining-${name}`] = String(Math.max(0, Math.floor(bucket.remaining)));
+      headers[`x-ratelimit-remaining-${name}`] = String(bucket.remaining);
       headers[`x-ratelimit-reset-${name}`] = openAiDuration(bucket.resetMs);
     }
   }
   if (state.requests) {
     headers['X-RateLimit-Limit'] = String(state.requests.limit);
-    headers['X-RateLimit-Remaining'] = String(Math.max(0, Math.floor(state.requests.remaining)));
+    headers['X-RateLimit-Remaining'] = String(state.requests.remaining);
     headers['X-RateLimit-Reset'] = String(Math.ceil((nowMs + state.requests.resetMs) / 1000));
   }
   return headers;
