@@ -20,6 +20,8 @@ const state = {
   timer: 0,
   daily: null,
   failing: false,
+  // Each refresh's number: an answer older than the newest refresh is dropped, never drawn over it.
+  latest: 0,
 };
 
 /** Tells screen readers what changed (the status line itself changes every few seconds). */
@@ -95,8 +97,13 @@ function render(data) {
 
 async function refresh() {
   clearTimeout(state.timer);
+  const mine = ++state.latest;
   try {
-    render(await load());
+    const data = await load();
+    if (mine !== state.latest) {
+      return; // a newer refresh (a changed period, a resume) draws and schedules instead
+    }
+    render(data);
     if ($('board').getAttribute('aria-busy') === 'true') {
       announce('Dashboard loaded.');
     } else if (state.failing) {
@@ -111,6 +118,9 @@ async function refresh() {
         : `Updated ${clock(new Date())} · every ${REFRESH_MS / 1000} s`,
     );
   } catch (error) {
+    if (mine !== state.latest) {
+      return;
+    }
     if (error instanceof SignInError) {
       signOut(error.message);
       return;
