@@ -6,7 +6,7 @@
  * running this file alone, build before (`npm run build && npx vitest run test/e2e/cli.test.ts`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp, unique } from '../support/app.harness.js';
+import { eventually, startTestApp, type TestApp, unique } from '../support/app.harness.js';
 import { assertCliBuilt, runCli, tabRows as rows } from '../support/cli-process.js';
 import { testEnv } from '../support/test-env.js';
 
@@ -138,7 +138,10 @@ describe('admin CLI', () => {
     const subject = unique('cli-member');
     const put = await cli('subjects', 'set', subject, '--tier', tier);
     expect(put.code, put.stderr).toBe(0);
-    expect((await t.request('GET', `/v1/subjects/${subject}/usage`)).body.tier).toBe(tier);
+    // A CLI write on the database reaches the running instance within seconds (SPEC §5).
+    await eventually(async () =>
+      expect((await t.request('GET', `/v1/subjects/${subject}/usage`)).body.tier).toBe(tier),
+    );
     const audit = await t.sql(
       `SELECT actor, action FROM admin_audit WHERE target = ANY($1) ORDER BY id`,
       [[tier, subject]],
