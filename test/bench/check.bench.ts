@@ -182,20 +182,34 @@ async function main(): Promise<void> {
     `INSERT INTO tiers (name, requests_per_minute, tokens_per_minute, max_concurrent, daily_cost_limit_usd)
      VALUES ('bench', 1000000, 1000000000, 1000, 1000000)`,
   );
-  const probeFile = join(tmpdir(), `tb-alloc-${process.pid}.json`);
-  rmSync(probeFile, { force: true });
-  const probe = fileURLToPath(new URL('./support/alloc-probe.js', import.meta.url));
+  // Each server's heap allocation per request, measured the same way (alloc-probe.ts).
+  const probeFiles = [0, 1, 2].map((index) =>
+    join(tmpdir(), `tb-alloc-${process.pid}-${index}.json`),
+  );
+  for (const file of probeFiles) {
+    rmSync(file, { force: true });
+  }
+  const probe = ['--import', fileURLToPath(new URL('./support/alloc-probe.js', import.meta.url))];
   const service = await startService(
     bench,
-    { DEFAULT_TIER: 'bench', ALLOC_PROBE_FILE: probeFile },
-    ['--import', probe],
+    { DEFAULT_TIER: 'bench', ALLOC_PROBE_FILE: probeFiles[0]! },
+    probe,
   );
-  const peer = await startProcess('dist/test/bench/support/peer-server.js', {
-    REDIS_URL: bench.redisUrl,
-    REDIS_KEY_PREFIX: `${bench.keyPrefix}peer:`,
-    PEER_API_KEY: service.key,
-  });
-  const bare = await startProcess('dist/test/bench/support/bare-server.js', {});
+  const peer = await startProcess(
+    'dist/test/bench/support/peer-server.js',
+    {
+      REDIS_URL: bench.redisUrl,
+      REDIS_KEY_PREFIX: `${bench.keyPrefix}peer:`,
+      PEER_API_KEY: service.key,
+      ALLOC_PROBE_FILE: probeFiles[1]!,
+    },
+    probe,
+  );
+  const bare = await startProcess(
+    'dist/test/bench/support/bare-server.js',
+    { ALLOC_PROBE_FILE: probeFiles[2]! },
+    probe,
+  );
   const servers: Server[] = [
     { label: '/v1/check (token-budget)', url: service.url, pid: service.child.pid },
     { label: 'peer (fastify + rate-limiter-flexible)', url: peer.url, pid: peer.child.pid },
@@ -237,7 +251,10 @@ async function main(): Promise<void> {
         );
       }
     }
-    const bytes = await bytesPerCheck(servers[0]!, service.key, probeFile);
+    const bytes: number[] = [];
+    for (const [index, server] of servers.entries()) {
+      bytes.push(await bytesPerCheck(server, service.key, probeFiles[index]!));
+    }
     const summary = runs.map((list) => ({
       rate: median(list.map((run) => run.rate)),
       server: median(list.map((run) => Number(run.cost.server))),
@@ -276,11 +293,13 @@ async function main(): Promise<void> {
       `ratios /v1/check ÷ peer: throughput ${(own.rate / theirs.rate).toFixed(2)} (goal ≥ 0.8)   server CPU per request ${(own.server / theirs.server).toFixed(2)} (goal ≤ 1.5)   Redis CPU per request ${(own.redis / theirs.redis).toFixed(2)} (goal ≤ 1.5)\n`,
     );
     process.stdout.write(
-      `/v1/check: p99 at a steady half of its max ${medianByP99(steady[0]!).p99.toFixed(2)} ms (goal ≤ 5)   heap allocated per check ${(bytes / 1024).toFixed(1)} KB (goal ≤ 20)   Redis script calls per check ${commandsPerCheck.toFixed(3)} (INFO commandstats; the sweeper's included)   ratio ÷ bare ${(own.rate / summary[2]!.rate).toFixed(3)}\n`,
+      `/v1/check: p99 at a steady half of its max ${medianByP99(steady[0]!).p99.toFixed(2)} ms (goal ≤ 5)   heap allocated per check ${(bytes[0]! / 1024).toFixed(1)} KB (goal ≤ 20; per request: peer ${(bytes[1]! / 1024).toFixed(1)} KB, bare ${(bytes[2]! / 1024).toFixed(1)} KB)   Redis script calls per check ${commandsPerCheck.toFixed(3)} (INFO commandstats; the sweeper's included)   ratio ÷ bare ${(own.rate / summary[2]!.rate).toFixed(3)}\n`,
     );
   } finally {
     redis.disconnect();
-    rmSync(probeFile, { force: true });
+    for (const file of probeFiles) {
+      rmSync(file, { force: true });
+    }
     await Promise.all([service.stop(), peer.stop(), bare.stop()]);
     await bench.dispose();
   }

@@ -1,4 +1,5 @@
 import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { RecentMap } from '#kernel';
 import type { Pricing } from './budget.types.js';
 
 /**
@@ -99,6 +100,7 @@ let signing = pads(DEFAULT_RESERVATION_SIGNING_KEY);
 
 export function setReservationSigningKey(key: string): void {
   signing = pads(key);
+  verified.clear();
 }
 
 export function sign(body: string): Buffer {
@@ -140,8 +142,27 @@ export function parseReservationId(id: string): { subject: string; ref: string }
   return claims && { subject: claims.subject, ref: claims.ref };
 }
 
+/**
+ * Ids verified lately, with their claims: a commit reads its id several times (its ancestors,
+ * the store's settlement, the ledger row, the confirmation), and each reading would otherwise
+ * compute the HMAC again. Only ids whose signature held are kept, frozen.
+ */
+const verified = new RecentMap<Readonly<ReservationClaims>>(1024);
+
 /** Everything a signed id carries, or null when it is malformed or its signature is wrong. */
-export function reservationClaims(id: string): ReservationClaims | null {
+export function reservationClaims(id: string): Readonly<ReservationClaims> | null {
+  const known = verified.get(id);
+  if (known !== undefined) {
+    return known;
+  }
+  const claims = verifyReservationId(id);
+  if (claims !== null) {
+    verified.set(id, claims);
+  }
+  return claims;
+}
+
+function verifyReservationId(id: string): Readonly<ReservationClaims> | null {
   const parts = id.split('.');
   if (parts.length !== 4) {
     return null;
@@ -179,21 +200,21 @@ export function reservationClaims(id: string): ReservationClaims | null {
   ) {
     return null;
   }
-  return {
+  return Object.freeze({
     subject,
     ref,
     tier,
     model,
     promptTokens: p as number,
     completionTokens: c as number,
-    pricing: {
+    pricing: Object.freeze({
       inputPicosPerToken: inp as number,
       outputPicosPerToken: out as number,
       cachedInputPicosPerToken: cin as number,
-    },
+    }),
     reservedAtMs: at as number,
     expiresAtMs: exp as number,
-  };
+  });
 }
 
 /**
@@ -241,6 +262,8 @@ export class GroupKeys {
   }
 }
 
+const subjectKeys = new Map<string, RecentMap<SubjectKeys>>();
+
 export class SubjectKeys {
   /** `<prefix>{g<n>}:{<tag>}`. */
   readonly base: string;
@@ -261,8 +284,19 @@ export class SubjectKeys {
     this.pending = `${this.base}:pend`;
   }
 
+  /** Remembered per prefix for the subjects seen lately: a sha1 and seven strings per check less. */
   static of(prefix: string, subject: string): SubjectKeys {
-    return new SubjectKeys(new GroupKeys(prefix, subjectGroup(subject)), subjectTag(subject));
+    let recent = subjectKeys.get(prefix);
+    if (recent === undefined) {
+      recent = new RecentMap<SubjectKeys>(4096);
+      subjectKeys.set(prefix, recent);
+    }
+    let keys = recent.get(subject);
+    if (keys === undefined) {
+      keys = new SubjectKeys(new GroupKeys(prefix, subjectGroup(subject)), subjectTag(subject));
+      recent.set(subject, keys);
+    }
+    return keys;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type Cluster, Command, type Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { RespCommand } from './resp.command.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -150,12 +151,13 @@ export async function runScript(
   all.push(typeof due === 'number' ? due : await due);
   try {
     try {
-      // The command itself, not client.evalsha(): no copy of the arguments on the way.
-      return await client.sendCommand(new Command('evalsha', all, UTF8));
+      // The command itself, not client.evalsha(): no copy of the arguments on the way, and one
+      // buffer on the wire (resp.command.ts).
+      return await client.sendCommand(new RespCommand('evalsha', all, UTF8));
     } catch (error) {
       if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
         all[0] = script.source;
-        return await client.sendCommand(new Command('eval', all, UTF8));
+        return await client.sendCommand(new RespCommand('eval', all, UTF8));
       }
       throw error;
     }

@@ -1,4 +1,5 @@
 export * from './domain.error.js';
 export * from './errors.js';
+export { RecentMap, detachedString } from './recent.map.js';
 export { microsToUsd, usdPerMtokToPicosPerToken, usdToMicros } from './money.js';
 export * from './utc.js';

@@ -1,3 +1,5 @@
+import { detachedString } from '#kernel';
+
 /**
  * A bounded piece → token-count cache. Exact by construction: an encoding's pre-tokenization
  * splits text into pieces that are merged independently, so a piece's count never depends on its
@@ -37,7 +39,7 @@ export class PieceCache {
   }
 
   set(piece: string, count: number): void {
-    this.recent.set(detached(piece), count);
+    this.recent.set(detachedString(piece), count);
     this.recentChars += piece.length;
     if (this.recent.size >= this.limits.entries || this.recentChars >= this.limits.chars) {
       this.older = this.recent;
@@ -49,13 +51,4 @@ export class PieceCache {
   get size(): number {
     return this.recent.size + this.older.size;
   }
-}
-
-/**
- * V8 represents a substring of 13+ chars as a view into its parent. A cache key cut from a 1 MB
- * prompt would keep the whole prompt alive for as long as the key lives; copying the key first
- * (concatenation then slice flattens into a fresh string) keeps only the piece itself.
- */
-function detached(piece: string): string {
-  return piece.length < 13 ? piece : (piece + ' ').slice(0, -1);
 }
