@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { benchEnvironment, startProcess, startService } from './support/bench-service.js';
 import { ownCpuSeconds, processCpuSeconds, redisCpuSeconds } from './support/cpu-usage.js';
 import { type PacedLoadResult, pacedLoad } from './support/paced-load.js';
+import { commandStats, redisTimeLine } from './support/redis-time.js';
 
 /**
  * npm run bench:check — side by side, same generator settings, in the same run:
@@ -238,10 +239,13 @@ async function main(): Promise<void> {
     }
     const runs: MaxRun[][] = servers.map(() => []);
     let commandsPerCheck = NaN;
+    const redisTime: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       for (const [index, server] of servers.entries()) {
         const before = index === 0 ? await redisCalls(redis) : 0;
+        const stats = await commandStats(redis);
         const run = await measureMax(redis, server, service.key);
+        redisTime[index] = redisTimeLine(stats, await commandStats(redis), run.requests);
         if (index === 0) {
           commandsPerCheck = ((await redisCalls(redis)) - before) / run.requests;
         }
@@ -288,6 +292,12 @@ async function main(): Promise<void> {
         `${server.label.padEnd(40)} ${figures.rate.toFixed(0).padStart(6)} req/s   server CPU ${figures.server.toFixed(0).padStart(4)} µs/req   Redis CPU ${figures.redis.toFixed(0).padStart(3)} µs/req   p50 ${figures.p50} ms   p99 ${figures.p99} ms   p99 at half rate ${medianByP99(steady[index]!).p99.toFixed(2)} ms   (generator ${figures.generator.toFixed(0)} µs/req)\n`,
       );
     }
+    process.stdout.write(
+      `Redis time per request in the last round (INFO commandstats):\n  ${servers
+        .slice(0, 2)
+        .map((server, index) => `${server.label}: ${redisTime[index]}`)
+        .join('\n  ')}\n`,
+    );
     const [own, theirs] = summary as [(typeof summary)[0], (typeof summary)[0]];
     process.stdout.write(
       `ratios /v1/check ÷ peer: throughput ${(own.rate / theirs.rate).toFixed(2)} (goal ≥ 0.8)   server CPU per request ${(own.server / theirs.server).toFixed(2)} (goal ≤ 1.5)   Redis CPU per request ${(own.redis / theirs.redis).toFixed(2)} (goal ≤ 1.5)\n`,

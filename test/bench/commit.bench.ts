@@ -5,7 +5,15 @@ import 'reflect-metadata';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { LedgerWriter, dataSourceOptions } from '#ledger';
+import { Redis } from 'ioredis';
 import { benchEnvironment, startService } from './support/bench-service.js';
+import {
+  namedProcessesCpuSeconds,
+  ownCpuSeconds,
+  processCpuSeconds,
+  redisCpuSeconds,
+} from './support/cpu-usage.js';
+import { commandStats, redisTimeLine } from './support/redis-time.js';
 
 /**
  * npm run bench:commit — check + commit pairs over HTTP against one service process with real
@@ -140,7 +148,48 @@ async function main(): Promise<void> {
     process.stdout.write(
       `bench:commit — check+commit pairs over HTTP, ${CONNECTIONS} connections, ${SECONDS} s, one service process, Node ${process.version}\n`,
     );
+    // Every subject checked once first (left to expire): a subject's first check of the day
+    // seeds its day and month from the ledger (Postgres reads and a second script call), which
+    // 5,000 fresh subjects would otherwise make a quarter of the measured checks.
+    let seeded = 0;
+    await autocannon({
+      url: `${service.url}/v1/check`,
+      method: 'POST',
+      connections: CONNECTIONS,
+      amount: SUBJECTS,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${service.key}` },
+      requests: [
+        {
+          setupRequest: (request) => ({
+            ...request,
+            body: JSON.stringify({
+              subject: `bench_commit_${seeded++ % SUBJECTS}`,
+              model: 'gpt-4o-mini',
+              prompt_tokens: 300,
+              max_tokens: 200,
+              ttl_seconds: 60,
+            }),
+          }),
+        },
+      ],
+    });
+    const redis = new Redis(bench.redisUrl);
+    const statsBefore = await commandStats(redis);
+    const cpuBefore = [
+      processCpuSeconds(service.child.pid),
+      await redisCpuSeconds(redis),
+      namedProcessesCpuSeconds('postgres'),
+      ownCpuSeconds(),
+    ];
     const result = await servicePairs(service.url, service.key, SECONDS);
+    const cpuAfter = [
+      processCpuSeconds(service.child.pid),
+      await redisCpuSeconds(redis),
+      namedProcessesCpuSeconds('postgres'),
+      ownCpuSeconds(),
+    ];
+    const statsAfter = await commandStats(redis);
+    redis.disconnect();
     const rows = await bench.sql(
       `SELECT count(*)::int AS n, count(DISTINCT xmin::text)::int AS transactions
        FROM usage_ledger WHERE status = 'committed'`,
@@ -159,6 +208,16 @@ async function main(): Promise<void> {
     );
     process.stdout.write(
       `writer:  ${writer.toFixed(0)} durable appends/s through the LedgerWriter alone (group commit, 128 concurrent callers, no HTTP)\n`,
+    );
+    // What one durable commit (its check and its commit) cost each process, and the ceiling
+    // that puts on pairs per second with every core busy.
+    const micros = cpuAfter.map((after, i) => ((after - cpuBefore[i]!) * 1e6) / durable);
+    const total = micros.reduce((sum, value) => sum + value, 0);
+    process.stdout.write(
+      `CPU per durable commit (its check and its commit): service ${micros[0]!.toFixed(0)} µs, Redis ${micros[1]!.toFixed(0)} µs, Postgres ${micros[2]!.toFixed(0)} µs, load generator ${micros[3]!.toFixed(0)} µs = ${total.toFixed(0)} µs: at most ${((availableParallelism() * 1e6) / total).toFixed(0)} pairs/s on ${availableParallelism()} cores with all of them busy\n`,
+    );
+    process.stdout.write(
+      `Redis time per durable commit (INFO commandstats): ${redisTimeLine(statsBefore, statsAfter, durable)}\n`,
     );
     const bound =
       writer > perSecond * 2

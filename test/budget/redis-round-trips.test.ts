@@ -10,7 +10,7 @@ import {
 } from '#budget';
 import { eventually } from '../support/polling.js';
 import { ThrowawayRedis } from '../support/redis-server.js';
-import { FakeDailyCostSource, allowed, request } from './budget-store.harness.js';
+import { FakeDailyCostSource, allowed, request, settled } from './budget-store.harness.js';
 
 /**
  * SPEC §3 scopes and the house rule "a check makes one Redis round trip": counted by the server
@@ -105,5 +105,26 @@ describe('Redis round trips of a check', () => {
     expect(await commandsFor(['rt-member-a', 'rt-member-b'], scope)).toEqual({
       evalsha: 3 * CHECKS,
     });
+  });
+
+  it('confirming a group commit of many subjects on one Redis: one script per 64 subjects', async () => {
+    const subjects = Array.from({ length: 70 }, (_, i) => `rt-confirm-${i}`);
+    for (const subject of subjects) {
+      const id = allowed(await store.reserve(request(subject, LIMITS))).reservation.reservationId;
+      settled(await store.commit(id, { promptTokens: 10, completionTokens: 5 }));
+    }
+    const pending = await store.pendingLedger(0);
+    const mine = pending.filter((s) =>
+      subjects.some((subject) =>
+        s.reservationId.startsWith(Buffer.from(subject).toString('base64url') + '.'),
+      ),
+    );
+    expect(mine).toHaveLength(70);
+    // Warm-up: the script cached on the server by a first confirmation alone.
+    await store.confirmLedgered(mine.slice(0, 1));
+    const rest = mine.slice(1);
+    expect(await clientCommands(() => store.confirmLedgered(rest))).toEqual({ evalsha: 2 });
+    const left = await store.pendingLedger(0);
+    expect(left.filter((s) => mine.some((m) => m.reservationId === s.reservationId))).toEqual([]);
   });
 });

@@ -12,6 +12,8 @@ import { asReply, reservationOfRecord, settlementOf } from './redis-budget.repli
 const GROUP_BATCH = 256;
 /** Subjects visited concurrently by a sweep. */
 const VISIT_GROUP = 32;
+/** Subjects confirmed by one script on one Redis (not Cluster): a bound on its run time. */
+const CONFIRM_SUBJECTS = 64;
 
 /**
  * The background half of the Redis store: expiry, and the ledger handoff. Due reservations and
@@ -92,7 +94,7 @@ export class RedisSweeps {
       });
       if (orphans.length > 0) {
         // The record is gone (retention passed): nothing is left to re-append.
-        await this.confirm(keys, orphans);
+        await this.confirm([[keys, orphans]]);
       }
     };
     // Judged by the index with this clock (one that ages during the sweep is found next pass);
@@ -109,19 +111,33 @@ export class RedisSweeps {
     return found;
   }
 
+  /**
+   * One confirm script per subject on Cluster (its keys share the subject's slot only); on one
+   * Redis, one script for up to CONFIRM_SUBJECTS subjects at a time: a group commit's batch of
+   * settlements, one per subject, costs one call instead of one per row.
+   */
   async confirmLedgered(settlements: Settlement[]): Promise<void> {
     const bySubject = new Map<string, string[]>();
     for (const settlement of settlements) {
       const parsed = parseReservationId(settlement.reservationId);
       if (parsed) {
-        bySubject.set(parsed.subject, [...(bySubject.get(parsed.subject) ?? []), parsed.ref]);
+        const refs = bySubject.get(parsed.subject);
+        if (refs === undefined) {
+          bySubject.set(parsed.subject, [parsed.ref]);
+        } else {
+          refs.push(parsed.ref);
+        }
       }
     }
-    await Promise.all(
-      [...bySubject].map(([subject, refs]) =>
-        this.confirm(SubjectKeys.of(this.keyPrefix, subject), refs),
-      ),
+    const subjects = [...bySubject].map(
+      ([subject, refs]) => [SubjectKeys.of(this.keyPrefix, subject), refs] as const,
     );
+    const perCall = this.client.isCluster ? 1 : CONFIRM_SUBJECTS;
+    const calls: Promise<unknown>[] = [];
+    for (let at = 0; at < subjects.length; at += perCall) {
+      calls.push(this.confirm(subjects.slice(at, at + perCall)));
+    }
+    await Promise.all(calls);
   }
 
   private expire(keys: SubjectKeys, refs: string[], policy: ExpiryPolicy): Promise<unknown> {
@@ -134,13 +150,21 @@ export class RedisSweeps {
   }
 
   /** Forgets these refs as pending; the script keeps the subject's index entry in step. */
-  private confirm(keys: SubjectKeys, refs: string[]): Promise<unknown> {
-    return runScript(
-      this.client,
-      'confirm',
-      [keys.pending, keys.group.unconfirmed, ...refs.map((ref) => keys.record(ref))],
-      [this.offset(), SETTLED_RETENTION_MS, keys.tag, ...refs],
-    );
+  /** confirm.lua for each subject's refs, in one call: all the keys must be on one node. */
+  private confirm(
+    subjects: readonly (readonly [SubjectKeys, readonly string[]])[],
+  ): Promise<unknown> {
+    const keys: string[] = [];
+    const args: (string | number)[] = [this.offset(), SETTLED_RETENTION_MS];
+    for (const [subject, refs] of subjects) {
+      keys.push(subject.pending, subject.group.unconfirmed);
+      args.push(subject.tag, refs.length);
+      for (const ref of refs) {
+        keys.push(subject.record(ref));
+        args.push(ref);
+      }
+    }
+    return runScript(this.client, 'confirm', keys, args);
   }
 
   /** Redis time (of any node: the scripts re-check against their own), with the test offset. */

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 /**
@@ -18,6 +18,32 @@ export function processCpuSeconds(pid: number | undefined): number {
   } catch {
     return NaN;
   }
+}
+
+/**
+ * CPU seconds used so far by every process whose command name is `name` (`postgres`: the
+ * server and all its backends); NaN without /proc. Processes that ended in between are not
+ * counted, so a long-lived server's figure is a floor.
+ */
+export function namedProcessesCpuSeconds(name: string): number {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return NaN;
+  }
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === name) {
+        total += processCpuSeconds(Number(pid)) || 0;
+      }
+    } catch {
+      // ended while being read
+    }
+  }
+  return total;
 }
 
 /** This process's own CPU seconds (the load generator). */
