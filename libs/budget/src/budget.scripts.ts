@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Cluster, Redis } from 'ioredis';
-import { RespCommand } from './resp.command.js';
+import { type Cluster, Command, type Redis } from 'ioredis';
 
 export type RedisClient = Redis | Cluster;
 
@@ -151,13 +150,14 @@ export async function runScript(
   all.push(typeof due === 'number' ? due : await due);
   try {
     try {
-      // The command itself, not client.evalsha(): no copy of the arguments on the way, and one
-      // buffer on the wire (resp.command.ts).
-      return await client.sendCommand(new RespCommand('evalsha', all, UTF8));
+      // The command itself, not client.evalsha(): no copy of the arguments on the way. (Writing
+      // it as one Buffer instead of ioredis's string saves ~6 KB of heap per call but costs
+      // ~5 µs more CPU: one native write per argument.)
+      return await client.sendCommand(new Command('evalsha', all, UTF8));
     } catch (error) {
       if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
         all[0] = script.source;
-        return await client.sendCommand(new RespCommand('eval', all, UTF8));
+        return await client.sendCommand(new Command('eval', all, UTF8));
       }
       throw error;
     }
