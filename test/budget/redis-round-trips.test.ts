@@ -5,6 +5,7 @@ import {
   RedisBudgetStore,
   type RedisClient,
   type ScopeLevel,
+  SubjectKeys,
   createRedisClient,
   whenReady,
 } from '#budget';
@@ -126,5 +127,42 @@ describe('Redis round trips of a check', () => {
     expect(await clientCommands(() => store.confirmLedgered(rest))).toEqual({ evalsha: 2 });
     const left = await store.pendingLedger(0);
     expect(left.filter((s) => mine.some((m) => m.reservationId === s.reservationId))).toEqual([]);
+  });
+
+  it('a subject checked again within minutes: no PEXPIRE of its buckets or state, whose TTLs still cover the need', async () => {
+    const scripted = async (work: () => Promise<unknown>): Promise<string[]> => {
+      const monitor = await admin.monitor();
+      const expiries: string[] = [];
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (source === 'lua' && args[0]!.toLowerCase() === 'pexpire') {
+          expiries.push(args[1]!.replace(/^.*:/, ''));
+        }
+      });
+      try {
+        await work();
+        await client.ping();
+        await eventually(() => expiries.length > 0);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      } finally {
+        monitor.disconnect();
+      }
+      return expiries.sort();
+    };
+    const subject = 'rt-horizon';
+    // First check: every key gets its expiry (buckets b, state s, lease, record r:<ref>).
+    const first = await scripted(() => store.reserve(request(subject, LIMITS)));
+    expect(first).toEqual(expect.arrayContaining(['b', 's', 'lease']));
+    // The next ones: only the lease set and the new record.
+    const again = await scripted(() => store.reserve(request(subject, LIMITS)));
+    expect(again).toHaveLength(2);
+    expect(again).toContain('lease');
+    const keys = SubjectKeys.of('rt:', subject);
+    const ttls = await Promise.all([admin.pttl(keys.buckets), admin.pttl(keys.state)]);
+    // Buckets: the reservation's TTL (600 s) and a minute, plus 10 minutes of slack; state: the
+    // TTL and two days.
+    expect(ttls[0]).toBeGreaterThan(660_000);
+    expect(ttls[0]).toBeLessThanOrEqual(1_260_000);
+    expect(ttls[1]).toBeGreaterThan(600_000 + 86_400_000);
+    expect(ttls[1]).toBeLessThanOrEqual(600_000 + 2 * 86_400_000);
   });
 });

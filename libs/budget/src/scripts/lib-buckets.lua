@@ -87,6 +87,22 @@ local function keep_for(key, ms)
   if redis.call('PTTL', key) == -1 then redis.call('PEXPIRE', key, ms) end
 end
 
+-- The hashes a check writes (buckets, subject state) carry their own expiry horizon, field x:
+-- the Redis time (ms, without the test offset) before which the key cannot expire, as the last
+-- lengthening PEXPIRE set it. A write that needs the key to live need_ms more skips its PEXPIRE
+-- while x covers that; otherwise it asks for need_ms + slack_ms and writes the new x with its
+-- own HSET, then calls keep_for after it (the key exists by then). Every other expiry a script
+-- sets only lengthens, and a key that expired or was deleted has no x, so x never says more
+-- than Redis keeps. Returns the new x (1 s under what the PEXPIRE gives, for Redis's own clock
+-- during the script), nil when the stored one covers need_ms.
+local function horizon(x, raw, need_ms, slack_ms)
+  if x and number(x) - raw >= need_ms then return nil end
+  return num(raw + need_ms + slack_ms - 1000)
+end
+-- A bucket hash asks for 10 minutes more than its refill needs: one PEXPIRE per subject per 10
+-- minutes of steady checks instead of one per check.
+local BUCKETS_SLACK_MS = 10 * MINUTE_MS
+
 -- How long the buckets hash must live for b to refill to full (then absent == full).
 local function bucket_keep_ms(b)
   local full = wait_ms(b, b.cap)

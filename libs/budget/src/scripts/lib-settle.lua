@@ -39,12 +39,14 @@ end
 -- level may go negative): tokens always, requests only when d_requests is given. An absent
 -- bucket was unlimited, or refilled to full and expired. One HMGET reads all four dimensions,
 -- one HSET writes the adjusted ones, one lengthening PEXPIRE keeps them (the longest of the
--- writes' keeps, which is what one keep_for per write leaves).
+-- writes' keeps, which is what one keep_for per write leaves) unless the hash's horizon
+-- already covers that (lib-buckets.lua horizon).
 -- Returns the four buckets (rq, tk, mr, mt) as they stand at now, false where absent.
 local function adjust_buckets(model, d_tokens, d_requests, now, now_s)
   local dims = { 'rq', 'tk', 'mr|' .. model, 'mt|' .. model }
   local fields = {}
   for i = 1, 4 do bucket_fields(fields, dims[i]) end
+  fields[17] = 'x'
   local v = redis.call('HMGET', KEYS[1], unpack(fields))
   local deltas = { d_requests, d_tokens, d_requests, d_tokens }
   local out, values, keep = {}, {}, nil
@@ -61,8 +63,10 @@ local function adjust_buckets(model, d_tokens, d_requests, now, now_s)
     out[i] = b
   end
   if keep then
+    local x = horizon(v[17], now - number(ARGV[1]), keep, BUCKETS_SLACK_MS)
+    if x then values[#values + 1] = 'x'; values[#values + 1] = x end
     redis.call('HSET', KEYS[1], unpack(values))
-    keep_for(KEYS[1], keep)
+    if x then keep_for(KEYS[1], keep + BUCKETS_SLACK_MS) end
   end
   return out
 end

@@ -25,8 +25,10 @@ local model, keep_ms = ARGV[20], number(ARGV[24])
 local today = math.floor(now / DAY_MS)
 
 -- The subject's day, committed and in-flight cost, month and its committed cost, read once
--- (only the seeds below change them before the charge), and the limits its last reserve stored.
-local s = redis.call('HMGET', KEYS[2], 'day', 'dcost', 'icost', 'mon', 'mcost', 'cl', 'dl', 'ml')
+-- (only the seeds below change them before the charge), the limits its last reserve stored, and
+-- the hash's expiry horizon (lib-buckets.lua horizon).
+local s = redis.call('HMGET', KEYS[2], 'day', 'dcost', 'icost', 'mon', 'mcost', 'cl', 'dl', 'ml',
+  'x')
 
 -- The day and month counters cache the ledger. When one is missing, the caller reads the ledger
 -- and calls again with the value; it is set only if still missing, so a concurrent seed is never
@@ -55,6 +57,7 @@ for i = 1, 4 do
   caps[i] = number(ARGV[6 + 2 * i])
   if caps[i] >= 0 then bucket_fields(fields, dims[i]) else fields[#fields + 1] = 'l|' .. dims[i] end
 end
+fields[#fields + 1] = 'x'
 local stored = redis.call('HMGET', KEYS[1], unpack(fields))
 local changes = parse_changes(ARGV[33])
 local views, stale, at = { false, false, false, false }, {}, 1
@@ -195,9 +198,9 @@ end
 local cost = cost_micros(P, granted, inp, outp)
 
 -- One HSET for the limited dimensions, an HDEL only for unlimited ones still stored, and one
--- lengthening PEXPIRE for the longest keep: the same end state as a write and a keep_for per
--- dimension. Settlements arriving up to the expiry (and a sweep later) still find the buckets
--- they adjust.
+-- lengthening PEXPIRE for the longest keep, unless the hash's horizon already covers it: the
+-- same end state as a write and a keep_for per dimension. Settlements arriving up to the expiry
+-- (and a sweep later) still find the buckets they adjust.
 local charges = { 1, P + granted, 1, P + granted }
 local values, keep = {}, ttl + MINUTE_MS
 for i = 1, 4 do
@@ -210,9 +213,16 @@ for i = 1, 4 do
     if ms > keep then keep = ms end
   end
 end
+local raw = now - number(ARGV[1])
+local bx = #values > 0 and horizon(stored[#fields], raw, keep, BUCKETS_SLACK_MS)
+if bx then values[#values + 1] = 'x'; values[#values + 1] = bx end
 if #values > 0 then redis.call('HSET', KEYS[1], unpack(values)) end
 if #stale > 0 then redis.call('HDEL', KEYS[1], unpack(stale)) end
-keep_for(KEYS[1], keep)
+if bx then
+  keep_for(KEYS[1], keep + BUCKETS_SLACK_MS)
+elseif #values == 0 then
+  keep_for(KEYS[1], keep)
+end
 local ref, exp = ARGV[21], now + ttl
 local exp_s = num(exp)
 -- The new lease runs past now (ttl > 0): it adds one to a count already taken.
@@ -229,8 +239,12 @@ if s[6] ~= lim.conc_s or s[7] ~= lim.daily_s or s[8] ~= lim.monthly_s then
   state[3], state[4], state[5], state[6] = 'cl', lim.conc_s, 'dl', lim.daily_s
   state[7], state[8] = 'ml', lim.monthly_s
 end
+-- The state must outlive every lease (ttl) and its settlement by far: kept for ttl + 2 days, its
+-- PEXPIRE repeated only once less than ttl + 1 day is left.
+local sx = horizon(s[9], raw, ttl + DAY_MS, DAY_MS)
+if sx then state[#state + 1] = 'x'; state[#state + 1] = sx end
 redis.call('HSET', KEYS[2], unpack(state))
-keep_for(KEYS[2], ttl + 2 * DAY_MS)
+if sx then keep_for(KEYS[2], ttl + 2 * DAY_MS) end
 local p_s, c_s, cost_s = num(P), num(granted), num(cost)
 -- The cached-input price only where it differs from the input price (readers fall back to it),
 -- and lvl only on an ancestor's share: one HSET.
