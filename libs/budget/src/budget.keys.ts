@@ -147,7 +147,7 @@ export function parseReservationId(id: string): { subject: string; ref: string }
  * the store's settlement, the ledger row, the confirmation), and each reading would otherwise
  * compute the HMAC again. Only ids whose signature held are kept, frozen.
  */
-const verified = new RecentMap<Readonly<ReservationClaims>>(1024);
+const verified = new RecentMap<Readonly<ReservationClaims>>({ entries: 1024 });
 
 /** Everything a signed id carries, or null when it is malformed or its signature is wrong. */
 export function reservationClaims(id: string): Readonly<ReservationClaims> | null {
@@ -288,7 +288,7 @@ export class SubjectKeys {
   static of(prefix: string, subject: string): SubjectKeys {
     let recent = subjectKeys.get(prefix);
     if (recent === undefined) {
-      recent = new RecentMap<SubjectKeys>(4096);
+      recent = new RecentMap<SubjectKeys>({ entries: 4096 });
       subjectKeys.set(prefix, recent);
     }
     let keys = recent.get(subject);

@@ -3,7 +3,7 @@ import { RecentMap, detachedString } from './recent.map.js';
 
 describe('RecentMap', () => {
   it('keeps at most twice its entries, and a key in use survives the turnovers', () => {
-    const map = new RecentMap<number>(4);
+    const map = new RecentMap<number>({ entries: 4 });
     map.set('hot', 0);
     for (let i = 1; i <= 100; i++) {
       map.set(`k${i}`, i);
@@ -15,7 +15,7 @@ describe('RecentMap', () => {
   });
 
   it('forgets everything on clear', () => {
-    const map = new RecentMap<string>(2);
+    const map = new RecentMap<string>({ entries: 2 });
     map.set('a', 'A');
     map.set('b', 'B');
     map.clear();
@@ -26,5 +26,15 @@ describe('RecentMap', () => {
     const long = 'x'.repeat(40);
     expect(detachedString(long.slice(1))).toBe('x'.repeat(39));
     expect(detachedString('short')).toBe('short');
+  });
+
+  it('turns over on characters of keys too, and getRecent sees the newer generation only', () => {
+    const map = new RecentMap<number>({ entries: 100, chars: 10 });
+    map.set('aaaaa', 1);
+    expect(map.getRecent('aaaaa')).toBe(1);
+    map.set('bbbbb', 2); // 10 characters: the generation turns over
+    expect(map.getRecent('aaaaa')).toBeUndefined();
+    expect(map.getOlder('aaaaa')).toBe(1); // carried forward
+    expect(map.getRecent('aaaaa')).toBe(1);
   });
 });

@@ -1,41 +1,65 @@
 /**
  * A bounded memo of what was looked up lately, in two generations of Map: lookups hit `recent`
- * first; when it holds `entries` keys it becomes `older` and the previous `older` is dropped. A
- * hit in `older` is copied back into `recent`, so keys in steady use survive every turnover.
- * O(1), no bookkeeping per lookup, and never more than twice `entries` keys.
+ * first; when it is full (in entries, or in characters of keys when `chars` is set: long keys
+ * must not make it big) it becomes `older` and the previous `older` is dropped. A hit in `older`
+ * is copied back into `recent`, so keys in steady use survive every turnover. O(1), no
+ * bookkeeping per lookup, and never more than twice the limits.
  *
- * Keys are copied (detachedString) before they are kept: a key cut from a large request body
- * must not keep the whole body alive.
+ * Keys are copied (detachedString) before they are kept: a key cut from a large text must not
+ * keep the whole text alive.
  */
+export interface RecentMapLimits {
+  /** Entries per generation. */
+  entries: number;
+  /** Characters of keys per generation (default: no limit). */
+  chars?: number;
+}
+
 export class RecentMap<V> {
   private recent = new Map<string, V>();
   private older = new Map<string, V>();
+  private recentChars = 0;
+  private readonly entries: number;
+  private readonly chars: number;
 
-  constructor(private readonly entries: number) {}
+  constructor(limits: RecentMapLimits) {
+    this.entries = limits.entries;
+    this.chars = limits.chars ?? Infinity;
+  }
 
+  /** Either generation. */
   get(key: string): V | undefined {
-    const hit = this.recent.get(key);
-    if (hit !== undefined) {
-      return hit;
+    return this.recent.get(key) ?? this.getOlder(key);
+  }
+
+  /** The newer generation only: one Map lookup, for the hottest loops (then getOlder). */
+  getRecent(key: string): V | undefined {
+    return this.recent.get(key);
+  }
+
+  /** The second chance, taken only after getRecent missed: a hit moves to the newer one. */
+  getOlder(key: string): V | undefined {
+    const value = this.older.get(key);
+    if (value !== undefined) {
+      this.set(key, value);
     }
-    const old = this.older.get(key);
-    if (old !== undefined) {
-      this.set(key, old);
-    }
-    return old;
+    return value;
   }
 
   set(key: string, value: V): void {
     this.recent.set(detachedString(key), value);
-    if (this.recent.size >= this.entries) {
+    this.recentChars += key.length;
+    if (this.recent.size >= this.entries || this.recentChars >= this.chars) {
       this.older = this.recent;
       this.recent = new Map();
+      this.recentChars = 0;
     }
   }
 
   clear(): void {
     this.recent = new Map();
     this.older = new Map();
+    this.recentChars = 0;
   }
 
   get size(): number {
@@ -44,8 +68,8 @@ export class RecentMap<V> {
 }
 
 /**
- * V8 represents a substring of 13+ chars as a view into its parent. A key cut from a 1 MB body
- * kept in a cache would keep the whole body alive for as long as the key lives; concatenation
+ * V8 represents a substring of 13+ chars as a view into its parent. A key cut from a 1 MB text
+ * kept in a cache would keep the whole text alive for as long as the key lives; concatenation
  * then slice flattens into a fresh string that holds only the key itself.
  */
 export function detachedString(text: string): string {

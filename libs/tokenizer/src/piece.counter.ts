@@ -1,8 +1,8 @@
+import { RecentMap } from '#kernel';
 import { countMergedTokens } from './bpe.merge.js';
 import { type BpeTable, hashBytes } from './bpe.table.js';
 import { type LoadedEncoding, loadEncoding } from './encoding.loader.js';
 import type { EncodingName } from './encoding.registry.js';
-import { PieceCache } from './piece.cache.js';
 import { safeCutAfter } from './text.partition.js';
 
 /**
@@ -12,7 +12,7 @@ import { safeCutAfter } from './text.partition.js';
  * text), counted rather than materialised; the exactness spec proves the two agree.
  */
 export interface PieceCounterOptions {
-  /** Pieces remembered per generation (see PieceCache). */
+  /** Pieces remembered per generation (see RecentMap). */
   cacheEntries?: number;
   /** Characters of pieces remembered per generation. */
   cacheChars?: number;
@@ -64,14 +64,14 @@ export class PieceCounter {
   readonly encoding: LoadedEncoding['name'];
   private readonly splitter: RegExp;
   private readonly table: BpeTable;
-  private readonly cache: PieceCache;
+  private readonly cache: RecentMap<number>;
   private readonly sliceChars: number;
 
   constructor(encoding: LoadedEncoding, options: PieceCounterOptions = {}) {
     this.encoding = encoding.name;
     this.splitter = new RegExp(encoding.pattern, 'gu');
     this.table = encoding.table;
-    this.cache = new PieceCache({
+    this.cache = new RecentMap<number>({
       entries: options.cacheEntries ?? DEFAULT_CACHE_ENTRIES,
       chars: options.cacheChars ?? DEFAULT_CACHE_CHARS,
     });
@@ -102,7 +102,7 @@ export class PieceCounter {
         )!;
         for (let i = 0; i < pieces.length; i++) {
           const piece = pieces[i]!;
-          let count = this.cache.get(piece);
+          let count = this.cache.getRecent(piece);
           if (count === undefined) {
             count = this.countMiss(piece);
             untilClock -= piece.length;
