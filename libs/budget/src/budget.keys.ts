@@ -12,10 +12,11 @@ import type { Pricing } from './budget.types.js';
  *
  *   <prefix>{g<n>}:{<tag>}:b          hash  token buckets: l|t|c|r (level, at, capacity,
  *                                           perMinute) per dimension rq, tk, mr|<model>,
- *                                           mt|<model>
+ *                                           mt|<model>; x (expiry horizon, lib-buckets.lua)
  *   <prefix>{g<n>}:{<tag>}:s          hash  icost (in-flight micros), day + dcost (committed
- *                                           micros of that UTC day), cl / dl (last concurrent /
- *                                           daily limits)
+ *                                           micros of that UTC day), mon + mcost (of that
+ *                                           month), cl / dl / ml (last concurrent / daily /
+ *                                           monthly limits), x (expiry horizon)
  *   <prefix>{g<n>}:{<tag>}:lease      zset  ref → expiresAt of every unsettled reservation
  *   <prefix>{g<n>}:{<tag>}:pend       zset  ref → settledAt of settlements the ledger has not
  *                                           confirmed
