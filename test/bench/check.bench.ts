@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { benchEnvironment, startProcess, startService } from './support/bench-service.js';
 import { ownCpuSeconds, processCpuSeconds, redisCpuSeconds } from './support/cpu-usage.js';
 import { type PacedLoadResult, pacedLoad } from './support/paced-load.js';
-import { commandStats, redisTimeLine } from './support/redis-time.js';
+import { commandStats, redisTimeLine, scriptCalls } from './support/redis-time.js';
 
 /**
  * npm run bench:check — side by side, same generator settings, in the same run:
@@ -82,19 +82,6 @@ function steadyRate(
 
 function steadyLine(label: string, rate: number, result: PacedLoadResult): string {
   return `${label.padEnd(40)} ${String(rate).padStart(7)} req/s   p50 ${result.p50.toFixed(2)} ms   p99 ${result.p99.toFixed(2)} ms   max ${result.max.toFixed(2)} ms   2xx ${result.ok}  failed ${result.failed}`;
-}
-
-/**
- * Script calls Redis has run (EVALSHA and EVAL), from INFO commandstats. Commands a script runs
- * inside Redis are counted there too, so only the script calls themselves measure round trips.
- */
-async function redisCalls(redis: Redis): Promise<number> {
-  const stats = await redis.info('commandstats');
-  let total = 0;
-  for (const match of stats.matchAll(/^cmdstat_(evalsha|eval):calls=(\d+)/gm)) {
-    total += Number(match[2]);
-  }
-  return total;
 }
 
 /** The run whose p99 is the median of the runs'. */
@@ -242,12 +229,12 @@ async function main(): Promise<void> {
     const redisTime: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       for (const [index, server] of servers.entries()) {
-        const before = index === 0 ? await redisCalls(redis) : 0;
-        const stats = await commandStats(redis);
+        const before = await commandStats(redis);
         const run = await measureMax(redis, server, service.key);
-        redisTime[index] = redisTimeLine(stats, await commandStats(redis), run.requests);
+        const after = await commandStats(redis);
+        redisTime[index] = redisTimeLine(before, after, run.requests);
         if (index === 0) {
-          commandsPerCheck = ((await redisCalls(redis)) - before) / run.requests;
+          commandsPerCheck = (scriptCalls(after) - scriptCalls(before)) / run.requests;
         }
         runs[index]!.push(run);
         process.stdout.write(

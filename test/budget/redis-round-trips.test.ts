@@ -49,29 +49,50 @@ afterAll(async () => {
   await redis?.kill();
 });
 
+interface Seen {
+  name: string;
+  args: string[];
+  source: string;
+}
+
 /**
- * The commands clients sent while `work` ran, by name, as MONITOR sees them: those a script runs
- * itself (source "lua") are not round trips; TIME is the client's periodic clock sync (every
- * 5 s, not per check).
+ * Every command the server ran while `work` ran, in order, as MONITOR sees them: source "lua"
+ * for those a script ran itself. MONITOR's feed trails the replies, so a PING sent after the
+ * work marks its end: once it is seen, everything before it was.
  */
-async function clientCommands(work: () => Promise<void>): Promise<Record<string, number>> {
+async function monitored(work: () => Promise<unknown>): Promise<Seen[]> {
   const monitor = await admin.monitor();
-  const calls: Record<string, number> = {};
+  const seen: Seen[] = [];
+  let ended = false;
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
     const name = args[0]!.toLowerCase();
-    if (source !== 'lua' && name !== 'time') {
-      calls[name] = (calls[name] ?? 0) + 1;
+    if (name === 'ping' && source !== 'lua') {
+      ended = true;
+    } else if (!ended) {
+      seen.push({ name, args: args.slice(1), source });
     }
   });
   try {
     await work();
-    // MONITOR's feed trails the replies: a PING from the monitored side marks its end.
     await client.ping();
-    await eventually(() => (calls.ping ?? 0) > 0);
+    await eventually(() => ended);
   } finally {
     monitor.disconnect();
   }
-  delete calls.ping;
+  return seen;
+}
+
+/**
+ * The commands clients sent while `work` ran, by name: those a script runs itself are not round
+ * trips; TIME is the client's periodic clock sync (every 5 s, not per check).
+ */
+async function clientCommands(work: () => Promise<unknown>): Promise<Record<string, number>> {
+  const calls: Record<string, number> = {};
+  for (const { name, source } of await monitored(work)) {
+    if (source !== 'lua' && name !== 'time') {
+      calls[name] = (calls[name] ?? 0) + 1;
+    }
+  }
   return calls;
 }
 
@@ -130,24 +151,12 @@ describe('Redis round trips of a check', () => {
   });
 
   it('a subject checked again within minutes: no PEXPIRE of its buckets or state, whose TTLs still cover the need', async () => {
-    const scripted = async (work: () => Promise<unknown>): Promise<string[]> => {
-      const monitor = await admin.monitor();
-      const expiries: string[] = [];
-      monitor.on('monitor', (_time: string, args: string[], source: string) => {
-        if (source === 'lua' && args[0]!.toLowerCase() === 'pexpire') {
-          expiries.push(args[1]!.replace(/^.*:/, ''));
-        }
-      });
-      try {
-        await work();
-        await client.ping();
-        await eventually(() => expiries.length > 0);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      } finally {
-        monitor.disconnect();
-      }
-      return expiries.sort();
-    };
+    // The key suffixes (b, s, lease, r:<ref>) of the PEXPIREs the scripts ran during `work`.
+    const scripted = async (work: () => Promise<unknown>): Promise<string[]> =>
+      (await monitored(work))
+        .filter(({ name, source }) => source === 'lua' && name === 'pexpire')
+        .map(({ args }) => args[0]!.replace(/^.*:/, ''))
+        .sort();
     const subject = 'rt-horizon';
     // First check: every key gets its expiry (buckets b, state s, lease, record r:<ref>).
     const first = await scripted(() => store.reserve(request(subject, LIMITS)));

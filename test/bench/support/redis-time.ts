@@ -12,6 +12,22 @@ export async function commandStats(redis: Redis): Promise<CommandStats> {
   return stats;
 }
 
+const SCRIPT = /^(evalsha|eval|evalsha_ro|eval_ro)$/;
+
+/**
+ * Script calls (EVALSHA, EVAL and their read-only forms): the round trips, since commands a
+ * script runs inside Redis are counted in commandstats too.
+ */
+export function scriptCalls(stats: CommandStats): number {
+  let total = 0;
+  for (const [name, { calls }] of stats) {
+    if (SCRIPT.test(name)) {
+      total += calls;
+    }
+  }
+  return total;
+}
+
 /**
  * Where Redis spent its time per request in one run: each command's calls and microseconds
  * (a script's time includes the commands it runs, which are listed after it), and what is left
@@ -25,7 +41,7 @@ export function redisTimeLine(before: CommandStats, after: CommandStats, request
       rows.push({ name, calls: now.calls - was.calls, usec: now.usec - was.usec });
     }
   }
-  const scripts = rows.filter((row) => /^(evalsha|eval|evalsha_ro|eval_ro)$/.test(row.name));
+  const scripts = rows.filter((row) => SCRIPT.test(row.name));
   const inside = rows.filter((row) => !scripts.includes(row));
   const total = (list: typeof rows) => list.reduce((sum, row) => sum + row.usec, 0) / requests;
   const show = (row: (typeof rows)[0]) =>
